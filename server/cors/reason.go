@@ -1,0 +1,183 @@
+package cors
+
+import "strings"
+
+// Reason is a CORS failure as the Chrome DevTools Protocol names it (Network.CorsError).
+type Reason string
+
+// The reasons the evaluator can return. Names are CDP's, so they match what DevTools shows and
+// what Network.loadingFailed carries in corsErrorStatus.
+const (
+	DisallowedByMode                     Reason = "DisallowedByMode"
+	InvalidResponse                      Reason = "InvalidResponse"
+	WildcardOriginNotAllowed             Reason = "WildcardOriginNotAllowed"
+	MissingAllowOriginHeader             Reason = "MissingAllowOriginHeader"
+	MultipleAllowOriginValues            Reason = "MultipleAllowOriginValues"
+	InvalidAllowOriginValue              Reason = "InvalidAllowOriginValue"
+	AllowOriginMismatch                  Reason = "AllowOriginMismatch"
+	InvalidAllowCredentials              Reason = "InvalidAllowCredentials"
+	CorsDisabledScheme                   Reason = "CorsDisabledScheme"
+	PreflightInvalidStatus               Reason = "PreflightInvalidStatus"
+	PreflightDisallowedRedirect          Reason = "PreflightDisallowedRedirect"
+	PreflightWildcardOriginNotAllowed    Reason = "PreflightWildcardOriginNotAllowed"
+	PreflightMissingAllowOriginHeader    Reason = "PreflightMissingAllowOriginHeader"
+	PreflightMultipleAllowOriginValues   Reason = "PreflightMultipleAllowOriginValues"
+	PreflightInvalidAllowOriginValue     Reason = "PreflightInvalidAllowOriginValue"
+	PreflightAllowOriginMismatch         Reason = "PreflightAllowOriginMismatch"
+	PreflightInvalidAllowCredentials     Reason = "PreflightInvalidAllowCredentials"
+	InvalidAllowMethodsPreflightResponse Reason = "InvalidAllowMethodsPreflightResponse"
+	InvalidAllowHeadersPreflightResponse Reason = "InvalidAllowHeadersPreflightResponse"
+	MethodDisallowedByPreflightResponse  Reason = "MethodDisallowedByPreflightResponse"
+	HeaderDisallowedByPreflightResponse  Reason = "HeaderDisallowedByPreflightResponse"
+	RedirectContainsCredentials          Reason = "RedirectContainsCredentials"
+)
+
+// Reasons lists every reason the evaluator returns, for documentation and tests.
+var Reasons = []Reason{
+	InvalidResponse, WildcardOriginNotAllowed, MissingAllowOriginHeader, MultipleAllowOriginValues,
+	InvalidAllowOriginValue, AllowOriginMismatch, InvalidAllowCredentials, CorsDisabledScheme,
+	PreflightInvalidStatus, PreflightDisallowedRedirect, PreflightWildcardOriginNotAllowed,
+	PreflightMissingAllowOriginHeader, PreflightMultipleAllowOriginValues,
+	PreflightInvalidAllowOriginValue, PreflightAllowOriginMismatch,
+	PreflightInvalidAllowCredentials, InvalidAllowMethodsPreflightResponse,
+	InvalidAllowHeadersPreflightResponse, MethodDisallowedByPreflightResponse,
+	HeaderDisallowedByPreflightResponse, RedirectContainsCredentials,
+}
+
+// preflight returns the Preflight… twin of a CORS-check reason.
+func (r Reason) preflight() Reason {
+	switch r {
+	case WildcardOriginNotAllowed, MissingAllowOriginHeader, MultipleAllowOriginValues,
+		InvalidAllowOriginValue, AllowOriginMismatch, InvalidAllowCredentials:
+		return "Preflight" + r
+	}
+	return r
+}
+
+// OnPreflight reports whether the reason was found on the preflight response.
+func (r Reason) OnPreflight() bool {
+	return strings.HasPrefix(string(r), "Preflight") || strings.HasSuffix(string(r), "PreflightResponse")
+}
+
+// Base returns the reason without its Preflight prefix: the same failure, wherever it was seen.
+func (r Reason) Base() Reason {
+	if s, ok := strings.CutPrefix(string(r), "Preflight"); ok {
+		switch Reason(s) {
+		case WildcardOriginNotAllowed, MissingAllowOriginHeader, MultipleAllowOriginValues,
+			InvalidAllowOriginValue, AllowOriginMismatch, InvalidAllowCredentials:
+			return Reason(s)
+		}
+	}
+	return r
+}
+
+const preflightPrefix = "Response to preflight request doesn't pass access control check: "
+
+// consoleDetail is the text Chromium prints after "blocked by CORS policy: "
+// (third_party/blink/renderer/platform/loader/cors/cors_error_string.cc).
+func consoleDetail(f Failure) string {
+	v := f.FailedParameter
+	var s string
+	switch f.Reason.Base() {
+	case DisallowedByMode:
+		s = "Cross origin requests are not allowed by request mode."
+	case InvalidResponse:
+		s = "The response is invalid."
+	case WildcardOriginNotAllowed:
+		s = "The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'."
+	case MissingAllowOriginHeader:
+		s = "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+	case MultipleAllowOriginValues:
+		s = "The 'Access-Control-Allow-Origin' header contains multiple values '" + v + "', but only one is allowed. Have the server send the header with a valid value."
+	case InvalidAllowOriginValue:
+		s = "The 'Access-Control-Allow-Origin' header contains the invalid value '" + v + "'. Have the server send the header with a valid value."
+	case AllowOriginMismatch:
+		s = "The 'Access-Control-Allow-Origin' header has a value '" + v + "' that is not equal to the supplied origin. Have the server send the header with a valid value."
+	case InvalidAllowCredentials:
+		s = "The value of the 'Access-Control-Allow-Credentials' header in the response is '" + v + "' which must be 'true' when the request's credentials mode is 'include'."
+	case CorsDisabledScheme:
+		s = "Cross origin requests are only supported for protocol schemes: chrome, chrome-extension, chrome-untrusted, data, http, https, isolated-app."
+	case PreflightInvalidStatus:
+		s = "It does not have HTTP ok status."
+	case PreflightDisallowedRedirect:
+		s = "Redirect is not allowed for a preflight request."
+	case InvalidAllowMethodsPreflightResponse:
+		return "Cannot parse Access-Control-Allow-Methods response header field in preflight response."
+	case InvalidAllowHeadersPreflightResponse:
+		return "Cannot parse Access-Control-Allow-Headers response header field in preflight response."
+	case MethodDisallowedByPreflightResponse:
+		return "Method " + v + " is not allowed by Access-Control-Allow-Methods in preflight response."
+	case HeaderDisallowedByPreflightResponse:
+		return "Request header field " + v + " is not allowed by Access-Control-Allow-Headers in preflight response."
+	case RedirectContainsCredentials:
+		return "Redirect location '" + v + "' contains a username and password, which is disallowed for cross-origin requests."
+	default:
+		s = string(f.Reason)
+	}
+	if f.Reason.OnPreflight() {
+		return preflightPrefix + s
+	}
+	return s
+}
+
+// ConsoleLine is the line Chromium prints in the console when fetch() from origin is blocked.
+// initialURL is the URL fetch() was called with; finalURL the one that failed (they differ after
+// redirects).
+func ConsoleLine(f Failure, initialURL, finalURL, origin string) string {
+	var b strings.Builder
+	b.WriteString("Access to fetch at '")
+	b.WriteString(finalURL)
+	b.WriteString("' ")
+	if initialURL != finalURL {
+		b.WriteString("(redirected from '")
+		b.WriteString(initialURL)
+		b.WriteString("') ")
+	}
+	b.WriteString("from origin '")
+	b.WriteString(origin)
+	b.WriteString("' has been blocked by CORS policy: ")
+	b.WriteString(consoleDetail(f))
+	return b.String()
+}
+
+// Explain says in plain words what went wrong, for people who do not read CORS headers.
+func Explain(f Failure) string {
+	v := f.FailedParameter
+	where := "the response"
+	if f.Reason.OnPreflight() {
+		where = "the preflight (OPTIONS) response"
+	}
+	switch f.Reason.Base() {
+	case InvalidResponse:
+		return "the preflight (OPTIONS) request failed at the network level (for example an empty reply), so the browser never sent the real request"
+	case WildcardOriginNotAllowed:
+		return where + " allows any origin (*), which browsers refuse for requests that carry credentials; the server must name the origin exactly"
+	case MissingAllowOriginHeader:
+		return where + " has no Access-Control-Allow-Origin header: the server does not allow this origin (or its CORS support is off)"
+	case MultipleAllowOriginValues:
+		return where + " has more than one Access-Control-Allow-Origin value ('" + v + "'); usually both the application and a proxy add the header"
+	case InvalidAllowOriginValue:
+		return where + " has an Access-Control-Allow-Origin value that is not an origin ('" + v + "')"
+	case AllowOriginMismatch:
+		return where + " allows a different origin ('" + v + "'), not the one the page has"
+	case InvalidAllowCredentials:
+		return where + " lacks Access-Control-Allow-Credentials: true, which a request with credentials (cookies, Authorization) needs"
+	case CorsDisabledScheme:
+		return "a redirect led to a URL whose scheme cannot be fetched cross-origin"
+	case PreflightInvalidStatus:
+		return "the preflight (OPTIONS) request was answered with a status outside 200-299, although it had the right CORS headers; something in front of the CORS layer (login, proxy, router) refused OPTIONS"
+	case PreflightDisallowedRedirect:
+		return "the preflight (OPTIONS) request was redirected; browsers never follow a redirect on a preflight"
+	case InvalidAllowMethodsPreflightResponse:
+		return "the preflight response's Access-Control-Allow-Methods header cannot be parsed (an element is not a method name)"
+	case InvalidAllowHeadersPreflightResponse:
+		return "the preflight response's Access-Control-Allow-Headers header cannot be parsed (an element is not a header name)"
+	case MethodDisallowedByPreflightResponse:
+		return "the preflight response does not allow the method " + v
+	case HeaderDisallowedByPreflightResponse:
+		return "the preflight response does not allow the request header '" + v + "'"
+	case RedirectContainsCredentials:
+		return "the request was redirected to a URL with a user name and password in it"
+	}
+	return string(f.Reason)
+}

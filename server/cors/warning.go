@@ -1,0 +1,141 @@
+package cors
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// WarningCode names a finding that does not block the request but matters.
+type WarningCode string
+
+// The warnings.
+const (
+	WarnAuthorizationWildcard WarningCode = "authorization-covered-by-wildcard"
+	WarnWildcardCredentials   WarningCode = "wildcard-with-credentials"
+	WarnOriginReflected       WarningCode = "origin-reflected"
+	WarnNullTrusted           WarningCode = "null-origin-trusted"
+	WarnVaryMissing           WarningCode = "vary-origin-missing"
+	WarnDuplicateHeader       WarningCode = "duplicate-cors-header"
+	WarnMaxAge                WarningCode = "max-age-above-browser-limit"
+	WarnMaxAgeInvalid         WarningCode = "max-age-invalid"
+	WarnHTTPOriginTrusted     WarningCode = "http-origin-trusted"
+	WarnMixedContent          WarningCode = "mixed-content"
+	WarnForbiddenHeader       WarningCode = "forbidden-header-dropped"
+)
+
+// Warning is a non-blocking finding, with a sentence for people.
+type Warning struct {
+	Code    WarningCode `json:"code"`
+	Message string      `json:"message"`
+}
+
+var warningText = map[WarningCode]string{
+	WarnAuthorizationWildcard: "Access-Control-Allow-Headers: * lets Chromium send Authorization, but the Fetch standard (and Firefox and Safari) require Authorization to be listed by name; list it explicitly",
+	WarnWildcardCredentials:   "the server sends Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true; browsers reject that combination for requests with credentials",
+	WarnOriginReflected:       "the server echoes any Origin it receives (a foreign test origin was allowed): every web site can read these responses",
+	WarnNullTrusted:           "the server allows the origin 'null', which sandboxed iframes and data: pages of any site can send",
+	WarnVaryMissing:           "the server echoes the origin without Vary: Origin, so a cache can serve one origin's answer to another (intermittent CORS failures)",
+	WarnDuplicateHeader:       "a CORS header is sent more than once (often by both the application and a proxy)",
+	WarnMaxAge:                "Access-Control-Max-Age is above what browsers honour (Chromium caps it at 7200 s, Safari at 600 s)",
+	WarnMaxAgeInvalid:         "Access-Control-Max-Age is not a number of seconds; browsers cache the preflight for 5 s",
+	WarnHTTPOriginTrusted:     "an https server trusts an http:// origin, which a network attacker can impersonate",
+	WarnMixedContent:          "an https page cannot call an http URL: the browser blocks it as mixed content before CORS applies",
+	WarnForbiddenHeader:       "fetch() silently drops this header, so it is not sent",
+}
+
+// NewWarning returns the warning with its standard sentence and optional detail appended.
+func NewWarning(c WarningCode, detail string) Warning {
+	m := warningText[c]
+	if detail != "" {
+		m += " (" + detail + ")"
+	}
+	return Warning{Code: c, Message: m}
+}
+
+// chromiumMaxAge is the longest Chromium caches a preflight, in seconds.
+const chromiumMaxAge = 7200
+
+// corsResponseHeaders are checked for duplicates.
+var corsResponseHeaders = []string{
+	"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
+	"Access-Control-Allow-Headers", "Access-Control-Max-Age", "Access-Control-Expose-Headers",
+}
+
+// ResponseWarnings returns what is worth knowing about one response to a request from origin
+// sent to target, even when it passed.
+func ResponseWarnings(resp *Response, origin string, target *url.URL, preflight bool) []Warning {
+	var ws []Warning
+	acao, hasACAO := resp.Get("Access-Control-Allow-Origin")
+	acac, _ := resp.Get("Access-Control-Allow-Credentials")
+	if acao == "*" && acac == "true" {
+		ws = append(ws, NewWarning(WarnWildcardCredentials, ""))
+	}
+	if hasACAO && acao == NullOrigin && origin != NullOrigin {
+		ws = append(ws, NewWarning(WarnNullTrusted, ""))
+	}
+	if hasACAO && acao != "*" && acao == origin && !preflight && !varyHasOrigin(resp) {
+		ws = append(ws, NewWarning(WarnVaryMissing, ""))
+	}
+	if hasACAO && strings.HasPrefix(acao, "http://") && target != nil && target.Scheme == "https" {
+		ws = append(ws, NewWarning(WarnHTTPOriginTrusted, acao))
+	}
+	for _, h := range corsResponseHeaders {
+		if n := len(resp.Header.Values(h)); n > 1 {
+			ws = append(ws, NewWarning(WarnDuplicateHeader, h+" appears "+strconv.Itoa(n)+" times"))
+		}
+	}
+	if preflight {
+		if v, ok := resp.Get("Access-Control-Max-Age"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			switch {
+			case err != nil && !allDigits(v):
+				ws = append(ws, NewWarning(WarnMaxAgeInvalid, "'"+v+"'"))
+			case err != nil || n > chromiumMaxAge:
+				ws = append(ws, NewWarning(WarnMaxAge, v+" s"))
+			}
+		}
+	}
+	return ws
+}
+
+func varyHasOrigin(resp *Response) bool {
+	v, _ := resp.Get("Vary")
+	for _, e := range strings.Split(v, ",") {
+		e = strings.Trim(e, " \t")
+		if e == "*" || strings.EqualFold(e, "origin") {
+			return true
+		}
+	}
+	return false
+}
+
+// Reflects reports whether a response to a request sent with a foreign origin allowed that
+// origin: the server echoes whatever Origin it receives.
+func Reflects(resp *Response, foreign string) bool {
+	acao, _ := resp.Get("Access-Control-Allow-Origin")
+	return acao == foreign
+}
+
+// MixedContent reports whether a page of origin cannot fetch target at all because the page is
+// https and the target plain http (loopback hosts excepted, as browsers treat them as secure).
+func MixedContent(origin string, target *url.URL) bool {
+	if !strings.HasPrefix(origin, "https://") || target.Scheme != "http" {
+		return false
+	}
+	h := target.Hostname()
+	return h != "localhost" && !strings.HasSuffix(h, ".localhost") && !strings.HasPrefix(h, "127.") && h != "::1"
+}
+
+// Dedupe removes repeated warnings, keeping the first of each code and message.
+func Dedupe(ws []Warning) []Warning {
+	seen := map[Warning]bool{}
+	var out []Warning
+	for _, w := range ws {
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}

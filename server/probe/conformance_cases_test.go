@@ -1,0 +1,199 @@
+package probe
+
+import "strings"
+
+// Shorthands for the cases.
+const (
+	acao      = "Access-Control-Allow-Origin: {origin}"
+	acaoStar  = "Access-Control-Allow-Origin: *"
+	acac      = "Access-Control-Allow-Credentials: true"
+	authBasic = "Authorization: Basic YWdlbnQ6c2VjcmV0"
+)
+
+func ok(h ...string) reply             { return reply{status: 200, header: h} }
+func st(code int, h ...string) reply   { return reply{status: code, header: h} }
+func acam(v string) string             { return "Access-Control-Allow-Methods: " + v }
+func acah(v string) string             { return "Access-Control-Allow-Headers: " + v }
+func aco(v string) string              { return "Access-Control-Allow-Origin: " + v }
+func allowAll(h ...string) route       { return route{pre: ok(h...), act: ok(h...)} }
+func simple(act reply) route           { return route{pre: noPreflight, act: act} }
+func preflighted(pre, act reply) route { return route{pre: pre, act: act} }
+
+// noPreflight answers a preflight that should never be sent: if the browser (or the probe) sends
+// one, the case fails with PreflightMissingAllowOriginHeader instead of passing.
+var noPreflight = st(500)
+
+func conformanceCases() []conformanceCase {
+	long := strings.Repeat("a", 129)
+	return []conformanceCase{
+		// The CORS check on a simple request (no preflight).
+		{name: "simple-acao-origin", route: simple(ok(acao))},
+		{name: "simple-acao-star", route: simple(ok(acaoStar))},
+		{name: "simple-no-acao", route: simple(ok())},
+		{name: "simple-acao-other-origin", route: simple(ok(aco("http://other.example")))},
+		{name: "simple-acao-trailing-slash", route: simple(ok(aco("{origin}/")))},
+		{name: "simple-acao-null", route: simple(ok(aco("null")))},
+		{name: "simple-acao-two-lines", route: simple(ok(acao, acao))},
+		{name: "simple-acao-list", route: simple(ok(aco("{origin}, http://other.example")))},
+		{name: "simple-acao-upper-case", route: simple(ok(aco("HTTP://127.0.0.1")))},
+		{name: "simple-acao-two-ports", route: simple(ok(aco("{origin}:80")))},
+		{name: "simple-acao-words", route: simple(ok(aco("not an origin")))},
+		{name: "simple-acao-bare-word", route: simple(ok(aco("foo")))},
+		{name: "simple-acao-quoted-star", route: simple(ok(aco(`"*"`)))},
+		{name: "simple-acao-empty", route: simple(ok(aco("")))},
+		{name: "simple-acao-subdomain-pattern", route: simple(ok(aco("*.example.com")))},
+		{name: "simple-acao-with-path", route: simple(ok(aco("{origin}/cuic")))},
+		{name: "simple-acao-https-scheme", route: simple(ok(aco("https://127.0.0.1")))},
+		{name: "simple-acao-star-star", route: simple(ok(aco("**")))},
+		{name: "simple-acao-padded", route: simple(reply{raw: "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin:    *   \r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"})},
+		{name: "simple-acao-lower-case-name", route: simple(reply{raw: "HTTP/1.1 200 OK\r\naccess-control-allow-origin: {origin}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"})},
+		{name: "simple-status-500-allowed", route: simple(st(500, acao))},
+		{name: "simple-status-404-no-acao", route: simple(st(404))},
+		{name: "simple-head", method: "HEAD", route: simple(ok(acao))},
+		{name: "simple-post-text-plain", method: "POST", header: []string{"Content-Type: text/plain"}, route: simple(ok(acao))},
+		{name: "simple-post-form", method: "POST", header: []string{"Content-Type: application/x-www-form-urlencoded"}, route: simple(ok(acao))},
+		{name: "simple-post-multipart", method: "POST", header: []string{"Content-Type: multipart/form-data; boundary=x"}, route: simple(ok(acao))},
+		{name: "simple-post-text-plain-charset", method: "POST", header: []string{"Content-Type: text/plain; charset=utf-8"}, route: simple(ok(acao))},
+		{name: "simple-post-content-type-case", method: "POST", header: []string{"Content-Type: Text/Plain"}, route: simple(ok(acao))},
+		{name: "simple-lower-case-method", method: "get", route: simple(ok(acao))},
+
+		// Credentials.
+		{name: "cred-include-allowed", cred: "include", route: simple(ok(acao, acac))},
+		{name: "cred-include-no-acac", cred: "include", route: simple(ok(acao))},
+		{name: "cred-include-acac-capital", cred: "include", route: simple(ok(acao, "Access-Control-Allow-Credentials: True"))},
+		{name: "cred-include-acac-twice", cred: "include", route: simple(ok(acao, acac, acac))},
+		{name: "cred-include-acac-false", cred: "include", route: simple(ok(acao, "Access-Control-Allow-Credentials: false"))},
+		{name: "cred-include-star", cred: "include", route: simple(ok(acaoStar, acac))},
+		{name: "cred-include-no-acao", cred: "include", route: simple(ok(acac))},
+		{name: "cred-omit-star", cred: "omit", route: simple(ok(acaoStar))},
+		{name: "cred-omit-star-acac", cred: "omit", route: simple(ok(acaoStar, acac))},
+		{name: "cred-omit-origin-no-acac", cred: "omit", route: simple(ok(acao))},
+		{name: "cred-same-origin-star", cred: "same-origin", route: simple(ok(acaoStar))},
+		{name: "cred-include-mismatch", cred: "include", route: simple(ok(aco("http://other.example"), acac))},
+
+		// Which headers need a preflight. A wrongly sent preflight gets 500 without CORS headers;
+		// a wrongly skipped one meets an actual response that only a preflight could have allowed.
+		{name: "hdr-accept-json", header: []string{"Accept: application/json"}, route: simple(ok(acao))},
+		{name: "hdr-accept-unsafe-byte", header: []string{"Accept: {x}"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-accept-128", header: []string{"Accept: " + long[:128]}, route: simple(ok(acao))},
+		{name: "hdr-accept-129", header: []string{"Accept: " + long}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-accept-language", header: []string{"Accept-Language: en-US,en;q=0.9"}, route: simple(ok(acao))},
+		{name: "hdr-accept-language-underscore", header: []string{"Accept-Language: en_US"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-content-language", header: []string{"Content-Language: de-DE"}, route: simple(ok(acao))},
+		{name: "hdr-content-type-json", method: "POST", header: []string{"Content-Type: application/json"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-content-type-json-allowed", method: "POST", header: []string{"Content-Type: application/json"}, route: preflighted(ok(acao, acah("content-type")), ok(acao))},
+		{name: "hdr-content-type-quoted-charset", method: "POST", header: []string{`Content-Type: text/plain; charset="utf-8"`}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-content-type-garbage", method: "POST", header: []string{"Content-Type: text/plain garbage"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-content-type-two-types", method: "POST", header: []string{"Content-Type: text/plain, application/json"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-range-open", header: []string{"Range: bytes=0-"}, route: simple(ok(acao))},
+		{name: "hdr-range-suffix", header: []string{"Range: bytes=-500"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-range-reversed", header: []string{"Range: bytes=5-2"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-dpr", header: []string{"DPR: 2"}, route: simple(ok(acao)), chromium: "Chromium safelists client hints such as DPR; the standard does not"},
+		{name: "hdr-save-data", header: []string{"Save-Data: on"}, route: simple(ok(acao)), chromium: "Chromium safelists Save-Data: on"},
+		{name: "hdr-width", header: []string{"Width: 100"}, route: simple(ok(acao)), chromium: "Chromium safelists Width"},
+		{name: "hdr-x-custom", header: []string{"X-Custom: 1"}, route: preflighted(ok(acao, acah("x-custom")), ok(acao))},
+		{name: "hdr-x-custom-upper-allowed", header: []string{"X-Custom: 1"}, route: preflighted(ok(acao, acah("X-CUSTOM")), ok(acao))},
+		{name: "hdr-x-custom-missing", header: []string{"X-Custom: 1"}, route: preflighted(ok(acao), ok(acao))},
+		{name: "hdr-star-omit", cred: "omit", header: []string{"X-Custom: 1"}, route: preflighted(ok(acao, acah("*")), ok(acao))},
+		{name: "hdr-star-include", cred: "include", header: []string{"X-Custom: 1"}, route: preflighted(ok(acao, acac, acah("*")), ok(acao, acac))},
+		{name: "hdr-star-authorization", cred: "omit", header: []string{authBasic}, route: preflighted(ok(acao, acah("*")), ok(acao)),
+			chromium: "Access-Control-Allow-Headers: * covers Authorization in Chromium; the standard requires it by name"},
+		{name: "hdr-star-authorization-include", cred: "include", header: []string{authBasic}, route: preflighted(ok(acao, acac, acah("*")), ok(acao, acac))},
+		{name: "hdr-authorization-listed", cred: "include", header: []string{authBasic}, route: preflighted(ok(acao, acac, acah("authorization")), ok(acao, acac))},
+		{name: "hdr-first-missing-sorted", header: []string{"X-B: 1", "X-A: 1"}, route: preflighted(ok(acao, acah("x-b")), ok(acao))},
+		{name: "hdr-allow-list-space", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acah("x-a x-b")), ok(acao))},
+		{name: "hdr-allow-list-empty-element", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acah("x-a,,x-b")), ok(acao))},
+		{name: "hdr-allow-list-trailing-comma", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acah("x-a, ")), ok(acao))},
+		{name: "hdr-allow-list-two-lines", header: []string{"X-A: 1", "X-B: 2"}, route: preflighted(ok(acao, acah("x-a"), acah("x-b")), ok(acao))},
+		{name: "hdr-allow-list-empty", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acah("")), ok(acao))},
+		{name: "hdr-duplicate-names-combined", header: []string{"X-A: 1", "x-a: 2"}, route: preflighted(ok(acao, acah("x-a")), ok(acao))},
+
+		// Methods.
+		{name: "method-put-allowed", method: "PUT", route: preflighted(ok(acao, acam("PUT")), ok(acao))},
+		{name: "method-put-no-acam", method: "PUT", route: preflighted(ok(acao), ok(acao))},
+		{name: "method-put-lower-acam", method: "PUT", route: preflighted(ok(acao, acam("put")), ok(acao))},
+		{name: "method-patch-lower", method: "patch", route: preflighted(ok(acao, acam("PATCH")), ok(acao))},
+		{name: "method-patch-lower-allowed", method: "patch", route: preflighted(ok(acao, acam("patch")), ok(acao))},
+		{name: "method-delete-normalized", method: "delete", route: preflighted(ok(acao, acam("DELETE")), ok(acao))},
+		{name: "method-star-omit", method: "PUT", cred: "omit", route: preflighted(ok(acao, acam("*")), ok(acao))},
+		{name: "method-star-include", method: "PUT", cred: "include", route: preflighted(ok(acao, acac, acam("*")), ok(acao, acac))},
+		{name: "method-safelisted-always", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acam("get"), acah("x-a")), ok(acao))},
+		{name: "method-list", method: "PUT", route: preflighted(ok(acao, acam("GET, PUT")), ok(acao))},
+		{name: "method-list-space", method: "PUT", route: preflighted(ok(acao, acam("GET PUT")), ok(acao))},
+		{name: "method-list-empty-element", method: "PUT", route: preflighted(ok(acao, acam("GET,,PUT")), ok(acao))},
+		{name: "method-options-actual", method: "OPTIONS", route: preflighted(ok(acao, acam("OPTIONS")), ok(acao))},
+		{name: "method-options-not-allowed", method: "OPTIONS", route: preflighted(ok(acao), ok(acao))},
+		{name: "method-custom-token", method: "REPORT", route: preflighted(ok(acao, acam("REPORT")), ok(acao))},
+
+		// The preflight response: status, redirects, CORS check, order of checks.
+		{name: "pre-403-no-cors", cred: "include", header: []string{authBasic}, route: preflighted(st(403), ok(acao, acac))},
+		{name: "pre-403-with-cors", cred: "include", header: []string{authBasic}, route: preflighted(st(403, acao, acac, acah("authorization")), ok(acao, acac))},
+		{name: "pre-401-no-cors", header: []string{authBasic}, route: preflighted(st(401), ok(acao))},
+		{name: "pre-404-with-cors", header: []string{"X-A: 1"}, route: preflighted(st(404, acao, acah("x-a")), ok(acao))},
+		{name: "pre-500-with-cors", header: []string{"X-A: 1"}, route: preflighted(st(500, acao, acah("x-a")), ok(acao))},
+		{name: "pre-204", header: []string{"X-A: 1"}, route: preflighted(st(204, acao, acah("x-a")), ok(acao))},
+		{name: "pre-206", header: []string{"X-A: 1"}, route: preflighted(st(206, acao, acah("x-a")), ok(acao))},
+		{name: "pre-302", header: []string{"X-A: 1"}, route: preflighted(st(302, acao, acah("x-a"), "Location: /elsewhere"), ok(acao))},
+		{name: "pre-302-no-location", header: []string{"X-A: 1"}, route: preflighted(st(302, acao, acah("x-a")), ok(acao))},
+		{name: "pre-300-location", header: []string{"X-A: 1"}, route: preflighted(st(300, acao, acah("x-a"), "Location: /elsewhere"), ok(acao))},
+		{name: "pre-307-no-cors", header: []string{"X-A: 1"}, route: preflighted(st(307, "Location: /elsewhere"), ok(acao))},
+		{name: "pre-star-include", cred: "include", header: []string{"X-A: 1"}, route: preflighted(ok(acaoStar, acac, acah("x-a")), ok(acao, acac))},
+		{name: "pre-mismatch", header: []string{"X-A: 1"}, route: preflighted(ok(aco("http://other.example"), acah("x-a")), ok(acao))},
+		{name: "pre-two-origins", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acao, acah("x-a")), ok(acao))},
+		{name: "pre-invalid-origin", header: []string{"X-A: 1"}, route: preflighted(ok(aco("foo"), acah("x-a")), ok(acao))},
+		{name: "pre-include-no-acac", cred: "include", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acah("x-a")), ok(acao, acac))},
+		{name: "pre-null-origin", header: []string{"X-A: 1"}, route: preflighted(ok(aco("null"), acah("x-a")), ok(acao))},
+		{name: "pre-ok-actual-no-acao", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acah("x-a")), ok())},
+		{name: "pre-ok-actual-no-acac", cred: "include", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acac, acah("x-a")), ok(acao))},
+		{name: "pre-max-age-large", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acah("x-a"), "Access-Control-Max-Age: 86400"), ok(acao))},
+		{name: "pre-order-methods-before-headers", method: "PUT", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acam("GET PUT"), acah("x-a x-b")), ok(acao))},
+		{name: "pre-order-method-before-header", method: "PUT", header: []string{"X-A: 1"}, route: preflighted(ok(acao, acam("GET")), ok(acao))},
+		{name: "pre-order-status-before-syntax", method: "PUT", route: preflighted(st(403, acao, acam("GET PUT")), ok(acao))},
+		{name: "pre-order-origin-before-status", method: "PUT", route: preflighted(st(403, aco("http://other.example")), ok(acao))},
+		{name: "pre-hangup", header: []string{"X-A: 1"}, route: preflighted(reply{raw: "hangup"}, ok(acao))},
+		{name: "pre-field-case-publisher", cred: "include", header: []string{authBasic, "locale: en_US", "peripheralid: 5000"},
+			route: preflighted(ok(acao, acac, acam("GET,POST,PUT,DELETE,OPTIONS,HEAD"), acah("referer,peripheralid,origin,locale,accept,authorization,domain,x-requested-with,content-type,access-control-request-private-network,user-agent")), ok(acao, acac))},
+		{name: "pre-field-case-missing-header", cred: "include", header: []string{authBasic, "locale: en_US", "peripheralid: 5000"},
+			route: preflighted(ok(acao, acac, acah("authorization,locale")), ok(acao, acac))},
+
+		// Redirects of the actual request.
+		{name: "redir-same-server", route: simple(st(302, acao, "Location: /c/redir-same-server/2")),
+			more: map[string]route{"A/2": simple(ok(acao))}},
+		{name: "redir-hop-no-acao", route: simple(st(302, "Location: /c/redir-hop-no-acao/2")),
+			more: map[string]route{"A/2": simple(ok(acao))}},
+		{name: "redir-cross-echo-null", route: simple(st(302, acao, "Location: {B}/c/redir-cross-echo-null/2")),
+			more: map[string]route{"B/2": simple(ok(acao))}},
+		{name: "redir-cross-page-origin", route: simple(st(302, acao, "Location: {B}/c/redir-cross-page-origin/2")),
+			more: map[string]route{"B/2": simple(ok(aco("{page}")))}},
+		{name: "redir-cross-star", route: simple(st(302, acao, "Location: {B}/c/redir-cross-star/2")),
+			more: map[string]route{"B/2": simple(ok(acaoStar))}},
+		{name: "redir-cross-include", cred: "include", route: simple(st(302, acao, acac, "Location: {B}/c/redir-cross-include/2")),
+			more: map[string]route{"B/2": simple(ok(acao, acac))}},
+		{name: "redir-userinfo", route: simple(st(302, acao, "Location: {B}/c/redir-userinfo/2")),
+			more: map[string]route{"B/2": simple(st(302, aco("null"), "Location: http://user:pass@127.0.0.1:1/x"))}},
+		{name: "redir-post-301-to-get", method: "POST", header: []string{"Content-Type: text/plain"}, route: simple(st(301, acao, "Location: /c/redir-post-301-to-get/2")),
+			more: map[string]route{"A/2": simple(ok(acao))}},
+		{name: "redir-307-preflight-again", method: "PUT", route: preflighted(ok(acao, acam("PUT")), st(307, acao, "Location: {B}/c/redir-307-preflight-again/2")),
+			more: map[string]route{"B/2": preflighted(ok(acao, acam("PUT")), ok(acao))}},
+		{name: "redir-307-second-preflight-fails", method: "PUT", route: preflighted(ok(acao, acam("PUT")), st(307, acao, "Location: {B}/c/redir-307-second-preflight-fails/2")),
+			more: map[string]route{"B/2": preflighted(st(403), ok(acao))}},
+		{name: "redir-drops-authorization", header: []string{authBasic}, route: preflighted(ok(acao, acah("authorization")), st(302, acao, "Location: {B}/c/redir-drops-authorization/2")),
+			more: map[string]route{"B/2": simple(ok(acao))}},
+		{name: "redir-loop", route: simple(st(302, acao, "Location: /c/redir-loop?again"))},
+		{name: "redir-data-url", route: simple(st(302, acao, "Location: data:text/plain,hi"))},
+
+		// Answers that are not HTTP, or no answer: unreachable, never CORS.
+		{name: "net-refused", target: "dead"},
+		{name: "net-untrusted-certificate", target: "tls", route: simple(ok(acao))},
+		{name: "net-hangup", route: simple(reply{raw: "hangup"})},
+		{name: "net-garbage", route: simple(reply{raw: "SSH-2.0-OpenSSH_9.2\r\n"})},
+
+		// Headers fetch() drops silently: no preflight for them.
+		{name: "forbidden-cookie", header: []string{"Cookie: a=b"}, route: simple(ok(acao))},
+		{name: "forbidden-sec", header: []string{"Sec-Foo: 1"}, route: simple(ok(acao))},
+		{name: "forbidden-proxy", header: []string{"Proxy-Authorization: Basic eA=="}, route: simple(ok(acao))},
+		{name: "forbidden-method-override", header: []string{"X-HTTP-Method-Override: TRACE"}, route: simple(ok(acao))},
+		{name: "forbidden-content-length", header: []string{"Content-Length: 5"}, route: simple(ok(acao))},
+		{name: "header-user-agent", header: []string{"User-Agent: gadget"}, route: preflighted(ok(acao), ok(acao))},
+	}
+}

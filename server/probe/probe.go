@@ -1,0 +1,361 @@
+// Package probe sends what Chromium would send for a cross-origin fetch(), follows redirects as
+// the browser does, and judges the answers with the cors package. It tells a request blocked by
+// CORS from one that never got an HTTP answer (DNS, refused, timeout, TLS, reset), keeps every
+// status and header it saw, and adds the findings that do not block but matter.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+)
+
+// Options configure a Prober.
+type Options struct {
+	Timeout  time.Duration // for the whole check; default 10 s
+	RootCAs  *x509.CertPool
+	Insecure bool // skip certificate verification (the browser never does; say so in reports)
+	// DialContext, when set, replaces the dialer (the service uses it to refuse forbidden
+	// addresses).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// NoExtraChecks skips the foreign-origin and null-origin requests that detect a server
+	// reflecting any origin.
+	NoExtraChecks bool
+	UserAgent     string
+}
+
+// Limits on what is read from a server.
+const (
+	maxHeaderBytes = 64 << 10
+	maxBodyBytes   = 64 << 10
+	// ForeignOrigin is sent to see whether a server allows any origin at all.
+	ForeignOrigin = "https://corscheck-foreign-origin.example"
+)
+
+// DefaultUserAgent looks like Chromium's, and says who is asking.
+const DefaultUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 corscheck/1"
+
+// Prober runs checks. It is safe for concurrent use and reuses connections.
+type Prober struct {
+	opt    Options
+	client *http.Client
+}
+
+// New returns a Prober with its HTTP client set up once.
+func New(opt Options) *Prober {
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.UserAgent == "" {
+		opt.UserAgent = DefaultUserAgent
+	}
+	dialer := &net.Dialer{Timeout: opt.Timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                  nil, // the browser's proxy is unknown; go direct, as a LAN desktop does
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        &tls.Config{RootCAs: opt.RootCAs, InsecureSkipVerify: opt.Insecure, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    opt.Timeout,
+		MaxResponseHeaderBytes: maxHeaderBytes,
+		DisableCompression:     true,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        30 * time.Second,
+		ForceAttemptHTTP2:      true,
+	}
+	if opt.DialContext != nil {
+		tr.DialContext = opt.DialContext
+	}
+	return &Prober{opt: opt, client: &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// LoadCAFile reads PEM certificates into a pool for Options.RootCAs, with the system roots.
+func LoadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// Close releases idle connections.
+func (p *Prober) Close() { p.client.CloseIdleConnections() }
+
+// Check runs req as Chromium would and returns the diagnosis; kind selects the fix advice.
+func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Report {
+	ctx, cancel := context.WithTimeout(ctx, p.opt.Timeout)
+	defer cancel()
+	rep := &Report{
+		URL: req.URL.String(), Origin: req.Origin, Method: req.Method, Credentials: req.Credentials,
+		Kind: kind, Node: req.URL.Hostname(), Insecure: p.opt.Insecure,
+	}
+	if cors.MixedContent(req.Origin, req.URL) {
+		rep.Verdict = cors.Unreachable
+		rep.Network = &NetworkError{Class: MixedContent, Message: "blocked as mixed content: an https page cannot fetch an http URL"}
+		rep.Warnings = []cors.Warning{cors.NewWarning(cors.WarnMixedContent, "")}
+		rep.Fixes = fix.For(fix.Problem{Kind: kind, URL: req.URL, Origin: req.Origin, Network: string(MixedContent)})
+		return rep
+	}
+	var extras []cors.Warning
+	var wg sync.WaitGroup
+	if !p.opt.NoExtraChecks && req.Origin != cors.NullOrigin && !cors.IsSameOrigin(req.URL, req.Origin) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			extras = p.extraChecks(ctx, req)
+		}()
+	}
+	start := time.Now()
+	out := cors.Fetch(req, func(o cors.Outgoing) (*cors.Response, error) {
+		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: o.Header}
+		t0 := time.Now()
+		resp, err := p.send(ctx, o)
+		ex.Millis = msSince(t0)
+		if err != nil {
+			ex.Error = err.Error()
+		} else {
+			ex.Status = resp.Status
+			ex.Headers = resp.Header
+		}
+		rep.Steps = append(rep.Steps, ex)
+		return resp, err
+	})
+	rep.Millis = msSince(start)
+	wg.Wait()
+	p.fill(rep, req, out, extras)
+	return rep
+}
+
+// fill turns the cors outcome into the report: verdict, reason, console line, network error,
+// warnings and fixes.
+func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []cors.Warning) {
+	rep.Verdict = out.Verdict()
+	rep.FinalURL = out.FinalURL
+	for i := range rep.Steps {
+		s := &rep.Steps[i]
+		if s.Kind == cors.PreflightStep {
+			rep.Preflight = s
+		} else {
+			rep.Actual = s
+		}
+	}
+	var ws []cors.Warning
+	for _, s := range out.Steps {
+		if s.Response != nil {
+			ws = append(ws, cors.ResponseWarnings(s.Response, req.Origin, s.Request.URL, s.Request.Kind == cors.PreflightStep)...)
+		}
+	}
+	ws = append(ws, out.Warnings...)
+	ws = append(ws, extras...)
+	if p.opt.Insecure {
+		ws = append(ws, cors.Warning{Code: "certificate-not-verified", Message: "--insecure: the certificate was not verified, but browsers always verify it"})
+	}
+	rep.Warnings = cors.Dedupe(ws)
+	problem := fix.Problem{Kind: rep.Kind, URL: req.URL, Origin: req.Origin}
+	switch {
+	case out.Failure != nil:
+		rep.CorsError = out.Failure.Reason
+		rep.FailedParameter = out.Failure.FailedParameter
+		rep.Console = cors.ConsoleLine(*out.Failure, out.InitialURL, out.FinalURL, req.Origin)
+		rep.Explanation = cors.Explain(*out.Failure)
+		problem.Reason, problem.FailedParameter = out.Failure.Reason, out.Failure.FailedParameter
+		if u, err := url.Parse(out.FinalURL); err == nil {
+			problem.URL = u
+		}
+	case out.NetErr != nil:
+		ne := Classify(out.NetErr)
+		if last := len(out.Steps) - 1; last >= 0 && out.Steps[last].Request.Kind == cors.PreflightStep {
+			ne.OnPreflight = true
+		}
+		rep.Network = &ne
+		rep.Explanation = ne.Explain()
+		problem.Network, problem.NetworkDetail = string(ne.Class), ne.Message
+	}
+	rep.Fixes = fix.For(problem)
+}
+
+// extraChecks asks the server the same question from a foreign origin and from "null", to find
+// servers that allow any origin.
+func (p *Prober) extraChecks(ctx context.Context, req cors.Request) []cors.Warning {
+	var ws []cors.Warning
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, origin := range []string{ForeignOrigin, cors.NullOrigin} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := cors.Outgoing{Kind: cors.PreflightStep, Method: "OPTIONS", URL: req.URL,
+				Header: cors.PreflightHeader(req.Method, req.Header, origin)}
+			if req.Method == "GET" || req.Method == "HEAD" {
+				if !cors.NeedsPreflight(req.Method, req.Header) {
+					o = cors.Outgoing{Kind: cors.ActualStep, Method: req.Method, URL: req.URL,
+						Header: []cors.Header{{Name: "Origin", Value: origin}, {Name: "Sec-Fetch-Mode", Value: "cors"}}}
+				}
+			}
+			resp, err := p.send(ctx, o)
+			if err != nil || !cors.Reflects(resp, origin) {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if origin == cors.NullOrigin {
+				ws = append(ws, cors.NewWarning(cors.WarnNullTrusted, "a request with Origin: null was allowed"))
+			} else {
+				ws = append(ws, cors.NewWarning(cors.WarnOriginReflected, "Origin: "+origin+" was allowed"))
+			}
+		}()
+	}
+	wg.Wait()
+	return ws
+}
+
+// send performs one exchange without following redirects and without cookies.
+func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, error) {
+	hr, err := http.NewRequestWithContext(ctx, o.Method, o.URL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	hr.Header = make(http.Header, len(o.Header)+3)
+	for _, h := range o.Header {
+		hr.Header.Add(h.Name, h.Value)
+	}
+	if hr.Header.Get("Accept") == "" {
+		hr.Header.Set("Accept", "*/*")
+	}
+	hr.Header.Set("User-Agent", p.opt.UserAgent)
+	hr.Header.Set("Sec-Fetch-Dest", "empty")
+	if o.Method == "POST" || o.Method == "PUT" || o.Method == "PATCH" {
+		hr.Body = http.NoBody
+		hr.ContentLength = 0
+	}
+	resp, err := p.client.Do(hr)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	// Read a little of the body so the connection can be reused. The verdict never needs the
+	// body, and a body cut short does not change what the browser decides from the headers.
+	_, _ = io.CopyN(io.Discard, resp.Body, maxBodyBytes)
+	return &cors.Response{Status: resp.StatusCode, Header: resp.Header}, nil
+}
+
+func msSince(t time.Time) float64 {
+	return float64(time.Since(t).Microseconds()) / 1000
+}
+
+// Report is the diagnosis of one check; its JSON form is the `corscheck probe --json` contract.
+type Report struct {
+	URL             string           `json:"url"`
+	Origin          string           `json:"origin"`
+	Method          string           `json:"method"`
+	Credentials     cors.Credentials `json:"credentials"`
+	Kind            fix.Kind         `json:"kind"`
+	Node            string           `json:"node"`
+	Verdict         cors.Verdict     `json:"verdict"`
+	CorsError       cors.Reason      `json:"corsError"`
+	FailedParameter string           `json:"failedParameter"`
+	Console         string           `json:"console"`
+	Explanation     string           `json:"explanation,omitempty"`
+	FinalURL        string           `json:"finalUrl,omitempty"`
+	Network         *NetworkError    `json:"network,omitempty"`
+	Preflight       *Exchange        `json:"preflight,omitempty"`
+	Actual          *Exchange        `json:"actual,omitempty"`
+	Steps           []Exchange       `json:"steps"`
+	Warnings        []cors.Warning   `json:"warnings"`
+	Fixes           []fix.Fix        `json:"fixes"`
+	Millis          float64          `json:"ms"`
+	Insecure        bool             `json:"insecure,omitempty"`
+}
+
+// Exchange is one request sent and what came back.
+type Exchange struct {
+	Kind           cors.StepKind `json:"kind"`
+	Method         string        `json:"method"`
+	URL            string        `json:"url"`
+	RequestHeaders []cors.Header `json:"requestHeaders"`
+	Status         int           `json:"status,omitempty"`
+	Headers        http.Header   `json:"headers,omitempty"`
+	Error          string        `json:"error,omitempty"`
+	Millis         float64       `json:"ms"`
+}
+
+// Exit codes of `corscheck probe`.
+const (
+	ExitAllowed     = 0
+	ExitBlocked     = 1
+	ExitUsage       = 2
+	ExitUnreachable = 3
+)
+
+// ExitCode maps the verdict to the CLI's exit code.
+func (r *Report) ExitCode() int {
+	switch r.Verdict {
+	case cors.Blocked:
+		return ExitBlocked
+	case cors.Unreachable:
+		return ExitUnreachable
+	}
+	return ExitAllowed
+}
+
+// Text renders the report for a terminal: the verdict first, then why, then the fix.
+func (r *Report) Text() string {
+	var b strings.Builder
+	switch r.Verdict {
+	case cors.Allowed:
+		fmt.Fprintf(&b, "%s: allowed: %s %s from origin %s can be read by the page\n", r.Node, r.Method, r.URL, r.Origin)
+	case cors.Blocked:
+		fmt.Fprintf(&b, "%s: blocked by CORS: %s (%s)\n", r.Node, r.CorsError, r.Explanation)
+	case cors.Unreachable:
+		fmt.Fprintf(&b, "%s: unreachable: %s: %s\n", r.Node, r.Network.Class, r.Explanation)
+	}
+	for _, s := range r.Steps {
+		if s.Error != "" {
+			fmt.Fprintf(&b, "  %-9s %s %s -> %s\n", s.Kind, s.Method, s.URL, s.Error)
+			continue
+		}
+		fmt.Fprintf(&b, "  %-9s %s %s -> %d%s\n", s.Kind, s.Method, s.URL, s.Status, corsSummary(s.Headers))
+	}
+	if r.Console != "" {
+		fmt.Fprintf(&b, "Console: %s\n", r.Console)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "Warning: %s\n", w.Message)
+	}
+	b.WriteString(fix.Text(r.Fixes))
+	return b.String()
+}
+
+// corsSummary lists the CORS headers of a response on one line.
+func corsSummary(h http.Header) string {
+	var parts []string
+	for _, n := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Location"} {
+		for _, v := range h.Values(n) {
+			parts = append(parts, strings.ToLower(n)+": "+v)
+		}
+	}
+	if len(parts) == 0 {
+		return ", no CORS headers"
+	}
+	return ", " + strings.Join(parts, "; ")
+}
