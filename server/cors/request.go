@@ -29,7 +29,8 @@ func ParseCredentials(s string) (Credentials, error) {
 
 // Header is one request header as a page sets it, in order.
 type Header struct {
-	Name, Value string
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Request is a cross-origin fetch() as a page makes it.
@@ -275,7 +276,7 @@ func PreflightHeader(method string, h []Header, origin string) []Header {
 	)
 }
 
-// ValidateRequest checks a request before it is evaluated or sent.
+// Validate checks a request before it is evaluated or sent.
 func (r Request) Validate() error {
 	var errs []error
 	if r.URL == nil || (r.URL.Scheme != "http" && r.URL.Scheme != "https") || r.URL.Host == "" {

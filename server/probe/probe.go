@@ -30,8 +30,8 @@ type Options struct {
 	// DialContext, when set, replaces the dialer (the service uses it to refuse forbidden
 	// addresses).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	// NoExtraChecks skips the foreign-origin and null-origin requests that detect a server
-	// reflecting any origin.
+	// NoExtraChecks skips the foreign-origin request that detects a server reflecting any
+	// origin.
 	NoExtraChecks bool
 	UserAgent     string
 }
@@ -108,6 +108,7 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 	rep := &Report{
 		URL: req.URL.String(), Origin: req.Origin, Method: req.Method, Credentials: req.Credentials,
 		Kind: kind, Node: req.URL.Hostname(), Insecure: p.opt.Insecure,
+		Steps: []Exchange{}, Warnings: []cors.Warning{}, Fixes: []fix.Fix{},
 	}
 	if cors.MixedContent(req.Origin, req.URL) {
 		rep.Verdict = cors.Unreachable
@@ -116,17 +117,22 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 		rep.Fixes = fix.For(fix.Problem{Kind: kind, URL: req.URL, Origin: req.Origin, Network: string(MixedContent)})
 		return rep
 	}
+	// A server that echoes any origin also echoes ours: only then is it worth asking again with a
+	// foreign origin, alongside the rest of the check.
 	var extras []cors.Warning
 	var wg sync.WaitGroup
-	if !p.opt.NoExtraChecks && req.Origin != cors.NullOrigin && !cors.IsSameOrigin(req.URL, req.Origin) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			extras = p.extraChecks(ctx, req)
-		}()
-	}
+	extrasWanted := !p.opt.NoExtraChecks && req.Origin != cors.NullOrigin && !cors.IsSameOrigin(req.URL, req.Origin)
 	start := time.Now()
 	out := cors.Fetch(req, func(o cors.Outgoing) (*cors.Response, error) {
+		defer func() {
+			if extrasWanted && len(rep.Steps) == 1 && rep.Steps[0].Headers.Get("Access-Control-Allow-Origin") == req.Origin {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					extras = p.extraChecks(ctx, req)
+				}()
+			}
+		}()
 		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: o.Header}
 		t0 := time.Now()
 		resp, err := p.send(ctx, o)
@@ -170,7 +176,9 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 	if p.opt.Insecure {
 		ws = append(ws, cors.Warning{Code: "certificate-not-verified", Message: "--insecure: the certificate was not verified, but browsers always verify it"})
 	}
-	rep.Warnings = cors.Dedupe(ws)
+	if ws = cors.Dedupe(ws); ws != nil {
+		rep.Warnings = ws
+	}
 	problem := fix.Problem{Kind: rep.Kind, URL: req.URL, Origin: req.Origin}
 	switch {
 	case out.Failure != nil:
@@ -191,42 +199,25 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 		rep.Explanation = ne.Explain()
 		problem.Network, problem.NetworkDetail = string(ne.Class), ne.Message
 	}
-	rep.Fixes = fix.For(problem)
+	if fs := fix.For(problem); fs != nil {
+		rep.Fixes = fs
+	}
 }
 
-// extraChecks asks the server the same question from a foreign origin and from "null", to find
-// servers that allow any origin.
+// extraChecks asks the server the same question from a foreign origin, to find servers that
+// allow any origin. It costs one request, sent alongside the check's own requests.
 func (p *Prober) extraChecks(ctx context.Context, req cors.Request) []cors.Warning {
-	var ws []cors.Warning
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, origin := range []string{ForeignOrigin, cors.NullOrigin} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o := cors.Outgoing{Kind: cors.PreflightStep, Method: "OPTIONS", URL: req.URL,
-				Header: cors.PreflightHeader(req.Method, req.Header, origin)}
-			if req.Method == "GET" || req.Method == "HEAD" {
-				if !cors.NeedsPreflight(req.Method, req.Header) {
-					o = cors.Outgoing{Kind: cors.ActualStep, Method: req.Method, URL: req.URL,
-						Header: []cors.Header{{Name: "Origin", Value: origin}, {Name: "Sec-Fetch-Mode", Value: "cors"}}}
-				}
-			}
-			resp, err := p.send(ctx, o)
-			if err != nil || !cors.Reflects(resp, origin) {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if origin == cors.NullOrigin {
-				ws = append(ws, cors.NewWarning(cors.WarnNullTrusted, "a request with Origin: null was allowed"))
-			} else {
-				ws = append(ws, cors.NewWarning(cors.WarnOriginReflected, "Origin: "+origin+" was allowed"))
-			}
-		}()
+	o := cors.Outgoing{Kind: cors.PreflightStep, Method: "OPTIONS", URL: req.URL,
+		Header: cors.PreflightHeader(req.Method, req.Header, ForeignOrigin)}
+	if (req.Method == "GET" || req.Method == "HEAD") && !cors.NeedsPreflight(req.Method, req.Header) {
+		o = cors.Outgoing{Kind: cors.ActualStep, Method: req.Method, URL: req.URL,
+			Header: []cors.Header{{Name: "Origin", Value: ForeignOrigin}, {Name: "Sec-Fetch-Mode", Value: "cors"}}}
 	}
-	wg.Wait()
-	return ws
+	resp, err := p.send(ctx, o)
+	if err != nil || !cors.Reflects(resp, ForeignOrigin) {
+		return nil
+	}
+	return []cors.Warning{cors.NewWarning(cors.WarnOriginReflected, "Origin: "+ForeignOrigin+" was allowed")}
 }
 
 // send performs one exchange without following redirects and without cookies.

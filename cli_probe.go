@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/probe"
+)
+
+const probeUsage = `usage: corscheck probe [--origin ORIGIN] [--method M] [-H 'Name: value']... [--credentials include|omit|same-origin]
+                       [--kind cuic|livedata|finesse|custom] [--timeout 10s] [--ca-file F] [--insecure] [--json] URL
+
+Sends to URL what Chromium sends when a page of ORIGIN calls fetch(URL): the preflight when one
+is needed, then the request. Says whether the page could read the answer, why not (as DevTools
+names it), and what to run on which node to fix it.
+
+Flags, before or after URL:
+  --origin ORIGIN     the page's origin, e.g. https://finesse1.example.com:8445
+                      (default $CORSCHECK_ORIGIN; one of them is required)
+  --method M          the request method (default GET)
+  -H 'Name: value'    a header the page sets on the request; repeat for more
+  --credentials MODE  fetch()'s credentials mode: include, omit or same-origin (default same-origin)
+  --kind KIND         what answers at URL, for the fix: cuic, livedata, finesse or custom (default custom)
+  --timeout D         time for the whole check (default 10s)
+  --ca-file F         also trust the PEM certificates in F
+  --insecure          do not verify certificates (browsers always do)
+  --json              print one JSON object instead of text
+
+Exit status: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
+`
+
+// probeCommand is a parsed `corscheck probe` command line.
+type probeCommand struct {
+	request cors.Request
+	kind    fix.Kind
+	options probe.Options
+	json    bool
+	// dropped are forbidden headers the user set; fetch() would silently not send them.
+	dropped []cors.Header
+}
+
+func runProbe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd, err := parseProbe(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, probeUsage)
+		return 0
+	}
+	if err != nil {
+		// One line, so that scripts can show it as it is.
+		fmt.Fprintf(stderr, "corscheck probe: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return probe.ExitUsage
+	}
+	p := probe.New(cmd.options)
+	defer p.Close()
+	rep := p.Check(ctx, cmd.request, cmd.kind)
+	if len(cmd.dropped) > 0 {
+		ws := make([]cors.Warning, 0, len(cmd.dropped)+len(rep.Warnings))
+		for _, h := range cmd.dropped {
+			ws = append(ws, cors.NewWarning(cors.WarnForbiddenHeader, h.Name))
+		}
+		rep.Warnings = cors.Dedupe(append(ws, rep.Warnings...))
+	}
+	if !cmd.json {
+		fmt.Fprint(stdout, rep.Text())
+		return rep.ExitCode()
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		fmt.Fprintf(stderr, "corscheck probe: %v\n", err)
+	}
+	return rep.ExitCode()
+}
+
+// parseProbe turns the command line into a request exactly as fetch() would accept it, so that
+// every input fetch() would reject is a usage error here rather than a misleading verdict.
+func parseProbe(args []string, getenv func(string) string) (probeCommand, error) {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // runProbe reports errors in one line, and -h prints probeUsage
+	var (
+		origin      = fs.String("origin", "", "")
+		method      = fs.String("method", "GET", "")
+		credentials = fs.String("credentials", string(cors.SameOrigin), "")
+		kind        = fs.String("kind", string(fix.Custom), "")
+		timeout     = fs.Duration("timeout", 10*time.Second, "")
+		caFile      = fs.String("ca-file", "", "")
+		insecure    = fs.Bool("insecure", false, "")
+		asJSON      = fs.Bool("json", false, "")
+		headers     headerFlags
+	)
+	fs.Var(&headers, "H", "")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return probeCommand{}, err
+	}
+	switch len(positional) {
+	case 0:
+		return probeCommand{}, errors.New("missing URL")
+	case 1:
+	default:
+		return probeCommand{}, fmt.Errorf("want one URL, got %d arguments: %s", len(positional), strings.Join(positional, " "))
+	}
+	target, err := parseTargetURL(positional[0])
+	if err != nil {
+		return probeCommand{}, err
+	}
+
+	if *origin == "" {
+		*origin = getenv("CORSCHECK_ORIGIN")
+	}
+	if *origin == "" {
+		return probeCommand{}, errors.New("--origin is required (or set CORSCHECK_ORIGIN)")
+	}
+	req := cors.Request{URL: target}
+	if req.Origin, err = cors.ParseOrigin(*origin); err != nil {
+		return probeCommand{}, err
+	}
+	if req.Method, err = cors.NormalizeMethod(*method); err != nil {
+		return probeCommand{}, err
+	}
+	if req.Credentials, err = cors.ParseCredentials(*credentials); err != nil {
+		return probeCommand{}, err
+	}
+	cmd := probeCommand{json: *asJSON}
+	if cmd.kind, err = fix.ParseKind(*kind); err != nil {
+		return probeCommand{}, err
+	}
+	if *timeout <= 0 {
+		return probeCommand{}, fmt.Errorf("--timeout must be positive, not %s", *timeout)
+	}
+	cmd.options = probe.Options{Timeout: *timeout, Insecure: *insecure}
+	if *caFile != "" {
+		if cmd.options.RootCAs, err = probe.LoadCAFile(*caFile); err != nil {
+			return probeCommand{}, fmt.Errorf("--ca-file: %w", err)
+		}
+	}
+	req.Header, cmd.dropped = cors.CombineHeaders(headers)
+	if err := req.Validate(); err != nil {
+		return probeCommand{}, err
+	}
+	cmd.request = req
+	return cmd, nil
+}
+
+// parseTargetURL accepts what fetch() accepts as a cross-origin URL: absolute http or https,
+// with a valid host and port, and without a user name or password.
+func parseTargetURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("URL %q: %v", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("URL %q must be an absolute http:// or https:// URL", s)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("URL %q must not contain a user name or password: fetch() refuses it", s)
+	}
+	if _, err := cors.SerializeOrigin(u); err != nil {
+		return nil, fmt.Errorf("URL %q: %v", s, err)
+	}
+	// The fragment never leaves the browser.
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}
+
+// headerFlags collects -H 'Name: value' in order, as curl takes them.
+type headerFlags []cors.Header
+
+func (h *headerFlags) String() string { return "" }
+
+func (h *headerFlags) Set(s string) error {
+	name, value, ok := strings.Cut(s, ":")
+	if !ok {
+		return errors.New(`want 'Name: value'`)
+	}
+	v, err := cors.ValidateHeader(name, value)
+	if err != nil {
+		return err
+	}
+	*h = append(*h, cors.Header{Name: name, Value: v})
+	return nil
+}

@@ -1,0 +1,128 @@
+// Command corscheck tells why a Finesse gadget cannot read CUIC, Live Data or another server
+// across origins, and what to run to fix it.
+//
+// Usage:
+//
+//	corscheck probe [flags] URL   the diagnosis from a terminal
+//	corscheck demo [--once]       lab targets on loopback and their diagnoses
+//	corscheck version
+//	corscheck help [command]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/corsquickcheck/corscheck/server/probe"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: corscheck <command> [arguments]
+
+Commands:
+  probe    send what Chromium sends for a cross-origin fetch() and say why it is blocked
+  demo     start lab targets on loopback that reproduce the field cases, and diagnose them
+  version  print the version
+  help     print this help, or a command's (corscheck help probe)
+
+Exit status of probe: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
+`
+
+// run is the whole program, so tests can run it in-process: args includes the program name,
+// getenv replaces os.Getenv, and the exit code is returned instead of exiting.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return probe.ExitUsage
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "probe":
+		return runProbe(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "corscheck %s %s\n", version(), runtime.Version())
+		return 0
+	case "help", "-h", "-help", "--help":
+		return runHelp(rest, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "corscheck: unknown command %q\n\n%s", cmd, usage)
+	return probe.ExitUsage
+}
+
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	switch args[0] {
+	case "probe":
+		fmt.Fprint(stdout, probeUsage)
+	case "demo":
+		fmt.Fprint(stdout, demoUsage)
+	case "version", "help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "corscheck help: unknown command %q\n\n%s", args[0], usage)
+		return probe.ExitUsage
+	}
+	return 0
+}
+
+// buildVersion is set at link time (-ldflags "-X main.buildVersion=v1.2.3") by release builds.
+var buildVersion string
+
+// version is the release version, else the module version `go install` recorded, else "devel".
+func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// parseInterspersed parses flags wherever they appear among the positional arguments, because
+// users type both `probe --json URL` and `probe URL --json`; the standard flag package stops at
+// the first positional argument. Everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it, so printed commands can be pasted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,523 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/lab"
+)
+
+const finesse = "https://finessep.example:8445"
+
+// runCLI runs the whole program in-process and returns its exit code and output.
+func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code = run(ctx, append([]string{"corscheck"}, args...), func(k string) string { return env[k] }, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// subscriber answers like the CUIC subscriber of the field case: every request that carries an
+// Origin gets 403 and no CORS headers, as Tomcat's CorsFilter does for an origin it does not know.
+func subscriber(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") != "" {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/cuic/rest/status/"
+}
+
+// labWithCA starts the lab and writes its CA where --ca-file can read it.
+func labWithCA(t *testing.T) (*lab.Lab, string) {
+	t.Helper()
+	l, err := lab.Start(lab.Options{})
+	if err != nil {
+		t.Fatalf("lab.Start: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	caFile := filepath.Join(t.TempDir(), "lab-ca.pem")
+	if err := l.WriteCA(caFile); err != nil {
+		t.Fatal(err)
+	}
+	return l, caFile
+}
+
+func labURL(t *testing.T, l *lab.Lab, name string) string {
+	t.Helper()
+	tg, ok := l.Target(name)
+	if !ok {
+		t.Fatalf("lab has no target %q", name)
+	}
+	return tg.URL
+}
+
+func TestProbe(t *testing.T) {
+	sub := subscriber(t)
+	l, caFile := labWithCA(t)
+	pub, labSub := labURL(t, l, "cuicpub"), labURL(t, l, "cuicsub")
+	ldB, dead := labURL(t, l, "livedata-b"), labURL(t, l, "cuic-dead")
+	gadget := []string{"--credentials", "include", "-H", "Authorization: Basic YWdlbnQ6c2VjcmV0", "-H", "locale: en_US", "-H", "peripheralid: 5000"}
+	acceptance := []string{
+		"PreflightMissingAllowOriginHeader",
+		"utils cuic cors allowed_origin add https://finessep.example:8445",
+		"Intelligence Center Reporting Service",
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		code    int
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "subscriber answers 403",
+			args: []string{"probe", "--kind", "cuic", "--origin", finesse, "--credentials", "include", "-H", "Authorization: Basic x", sub},
+			code: 1, want: acceptance,
+		},
+		{
+			name: "flags after the URL",
+			args: []string{"probe", sub, "--kind", "cuic", "--origin", finesse, "--credentials", "include", "-H", "Authorization: Basic x"},
+			code: 1, want: acceptance,
+		},
+		{
+			name: "flags on both sides of the URL",
+			args: []string{"probe", "--kind=cuic", sub, "--origin=" + finesse, "-H", "Authorization: Basic x"},
+			code: 1, want: acceptance,
+		},
+		{
+			name: "origin from CORSCHECK_ORIGIN",
+			env:  map[string]string{"CORSCHECK_ORIGIN": finesse},
+			args: []string{"probe", "--kind", "cuic", "-H", "Authorization: Basic x", sub},
+			code: 1, want: acceptance,
+		},
+		{
+			name: "--origin wins over CORSCHECK_ORIGIN",
+			env:  map[string]string{"CORSCHECK_ORIGIN": "https://other.example"},
+			args: []string{"probe", "--origin", finesse, "-H", "Authorization: Basic x", sub},
+			code: 1, want: []string{"from origin 'https://finessep.example:8445'"}, notWant: []string{"other.example"},
+		},
+		{
+			name: "publisher over TLS with --ca-file",
+			args: append(append([]string{"probe", "--kind", "cuic", "--origin", finesse, "--ca-file", caFile}, gadget...), pub),
+			code: 0, want: []string{"allowed", "access-control-allow-origin: " + finesse}, notWant: []string{"Fix:", "Warning:"},
+		},
+		{
+			name: "lab subscriber over TLS",
+			args: append(append([]string{"probe", "--kind", "cuic", "--origin", finesse, "--ca-file", caFile}, gadget...), labSub),
+			code: 1, want: acceptance,
+		},
+		{
+			name: "header missing from the allow list",
+			args: append(append([]string{"probe", "--kind", "livedata", "--origin", finesse, "--ca-file", caFile}, gadget...), ldB),
+			code: 1, want: []string{"HeaderDisallowedByPreflightResponse", "utils live-data cors allowed_headers add peripheralid"},
+		},
+		{
+			name: "lab CA not trusted",
+			args: append(append([]string{"probe", "--kind", "cuic", "--origin", finesse}, gadget...), pub),
+			code: 3, want: []string{"unreachable", "tls-untrusted"}, notWant: []string{"blocked"},
+		},
+		{
+			name: "--insecure",
+			args: append(append([]string{"probe", "--kind", "cuic", "--origin", finesse, "--insecure"}, gadget...), pub),
+			code: 0, want: []string{"allowed", "Warning: --insecure"},
+		},
+		{
+			name: "connection refused",
+			args: []string{"probe", "--kind", "cuic", "--origin", finesse, dead},
+			code: 3, want: []string{"unreachable", "refused"}, notWant: []string{"blocked"},
+		},
+		{
+			name: "forbidden header dropped",
+			args: []string{"probe", "--origin", finesse, "--ca-file", caFile, "-H", "Cookie: JSESSIONID=1", pub},
+			code: 0, want: []string{"Warning: fetch() silently drops this header, so it is not sent (Cookie)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.env, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			if stderr != "" {
+				t.Errorf("stderr: %s", stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(stdout, w) {
+					t.Errorf("output has %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+}
+
+// contract are the fields `corscheck probe --json` always prints (DESIGN §4).
+var contract = []string{"url", "origin", "method", "credentials", "verdict", "corsError", "failedParameter", "console", "warnings", "fixes"}
+
+func probeJSON(t *testing.T, wantCode int, args ...string) map[string]any {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, nil, append([]string{"probe", "--json"}, args...)...)
+	if code != wantCode {
+		t.Fatalf("exit %d, want %d\n%s%s", code, wantCode, stdout, stderr)
+	}
+	var obj map[string]any
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	if err := dec.Decode(&obj); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	if dec.More() {
+		t.Errorf("stdout holds more than one JSON value:\n%s", stdout)
+	}
+	for _, k := range contract {
+		if _, ok := obj[k]; !ok {
+			t.Errorf("JSON lacks %q:\n%s", k, stdout)
+		}
+	}
+	for _, k := range []string{"warnings", "fixes"} {
+		if _, ok := obj[k].([]any); !ok {
+			t.Errorf("%s = %v, want an array", k, obj[k])
+		}
+	}
+	return obj
+}
+
+func TestProbeJSON(t *testing.T) {
+	l, caFile := labWithCA(t)
+	pub := labURL(t, l, "cuicpub")
+
+	t.Run("allowed", func(t *testing.T) {
+		obj := probeJSON(t, 0, "--kind", "cuic", "--origin", finesse, "--credentials", "include", "--ca-file", caFile,
+			"-H", "Authorization: Basic x", pub)
+		want := map[string]any{"url": pub, "origin": finesse, "method": "GET", "credentials": "include", "verdict": "allowed", "corsError": ""}
+		for k, v := range want {
+			if obj[k] != v {
+				t.Errorf("%s = %v, want %v", k, obj[k], v)
+			}
+		}
+		for _, k := range []string{"preflight", "actual"} {
+			ex, ok := obj[k].(map[string]any)
+			if !ok {
+				t.Fatalf("%s = %v, want an object", k, obj[k])
+			}
+			if ex["status"] != 200.0 {
+				t.Errorf("%s status = %v, want 200", k, ex["status"])
+			}
+		}
+		if _, ok := obj["network"]; ok {
+			t.Errorf("network present for a reachable target: %v", obj["network"])
+		}
+	})
+
+	t.Run("blocked", func(t *testing.T) {
+		obj := probeJSON(t, 1, "--kind", "cuic", "--origin", finesse, "--credentials", "include", "-H", "Authorization: Basic x", subscriber(t))
+		if obj["verdict"] != "blocked" || obj["corsError"] != "PreflightMissingAllowOriginHeader" {
+			t.Errorf("verdict %v %v", obj["verdict"], obj["corsError"])
+		}
+		if c, _ := obj["console"].(string); !strings.Contains(c, "has been blocked by CORS policy") {
+			t.Errorf("console = %q", c)
+		}
+		if pf, _ := obj["preflight"].(map[string]any); pf == nil || pf["status"] != 403.0 {
+			t.Errorf("preflight = %v, want status 403", obj["preflight"])
+		}
+		if fixes, _ := obj["fixes"].([]any); len(fixes) == 0 {
+			t.Error("no fixes for a blocked request")
+		}
+	})
+
+	t.Run("unreachable", func(t *testing.T) {
+		obj := probeJSON(t, 3, "--origin", finesse, "-H", "X-Test: 1", labURL(t, l, "cuic-dead"))
+		ne, ok := obj["network"].(map[string]any)
+		if !ok || ne["class"] != "refused" {
+			t.Errorf("network = %v, want class refused", obj["network"])
+		}
+		if obj["verdict"] != "unreachable" || obj["corsError"] != "" {
+			t.Errorf("verdict %v %v", obj["verdict"], obj["corsError"])
+		}
+	})
+
+	t.Run("headers combined and forbidden ones dropped", func(t *testing.T) {
+		obj := probeJSON(t, 0, "--origin", finesse, "--ca-file", caFile, "--method", "get",
+			"-H", "Locale: en_US", "-H", "locale: nl_NL", "-H", "Sec-Fetch-Site: none", pub)
+		if obj["method"] != "GET" {
+			t.Errorf("method = %v, want GET (normalized)", obj["method"])
+		}
+		ws, _ := obj["warnings"].([]any)
+		if len(ws) != 1 || ws[0].(map[string]any)["code"] != "forbidden-header-dropped" {
+			t.Errorf("warnings = %v, want one forbidden-header-dropped", ws)
+		}
+		actual, _ := obj["actual"].(map[string]any)
+		raw, _ := json.Marshal(actual["requestHeaders"])
+		if h := strings.ToLower(string(raw)); !strings.Contains(h, `"en_us, nl_nl"`) || strings.Contains(h, "sec-fetch-site") {
+			t.Errorf("actual request headers = %s, want Locale combined and Sec-Fetch-Site dropped", raw)
+		}
+	})
+}
+
+func TestProbeUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Valid but unreachable: if a case wrongly passes validation it exits 3 quickly, not 2.
+	const u = "https://127.0.0.1:1/cuic/rest/status/"
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // in the error line
+	}{
+		{"no URL", nil, []string{"--origin", finesse}, "missing URL"},
+		{"two URLs", nil, []string{"--origin", finesse, u, u}, "want one URL"},
+		{"no origin", nil, []string{u}, "--origin is required"},
+		{"bad origin", nil, []string{"--origin", "finessep.example", u}, "origin"},
+		{"bad origin from env", map[string]string{"CORSCHECK_ORIGIN": "ftp://finesse"}, []string{u}, "origin"},
+		{"relative URL", nil, []string{"--origin", finesse, "/cuic/rest/status/"}, "absolute http"},
+		{"ftp URL", nil, []string{"--origin", finesse, "ftp://cuic.example/"}, "absolute http"},
+		{"URL with credentials", nil, []string{"--origin", finesse, "https://u:p@cuic.example/"}, "user name"},
+		{"URL port out of range", nil, []string{"--origin", finesse, "https://cuic.example:99999/"}, "port"},
+		{"unparsable URL", nil, []string{"--origin", finesse, "https://cuic example/"}, "URL"},
+		{"forbidden method", nil, []string{"--origin", finesse, "--method", "TRACE", u}, "TRACE"},
+		{"invalid method", nil, []string{"--origin", finesse, "--method", "GE T", u}, "method"},
+		{"header without colon", nil, []string{"--origin", finesse, "-H", "Authorization", u}, "Name: value"},
+		{"header name with space", nil, []string{"--origin", finesse, "-H", "Bad Name: x", u}, "token"},
+		{"header value with CR", nil, []string{"--origin", finesse, "-H", "X-A: a\rb", u}, "CR"},
+		{"bad credentials", nil, []string{"--origin", finesse, "--credentials", "always", u}, "credentials"},
+		{"bad kind", nil, []string{"--origin", finesse, "--kind", "cucm", u}, "kind"},
+		{"duration without unit", nil, []string{"--origin", finesse, "--timeout", "10", u}, "timeout"},
+		{"negative timeout", nil, []string{"--origin", finesse, "--timeout", "-1s", u}, "timeout"},
+		{"missing CA file", nil, []string{"--origin", finesse, "--ca-file", filepath.Join(dir, "nope.pem"), u}, "--ca-file"},
+		{"CA file without PEM", nil, []string{"--origin", finesse, "--ca-file", notPEM, u}, "no PEM"},
+		{"unknown flag", nil, []string{"--origin", finesse, "--bogus", u}, "bogus"},
+		{"unknown flag after URL", nil, []string{u, "--origin", finesse, "--bogus"}, "bogus"},
+		{"flag without value", nil, []string{u, "--origin"}, "origin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.env, append([]string{"probe"}, tt.args...)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty:\n%s", stdout)
+			}
+			if !strings.HasPrefix(stderr, "corscheck probe: ") || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+				t.Errorf("stderr is not one line starting with 'corscheck probe: ': %q", stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q lacks %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // substring; "" means stdout must be empty
+		stderr string // substring; "" means stderr must be empty
+	}{
+		{"no arguments", nil, 2, "", "usage: corscheck"},
+		{"unknown command", []string{"serve-it"}, 2, "", `unknown command "serve-it"`},
+		{"help", []string{"help"}, 0, "usage: corscheck", ""},
+		{"--help", []string{"--help"}, 0, "usage: corscheck", ""},
+		{"help probe", []string{"help", "probe"}, 0, "corscheck probe [--origin ORIGIN]", ""},
+		{"help unknown", []string{"help", "nope"}, 2, "", `unknown command "nope"`},
+		{"probe -h", []string{"probe", "-h"}, 0, "Exit status: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.", ""},
+		{"demo --help", []string{"demo", "--help"}, 0, "corscheck demo [--once]", ""},
+		{"demo with an argument", []string{"demo", "extra"}, 2, "", "corscheck demo: unexpected argument"},
+		{"demo unknown flag", []string{"demo", "--forever"}, 2, "", "corscheck demo: "},
+		{"version", []string{"version"}, 0, "corscheck ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, nil, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			check := func(stream, got, want string) {
+				t.Helper()
+				if want == "" && got != "" || !strings.Contains(got, want) {
+					t.Errorf("%s = %q, want it to contain %q", stream, got, want)
+				}
+			}
+			check("stdout", stdout, tt.stdout)
+			check("stderr", stderr, tt.stderr)
+		})
+	}
+}
+
+// summaryLine matches a line of the demo's summary: name, verdict, reason.
+var summaryLine = regexp.MustCompile(`(?m)^  (\S+) +(allowed|blocked|unreachable) *(\S*)$`)
+
+func TestDemoOnce(t *testing.T) {
+	code, stdout, stderr := runCLI(t, nil, "demo", "--once")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	got := map[string]string{}
+	for _, m := range summaryLine.FindAllStringSubmatch(stdout, -1) {
+		got[m[1]] = strings.TrimSpace(m[2] + " " + m[3])
+	}
+	want := map[string]string{
+		"cuicpub":    "allowed",
+		"cuicsub":    "blocked PreflightMissingAllowOriginHeader",
+		"livedata-a": "blocked PreflightInvalidAllowCredentials",
+		"livedata-b": "blocked HeaderDisallowedByPreflightResponse",
+		"cuic-dead":  "unreachable refused",
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: %q, want %q", name, got[name], w)
+		}
+		if !strings.Contains(stdout, "== "+name+" (") {
+			t.Errorf("no section for %s", name)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("summary has %d targets, want %d:\n%s", len(got), len(want), stdout)
+	}
+	for _, w := range []string{"utils cuic cors allowed_origin add " + finesse, "--ca-file", "Lab CA certificate"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	if strings.Contains(stdout, "Serving the lab") {
+		t.Error("--once says it keeps serving")
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a running command writes while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDemoServes runs the demo until cancelled and pastes the command it prints, as a user would.
+func TestDemoServes(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"corscheck", "demo"}, func(string) string { return "" }, &out, &errOut)
+	}()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "Serving the lab") {
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited %d before serving:\n%s%s", code, out.String(), errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo is not serving after 20 s:\n%s", out.String())
+		}
+	}
+	line := ""
+	for l := range strings.Lines(out.String()) {
+		if s := strings.TrimSpace(l); strings.HasPrefix(s, "corscheck probe ") {
+			line = s
+		}
+	}
+	args := shellWords(t, line)
+	code, stdout, stderr := runCLI(t, nil, args[1:]...)
+	if code != 1 || !strings.Contains(stdout, "PreflightMissingAllowOriginHeader") {
+		t.Errorf("pasted %q: exit %d\n%s%s", line, code, stdout, stderr)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("demo exit %d after interrupt, want 0: %s", code, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("demo did not stop after its context was cancelled")
+	}
+}
+
+// shellWords splits a command line the way a POSIX shell splits plain words and single quotes,
+// which is all the demo prints.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, r := range line {
+		switch {
+		case r == '\'':
+			quoted, inWord = !quoted, true
+		case r == ' ' && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quotes in %q", line)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	if len(words) < 2 || words[0] != "corscheck" {
+		t.Fatalf("not a corscheck command: %q", line)
+	}
+	return words
+}
+
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://127.0.0.1:8444/cuic/rest/status/", "https://127.0.0.1:8444/cuic/rest/status/"},
+		{"locale: en_US", "'locale: en_US'"},
+		{"it's", `'it'\''s'`},
+		{"", "''"},
+	}
+	for _, tt := range tests {
+		if got := shellQuote(tt.in); got != tt.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

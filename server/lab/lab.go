@@ -1,0 +1,236 @@
+// Package lab runs demo targets on loopback that reproduce the field cases CORS Quick Check was
+// built for: a CUIC publisher that allows the Finesse origin, a subscriber where it was never
+// added, Live Data nodes with half a CORS configuration, and a node that is down. Each target is
+// its own HTTPS server, so its own origin, with a certificate from a CA made in memory. The demo
+// command and the tests use it instead of Cisco servers.
+package lab
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+)
+
+// FinesseOrigin is the origin of the Finesse desktop in the field case: what the gadget's
+// requests carry in their Origin header, and what the lab's healthy nodes allow.
+const FinesseOrigin = "https://finessep.example:8445"
+
+// The agent whose Basic credentials the gadget-shaped request carries.
+const (
+	AgentUser     = "agent"
+	AgentPassword = "secret"
+)
+
+// Target is one lab node as a user would enter it in the gadget.
+type Target struct {
+	Name     string   // short node name, e.g. "cuicsub"
+	Kind     fix.Kind // which product it plays
+	URL      string   // what to test on it
+	Describe string   // the field case it reproduces, in a sentence
+}
+
+// Options configure a lab.
+type Options struct {
+	// Origins the healthy nodes allow; default FinesseOrigin alone. A desktop simulator on
+	// another origin adds its own here.
+	Origins []string
+	// ErrorLog receives the servers' own errors; by default they are discarded, because a client
+	// that does not trust the lab CA (a browser tab, curl) makes every server log a TLS handshake
+	// error, which is expected here.
+	ErrorLog *log.Logger
+}
+
+// Lab is a set of running targets. Close stops them.
+type Lab struct {
+	ca      *authority
+	targets []Target
+	servers []*http.Server
+	release []func() error // frees the ports held for targets that are down
+}
+
+// node is how one target behaves; handler is nil for a node that is down.
+type node struct {
+	name, describe string
+	kind           fix.Kind
+	path           string
+	handler        func(name string, origins []string) http.Handler
+}
+
+// nodes are the lab's targets, in the order they are shown.
+var nodes = []node{
+	{
+		name: "cuicpub", kind: fix.CUIC, path: cuicPath,
+		describe: "CUIC publisher: the Finesse origin was added with utils cuic cors allowed_origin add",
+		handler: func(name string, origins []string) http.Handler {
+			return nodeRouter(name, cuicPath, func(next http.Handler) http.Handler { return tomcatCORS{origins: origins, next: next} })
+		},
+	},
+	{
+		name: "cuicsub", kind: fix.CUIC, path: cuicPath,
+		describe: "CUIC subscriber: the origin was added on the publisher only, so every CORS request gets 403",
+		handler: func(name string, _ []string) http.Handler {
+			return nodeRouter(name, cuicPath, func(next http.Handler) http.Handler { return tomcatCORS{next: next} })
+		},
+	},
+	{
+		name: "livedata-a", kind: fix.LiveData, path: liveDataPath,
+		describe: "Live Data side A: allows the origin but never sends Access-Control-Allow-Credentials",
+		handler: func(name string, origins []string) http.Handler {
+			return nodeRouter(name, liveDataPath, func(next http.Handler) http.Handler {
+				return proxyCORS{origins: origins, allowHeaders: allowHeaders, next: next}
+			})
+		},
+	},
+	{
+		name: "livedata-b", kind: fix.LiveData, path: liveDataPath,
+		describe: "Live Data side B: allows the origin and credentials, but its Access-Control-Allow-Headers lacks peripheralid",
+		handler: func(name string, origins []string) http.Handler {
+			return nodeRouter(name, liveDataPath, func(next http.Handler) http.Handler {
+				return proxyCORS{origins: origins, credentials: true, allowHeaders: withoutElement(allowHeaders, "peripheralid"), next: next}
+			})
+		},
+	},
+	{
+		name: "cuic-dead", kind: fix.CUIC, path: cuicPath,
+		describe: "CUIC node that is down: its port refuses connections",
+	},
+}
+
+// Start starts every target on 127.0.0.1, each on a port of its own.
+func Start(opt Options) (*Lab, error) {
+	if len(opt.Origins) == 0 {
+		opt.Origins = []string{FinesseOrigin}
+	}
+	if opt.ErrorLog == nil {
+		opt.ErrorLog = log.New(io.Discard, "", 0)
+	}
+	ca, err := newAuthority(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{ca: ca}
+	for _, n := range nodes {
+		t := Target{Name: n.name, Kind: n.kind, Describe: n.describe}
+		if n.handler == nil {
+			// A port nobody listens on refuses connections: what a stopped service looks like.
+			port, release, err := closedPort()
+			if err != nil {
+				l.Close()
+				return nil, fmt.Errorf("lab %s: %w", n.name, err)
+			}
+			l.release = append(l.release, release)
+			t.URL = "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + n.path
+			l.targets = append(l.targets, t)
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("lab %s: %w", n.name, err)
+		}
+		t.URL = "https://" + ln.Addr().String() + n.path
+		l.targets = append(l.targets, t)
+		srv := &http.Server{
+			Handler:           n.handler(n.name, opt.Origins),
+			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{ca.leaf}, MinVersion: tls.VersionTLS12},
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          opt.ErrorLog,
+		}
+		l.servers = append(l.servers, srv)
+		go func() {
+			if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+				opt.ErrorLog.Printf("lab %s: %v", n.name, err)
+			}
+		}()
+	}
+	return l, nil
+}
+
+// Targets returns the lab's targets in the order they are shown.
+func (l *Lab) Targets() []Target {
+	return append([]Target(nil), l.targets...)
+}
+
+// Target returns the target with that name.
+func (l *Lab) Target(name string) (Target, bool) {
+	for _, t := range l.targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// CAPEM returns the lab CA's certificate in PEM form.
+func (l *Lab) CAPEM() []byte {
+	return append([]byte(nil), l.ca.certPEM...)
+}
+
+// CertPool returns a pool holding only the lab CA, for a client's RootCAs.
+func (l *Lab) CertPool() *x509.CertPool {
+	return l.ca.pool
+}
+
+// WriteCA writes the lab CA's certificate to path in PEM form, for corscheck probe --ca-file.
+func (l *Lab) WriteCA(path string) error {
+	return os.WriteFile(path, l.ca.certPEM, 0o644)
+}
+
+// Close stops every target server and closes their connections.
+func (l *Lab) Close() error {
+	var errs []error
+	for _, s := range l.servers {
+		errs = append(errs, s.Close())
+	}
+	for _, r := range l.release {
+		errs = append(errs, r())
+	}
+	l.servers, l.release = nil, nil
+	return errors.Join(errs...)
+}
+
+// GadgetHeaders are the headers a CUIC or Live Data gadget sends with its requests: Basic
+// credentials of the lab agent, the agent's locale and peripheral ID. Authorization, locale and
+// peripheralid are not CORS-safelisted, so every such request is preflighted.
+func GadgetHeaders() []cors.Header {
+	basic := base64.StdEncoding.EncodeToString([]byte(AgentUser + ":" + AgentPassword))
+	return []cors.Header{
+		{Name: "Authorization", Value: "Basic " + basic},
+		{Name: "locale", Value: "en_US"},
+		{Name: "peripheralid", Value: "5000"},
+	}
+}
+
+// GadgetRequest is the request a CUIC or Live Data gadget on a page of origin makes to rawURL:
+// GET with credentials and GadgetHeaders.
+func GadgetRequest(rawURL, origin string) (cors.Request, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return cors.Request{}, err
+	}
+	req := cors.Request{URL: u, Origin: origin, Method: http.MethodGet, Header: GadgetHeaders(), Credentials: cors.Include}
+	if err := req.Validate(); err != nil {
+		return cors.Request{}, err
+	}
+	return req, nil
+}
+
+// withoutElement returns the comma-separated list without name.
+func withoutElement(list, name string) string {
+	return strings.Join(slices.DeleteFunc(strings.Split(list, ","), func(e string) bool { return e == name }), ",")
+}

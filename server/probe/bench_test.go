@@ -1,0 +1,83 @@
+package probe
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+)
+
+// publisher answers like the CUIC publisher of the field case.
+func publisher() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		if o := r.Header.Get("Origin"); o == "https://finessep.example:8445" {
+			h.Set("Access-Control-Allow-Origin", o)
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Set("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET,POST,PUT,DELETE,OPTIONS,HEAD")
+			h.Set("Access-Control-Allow-Headers", "authorization,locale,peripheralid")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		io.WriteString(w, `{"status":"ok"}`)
+	}))
+}
+
+// BenchmarkProbeCost compares a probe with the two raw HTTP round trips it cannot avoid (the
+// preflight and the request) on loopback, both measured in the same run, and reports the ratio.
+func BenchmarkProbeCost(b *testing.B) {
+	srv := publisher()
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/cuic/rest/status/")
+	req := cors.Request{URL: u, Origin: "https://finessep.example:8445", Method: "GET", Credentials: cors.Include,
+		Header: []cors.Header{{Name: "Authorization", Value: "Basic eDp5"}, {Name: "locale", Value: "en_US"}, {Name: "peripheralid", Value: "5000"}}}
+	raw := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	roundTrip := func(method string, h http.Header) {
+		r, _ := http.NewRequest(method, u.String(), nil)
+		r.Header = h
+		resp, err := raw.Do(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	preH := http.Header{"Origin": {req.Origin}, "Access-Control-Request-Method": {"GET"},
+		"Access-Control-Request-Headers": {"authorization,locale,peripheralid"}, "Accept": {"*/*"}}
+	getH := http.Header{"Origin": {req.Origin}, "Authorization": {"Basic eDp5"}, "Locale": {"en_US"}, "Peripheralid": {"5000"}}
+	for _, mode := range []struct {
+		name   string
+		extras bool
+	}{{"default", true}, {"no-extra-checks", false}} {
+		b.Run(mode.name, func(b *testing.B) {
+			p := New(Options{Timeout: 5 * time.Second, NoExtraChecks: !mode.extras})
+			defer p.Close()
+			var rawTotal, probeTotal time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				roundTrip("OPTIONS", preH)
+				roundTrip("GET", getH)
+				t1 := time.Now()
+				rep := p.Check(context.Background(), req, fix.CUIC)
+				probeTotal += time.Since(t1)
+				rawTotal += t1.Sub(t0)
+				if rep.Verdict != cors.Allowed {
+					b.Fatalf("verdict %s: %s", rep.Verdict, rep.Text())
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(rawTotal.Nanoseconds())/n, "raw-ns/check")
+			b.ReportMetric(float64(probeTotal.Nanoseconds())/n, "probe-ns/check")
+			b.ReportMetric(float64(probeTotal)/float64(rawTotal), "probe/raw")
+		})
+	}
+}
