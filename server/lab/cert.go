@@ -26,7 +26,7 @@ type authority struct {
 // Chromium accepts for a server certificate.
 const certLifetime = 7 * 24 * time.Hour
 
-func newAuthority(now time.Time) (*authority, error) {
+func newAuthority(now time.Time, hosts []string) (*authority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("lab CA key: %w", err)
@@ -56,7 +56,7 @@ func newAuthority(now time.Time) (*authority, error) {
 	}
 	leafTmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "localhost", Organization: []string{"CORS Quick Check lab"}},
-		DNSNames:    []string{"localhost"},
+		DNSNames:    append([]string{"localhost"}, hosts...),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.Add(certLifetime),

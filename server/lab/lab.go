@@ -111,7 +111,11 @@ var nodes = []node{
 	},
 }
 
-// Start starts every target on 127.0.0.1, each on a port of its own.
+// host is the node's name in URLs: a name under .localhost, which browsers (and the probe)
+// resolve to loopback, so that reports and fixes name the node as they would in the field.
+func (n node) host() string { return n.name + ".localhost" }
+
+// Start starts every target on 127.0.0.1, each on a port of its own, named <name>.localhost.
 func Start(opt Options) (*Lab, error) {
 	if len(opt.Origins) == 0 {
 		opt.Origins = []string{FinesseOrigin}
@@ -119,7 +123,11 @@ func Start(opt Options) (*Lab, error) {
 	if opt.ErrorLog == nil {
 		opt.ErrorLog = log.New(io.Discard, "", 0)
 	}
-	ca, err := newAuthority(time.Now())
+	var hosts []string
+	for _, n := range nodes {
+		hosts = append(hosts, n.host())
+	}
+	ca, err := newAuthority(time.Now(), hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +142,7 @@ func Start(opt Options) (*Lab, error) {
 				return nil, fmt.Errorf("lab %s: %w", n.name, err)
 			}
 			l.release = append(l.release, release)
-			t.URL = "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + n.path
+			t.URL = "https://" + net.JoinHostPort(n.host(), strconv.Itoa(port)) + n.path
 			l.targets = append(l.targets, t)
 			continue
 		}
@@ -143,7 +151,7 @@ func Start(opt Options) (*Lab, error) {
 			l.Close()
 			return nil, fmt.Errorf("lab %s: %w", n.name, err)
 		}
-		t.URL = "https://" + ln.Addr().String() + n.path
+		t.URL = "https://" + net.JoinHostPort(n.host(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + n.path
 		l.targets = append(l.targets, t)
 		srv := &http.Server{
 			Handler:           n.handler(n.name, opt.Origins),

@@ -1,9 +1,11 @@
 package lab_test
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -40,7 +42,7 @@ func send(t *testing.T, l *lab.Lab, method, url string, header map[string]string
 	t.Helper()
 	client := &http.Client{
 		Timeout:   5 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: l.CertPool()}},
+		Transport: labTransport(l),
 	}
 	t.Cleanup(client.CloseIdleConnections)
 	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
@@ -210,7 +212,7 @@ func TestCloseStopsTargets(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: l.CertPool()}}}
+	client := &http.Client{Timeout: 2 * time.Second, Transport: labTransport(l)}
 	if resp, err := client.Get(tg.URL); err == nil {
 		resp.Body.Close()
 		t.Errorf("GET %s after Close answered %s", tg.URL, resp.Status)
@@ -230,5 +232,17 @@ func TestGadgetRequest(t *testing.T) {
 	}
 	if _, err := lab.GadgetRequest("https://cuic1.example:8444/", "not an origin"); err == nil {
 		t.Error("GadgetRequest accepted a bad origin")
+	}
+}
+
+// labTransport trusts the lab CA and, like a browser, sends names under .localhost to loopback.
+func labTransport(l *lab.Lab) *http.Transport {
+	var d net.Dialer
+	return &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: l.CertPool()},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, port, _ := net.SplitHostPort(addr)
+			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+		},
 	}
 }

@@ -73,13 +73,31 @@ func New(opt Options) *Prober {
 		IdleConnTimeout:        30 * time.Second,
 		ForceAttemptHTTP2:      true,
 	}
+	dial := dialer.DialContext
 	if opt.DialContext != nil {
-		tr.DialContext = opt.DialContext
+		dial = opt.DialContext
+	}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dial(ctx, network, loopbackName(addr))
 	}
 	return &Prober{opt: opt, client: &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// loopbackName maps localhost and names under .localhost to 127.0.0.1, as Chromium does without
+// asking DNS (RFC 6761), so that the probe reaches what the browser reaches.
+func loopbackName(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }
 
 // LoadCAFile reads PEM certificates into a pool for Options.RootCAs, with the system roots.
