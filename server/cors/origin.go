@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -95,13 +97,80 @@ func canonicalHost(h string) (string, error) {
 		if ip4 := ip.To4(); ip4 != nil && !strings.Contains(h, ":") {
 			return ip4.String(), nil
 		}
-		return ip.String(), nil
+		return ipv6String(ip.To16()), nil
 	}
-	a, err := idna.Lookup.ToASCII(h)
+	if !utf8.ValidString(h) {
+		// idna would turn the bad bytes into U+FFFD and then into punycode no browser sends.
+		return "", fmt.Errorf("host %q is not valid UTF-8", h)
+	}
+	a, err := hostProfile.ToASCII(h)
 	if err != nil {
 		return "", fmt.Errorf("host %q is not a valid name: %v", h, err)
 	}
-	return strings.ToLower(a), nil
+	a = strings.ToLower(a)
+	// A label "xn--" decodes to nothing, and idna then drops it ("xn--.example" becomes
+	// ".example"); UTS #46 makes it an error, so no label may vanish.
+	in, out := strings.Split(labelDots.Replace(h), "."), strings.Split(a, ".")
+	if len(in) != len(out) {
+		return "", fmt.Errorf("host %q is not a valid name", h)
+	}
+	for i := range out {
+		if out[i] == "" && in[i] != "" {
+			return "", fmt.Errorf("host %q is not a valid name: label %q is empty once decoded", h, in[i])
+		}
+	}
+	if again, err := hostProfile.ToASCII(a); err != nil || again != a {
+		// Punycode that x/net/idna writes but cannot read back (labels of hundreds of bytes).
+		return "", fmt.Errorf("host %q is not a valid name", h)
+	}
+	for i := 0; i < len(a); i++ {
+		if c := a[i]; !isAlnum(c) && c != '-' && c != '.' && c != '_' {
+			return "", fmt.Errorf("host %q is not a valid name: %q is not allowed", h, c)
+		}
+	}
+	return a, nil
+}
+
+// labelDots are the characters UTS #46 maps to the label separator.
+var labelDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
+// hostProfile is idna.Lookup without the STD3 rules, which refuse '_': browsers accept it in host
+// names (intranet names such as finesse_a.corp.example), so refusing it would refuse origins
+// Chromium sends. Apart from '_', canonicalHost still accepts only letters, digits, '-' and '.'.
+var hostProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(false))
+
+// ipv6String serializes an IPv6 address as the URL standard (and Chromium) does: eight lower-case
+// hex pieces, the first longest run of two or more zero pieces written "::", never dotted decimal.
+// (net.IP.String prints an IPv4-mapped address such as [::ffff:1.2.3.4] as plain 1.2.3.4.)
+func ipv6String(ip net.IP) string {
+	var p [8]uint16
+	for i := range p {
+		p[i] = uint16(ip[2*i])<<8 | uint16(ip[2*i+1])
+	}
+	start, n := -1, 1
+	for i := 0; i < 8; {
+		j := i
+		for j < 8 && p[j] == 0 {
+			j++
+		}
+		if j-i > n {
+			start, n = i, j-i
+		}
+		i = j + 1
+	}
+	var b strings.Builder
+	for i := 0; i < 8; i++ {
+		if i == start {
+			b.WriteString("::")
+			i += n - 1
+			continue
+		}
+		if i > 0 && i != start+n {
+			b.WriteByte(':')
+		}
+		b.WriteString(strconv.FormatUint(uint64(p[i]), 16))
+	}
+	return b.String()
 }
 
 // IsSameOrigin reports whether u's origin is exactly origin.

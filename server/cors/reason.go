@@ -32,10 +32,11 @@ const (
 	RedirectContainsCredentials          Reason = "RedirectContainsCredentials"
 )
 
-// Reasons lists every reason the evaluator returns, for documentation and tests.
+// Reasons lists every reason the evaluator (Fetch, CheckAccess, CheckPreflight) returns, for
+// documentation and tests; the tests fail if one of them cannot be produced.
 var Reasons = []Reason{
-	InvalidResponse, WildcardOriginNotAllowed, MissingAllowOriginHeader, MultipleAllowOriginValues,
-	InvalidAllowOriginValue, AllowOriginMismatch, InvalidAllowCredentials, CorsDisabledScheme,
+	WildcardOriginNotAllowed, MissingAllowOriginHeader, MultipleAllowOriginValues,
+	InvalidAllowOriginValue, AllowOriginMismatch, InvalidAllowCredentials,
 	PreflightInvalidStatus, PreflightDisallowedRedirect, PreflightWildcardOriginNotAllowed,
 	PreflightMissingAllowOriginHeader, PreflightMultipleAllowOriginValues,
 	PreflightInvalidAllowOriginValue, PreflightAllowOriginMismatch,
@@ -43,6 +44,12 @@ var Reasons = []Reason{
 	InvalidAllowHeadersPreflightResponse, MethodDisallowedByPreflightResponse,
 	HeaderDisallowedByPreflightResponse, RedirectContainsCredentials,
 }
+
+// BrowserOnlyReasons are reasons Chromium knows that the evaluator never returns: where they could
+// apply, Fetch reports a network error, as Chromium 156 does in the conformance suite (a preflight
+// without an HTTP answer; a redirect to a scheme fetch() cannot follow, ErrUnsafeRedirect). They
+// keep their console text, explanation and fix for reasons read from DevTools.
+var BrowserOnlyReasons = []Reason{InvalidResponse, CorsDisabledScheme}
 
 // preflight returns the Preflight… twin of a CORS-check reason.
 func (r Reason) preflight() Reason {

@@ -46,6 +46,8 @@ type Problem struct {
 	FailedParameter string
 	Network         string // a network error class (see the probe package) when unreachable
 	NetworkDetail   string
+	// RedirectTo is set when the response that failed was a redirect to this URL.
+	RedirectTo string
 }
 
 // Fix is what to do about a problem.
@@ -78,10 +80,11 @@ type problemText struct {
 }
 
 type catalog struct {
-	About    string                 `json:"_about"`
-	Kinds    map[Kind]kindText      `json:"kinds"`
-	Problems map[string]problemText `json:"problems"`
-	AfterFix string                 `json:"afterFix"`
+	About       string                 `json:"_about"`
+	Kinds       map[Kind]kindText      `json:"kinds"`
+	Problems    map[string]problemText `json:"problems"`
+	RedirectHop string                 `json:"redirectHop"`
+	AfterFix    string                 `json:"afterFix"`
 }
 
 var texts = mustLoad(catalogJSON)
@@ -106,7 +109,7 @@ var reasonProblem = map[cors.Reason]string{
 	cors.MethodDisallowedByPreflightResponse:  "method-not-allowed",
 	cors.PreflightInvalidStatus:               "preflight-status",
 	cors.PreflightDisallowedRedirect:          "preflight-redirect",
-	cors.InvalidAllowMethodsPreflightResponse: "invalid-allow-list",
+	cors.InvalidAllowMethodsPreflightResponse: "invalid-allow-methods",
 	cors.InvalidAllowHeadersPreflightResponse: "invalid-allow-list",
 	cors.RedirectContainsCredentials:          "redirect",
 	cors.CorsDisabledScheme:                   "redirect",
@@ -136,7 +139,7 @@ func For(p Problem) []Fix {
 	r := strings.NewReplacer(
 		"{origin}", p.Origin, "{node}", node, "{url}", urlString(p.URL),
 		"{header}", p.FailedParameter, "{method}", p.FailedParameter, "{value}", valueOf(p),
-		"{product}", kt.Product, "{cli}", kt.CLI,
+		"{product}", kt.Product, "{cli}", kt.CLI, "{redirect}", p.RedirectTo,
 	)
 	f := Fix{Node: node, Summary: r.Replace(pt.Summary)}
 	switch {
@@ -162,6 +165,9 @@ func For(p Problem) []Fix {
 				f.Notes = append(f.Notes, r.Replace(kt.RestartNote))
 			}
 		}
+	}
+	if p.RedirectTo != "" && p.Reason != "" {
+		f.Notes = append(f.Notes, r.Replace(texts.RedirectHop))
 	}
 	if p.Reason != "" && texts.AfterFix != "" {
 		f.Notes = append(f.Notes, r.Replace(texts.AfterFix))

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,12 +74,13 @@ func New(opt Options) *Prober {
 		IdleConnTimeout:        30 * time.Second,
 		ForceAttemptHTTP2:      true,
 	}
-	dial := dialer.DialContext
-	if opt.DialContext != nil {
-		dial = opt.DialContext
-	}
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return dial(ctx, network, loopbackName(addr))
+		return dialer.DialContext(ctx, network, loopbackName(addr))
+	}
+	if opt.DialContext != nil {
+		// A guarding dialer gets the host name as written, so it can judge the name; it maps
+		// localhost names itself (see the egress package).
+		tr.DialContext = opt.DialContext
 	}
 	return &Prober{opt: opt, client: &http.Client{
 		Transport:     tr,
@@ -131,6 +133,7 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 	if cors.MixedContent(req.Origin, req.URL) {
 		rep.Verdict = cors.Unreachable
 		rep.Network = &NetworkError{Class: MixedContent, Message: "blocked as mixed content: an https page cannot fetch an http URL"}
+		rep.Explanation = rep.Network.Explain()
 		rep.Warnings = []cors.Warning{cors.NewWarning(cors.WarnMixedContent, "")}
 		rep.Fixes = fix.For(fix.Problem{Kind: kind, URL: req.URL, Origin: req.Origin, Network: string(MixedContent)})
 		return rep
@@ -151,7 +154,7 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 				}()
 			}
 		}()
-		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: o.Header}
+		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: p.wireHeader(o)}
 		t0 := time.Now()
 		resp, err := p.send(ctx, o)
 		ex.Millis = msSince(t0)
@@ -207,6 +210,11 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 		problem.Reason, problem.FailedParameter = out.Failure.Reason, out.Failure.FailedParameter
 		if u, err := url.Parse(out.FinalURL); err == nil {
 			problem.URL = u
+			if last := out.Steps[len(out.Steps)-1]; last.Response != nil && !out.Failure.Reason.OnPreflight() {
+				if loc, _ := last.Response.Location(u); loc != nil {
+					problem.RedirectTo = loc.String()
+				}
+			}
 		}
 	case out.NetErr != nil:
 		ne := Classify(out.NetErr)
@@ -238,6 +246,16 @@ func (p *Prober) extraChecks(ctx context.Context, req cors.Request) []cors.Warni
 	return []cors.Warning{cors.NewWarning(cors.WarnOriginReflected, "Origin: "+ForeignOrigin+" was allowed")}
 }
 
+// wireHeader is every header the request carries: the browser's own and the page's, plus the
+// ones Chromium always adds.
+func (p *Prober) wireHeader(o cors.Outgoing) []cors.Header {
+	out := append(make([]cors.Header, 0, len(o.Header)+3), o.Header...)
+	if !slices.ContainsFunc(o.Header, func(h cors.Header) bool { return strings.EqualFold(h.Name, "Accept") }) {
+		out = append(out, cors.Header{Name: "Accept", Value: "*/*"})
+	}
+	return append(out, cors.Header{Name: "User-Agent", Value: p.opt.UserAgent}, cors.Header{Name: "Sec-Fetch-Dest", Value: "empty"})
+}
+
 // send performs one exchange without following redirects and without cookies.
 func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, error) {
 	hr, err := http.NewRequestWithContext(ctx, o.Method, o.URL.String(), nil)
@@ -245,14 +263,9 @@ func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, err
 		return nil, err
 	}
 	hr.Header = make(http.Header, len(o.Header)+3)
-	for _, h := range o.Header {
+	for _, h := range p.wireHeader(o) {
 		hr.Header.Add(h.Name, h.Value)
 	}
-	if hr.Header.Get("Accept") == "" {
-		hr.Header.Set("Accept", "*/*")
-	}
-	hr.Header.Set("User-Agent", p.opt.UserAgent)
-	hr.Header.Set("Sec-Fetch-Dest", "empty")
 	if o.Method == "POST" || o.Method == "PUT" || o.Method == "PATCH" {
 		hr.Body = http.NoBody
 		hr.ContentLength = 0
@@ -287,8 +300,8 @@ type Report struct {
 	Explanation     string           `json:"explanation,omitempty"`
 	FinalURL        string           `json:"finalUrl,omitempty"`
 	Network         *NetworkError    `json:"network,omitempty"`
-	Preflight       *Exchange        `json:"preflight,omitempty"`
-	Actual          *Exchange        `json:"actual,omitempty"`
+	Preflight       *Exchange        `json:"preflight"` // the last preflight sent; null when none was
+	Actual          *Exchange        `json:"actual"`    // the last request sent; null when none was
 	Steps           []Exchange       `json:"steps"`
 	Warnings        []cors.Warning   `json:"warnings"`
 	Fixes           []fix.Fix        `json:"fixes"`

@@ -1,0 +1,209 @@
+// Package config loads the service's settings from, in order of precedence, command-line flags,
+// CORSCHECK_* environment variables and an optional JSON file, and validates them all at once
+// so that a bad setting stops the start with a clear message.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/egress"
+)
+
+// Config is the service's configuration.
+type Config struct {
+	Listen        string        `json:"listen"`
+	TLSCert       string        `json:"tlsCert"`
+	TLSKey        string        `json:"tlsKey"`
+	PublicURL     string        `json:"publicUrl"`
+	DataDir       string        `json:"dataDir"`
+	DB            string        `json:"db"`      // postgres://… ; empty uses SQLite in DataDir
+	Origins       []string      `json:"origins"` // Finesse origins allowed to report results
+	AdminPassword string        `json:"adminPassword"`
+	Retention     time.Duration `json:"-"`
+	RetentionText string        `json:"retention"`
+	Targets       string        `json:"targets"`    // catalogue file; empty uses the built-in one
+	AllowNets     []string      `json:"allowNets"`  // address ranges diagnose may reach
+	TrustProxy    bool          `json:"trustProxy"` // take the client address from X-Forwarded-For
+	LogFormat     string        `json:"logFormat"`  // text or json
+}
+
+// Defaults are used for anything not set.
+func Defaults() Config {
+	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text"}
+}
+
+// setting describes one setting: its flag, its environment variable and where it goes.
+type setting struct {
+	name, help string
+	set        func(c *Config, v string) error
+}
+
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+var settings = []setting{
+	{"listen", "address to listen on (host:port)", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"tls-cert", "TLS certificate file (PEM); serve HTTPS with --tls-key", func(c *Config, v string) error { c.TLSCert = v; return nil }},
+	{"tls-key", "TLS private key file (PEM)", func(c *Config, v string) error { c.TLSKey = v; return nil }},
+	{"public-url", "the URL agents' browsers use to reach the service", func(c *Config, v string) error { c.PublicURL = v; return nil }},
+	{"data-dir", "directory of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"db", "postgres://… to use PostgreSQL instead of SQLite", func(c *Config, v string) error { c.DB = v; return nil }},
+	{"origins", "comma-separated Finesse origins allowed to report results (e.g. https://finesse1.example.com:8445)", func(c *Config, v string) error { c.Origins = list(v); return nil }},
+	{"admin-password", "admin password (default: generated at first start and printed once)", func(c *Config, v string) error { c.AdminPassword = v; return nil }},
+	{"retention", "how long results are kept (e.g. 2160h); 0 keeps them forever", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("retention %q is not a duration such as 2160h", v)
+		}
+		c.Retention, c.RetentionText = d, v
+		return nil
+	}},
+	{"targets", "JSON file with the target catalogue (default: built-in)", func(c *Config, v string) error { c.Targets = v; return nil }},
+	{"allow-nets", "comma-separated address ranges the diagnosis may reach (e.g. 10.0.0.0/8); private ranges are refused otherwise", func(c *Config, v string) error { c.AllowNets = list(v); return nil }},
+	{"trust-proxy", "take the client address from X-Forwarded-For (only behind a proxy that sets it)", func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "true", "1", "yes":
+			c.TrustProxy = true
+		case "false", "0", "no", "":
+			c.TrustProxy = false
+		default:
+			return fmt.Errorf("trust-proxy %q must be true or false", v)
+		}
+		return nil
+	}},
+	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+}
+
+// EnvName is the environment variable of a setting.
+func EnvName(name string) string {
+	return "CORSCHECK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Load reads the configuration. args are the flags after the subcommand.
+func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	file := fs.String("config", getenv("CORSCHECK_CONFIG"), "JSON configuration file (env CORSCHECK_CONFIG)")
+	given := map[string]*string{}
+	for _, s := range settings {
+		given[s.name] = fs.String(s.name, "", s.help+" (env "+EnvName(s.name)+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c := Defaults()
+	var errs []error
+	if *file != "" {
+		if err := c.loadFile(*file); err != nil {
+			return Config{}, err
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(EnvName(s.name)); v != "" {
+			if err := s.set(&c, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", EnvName(s.name), err))
+			}
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		for _, s := range settings {
+			if s.name == f.Name {
+				if err := s.set(&c, *given[s.name]); err != nil {
+					errs = append(errs, fmt.Errorf("--%s: %w", s.name, err))
+				}
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, c.Validate()
+}
+
+func (c *Config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if c.RetentionText != "" {
+		d, err := time.ParseDuration(c.RetentionText)
+		if err != nil {
+			return fmt.Errorf("config file %s: retention %q is not a duration such as 2160h", path, c.RetentionText)
+		}
+		c.Retention = d
+	}
+	return nil
+}
+
+// Validate checks every setting and reports every problem.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen %q must be host:port (e.g. :8080)", c.Listen)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls-cert and tls-key go together")
+	}
+	for _, f := range []string{c.TLSCert, c.TLSKey, c.Targets} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				bad("%v", err)
+			}
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("public-url %q must be an absolute http(s) URL", c.PublicURL)
+		}
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		bad("db must be a postgres:// URL (leave it empty for SQLite in data-dir)")
+	}
+	if c.DB == "" && c.DataDir == "" {
+		bad("data-dir is empty")
+	}
+	for _, o := range c.Origins {
+		if p, err := cors.ParseOrigin(o); err != nil || p != o || p == cors.NullOrigin {
+			bad("origin %q must be exactly scheme://host[:port] (e.g. https://finesse1.example.com:8445)", o)
+		}
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 12 {
+		bad("admin-password must be at least 12 characters")
+	}
+	if c.Retention < 0 {
+		bad("retention must not be negative")
+	}
+	if _, err := egress.ParseNets(c.AllowNets); err != nil {
+		bad("allow-nets: %v", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log-format must be text or json")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(file, []byte(`{"listen":"127.0.0.1:1","dataDir":"from-file","origins":["https://file.example"],"retention":"1h"}`), 0o600)
+	c, err := Load([]string{"--config", file, "--listen", "127.0.0.1:3"},
+		env(map[string]string{"CORSCHECK_LISTEN": "127.0.0.1:2", "CORSCHECK_DATA_DIR": "from-env"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:3" || c.DataDir != "from-env" || c.Origins[0] != "https://file.example" || c.Retention != time.Hour {
+		t.Fatalf("flags > env > file broken: %+v", c)
+	}
+	d, err := Load(nil, env(nil), io.Discard)
+	if err != nil || d.Listen != ":8080" || d.DataDir != "data" || d.Retention != 90*24*time.Hour {
+		t.Fatalf("defaults: %+v %v", d, err)
+	}
+}
+
+func TestInvalidSettingsAreAllReported(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{"bad listen", []string{"--listen", "8080"}, nil, []string{"listen"}},
+		{"origin with path", []string{"--origins", "https://finesse.example:8445/desktop"}, nil, []string{"origin"}},
+		{"db not postgres", []string{"--db", "mysql://x"}, nil, []string{"postgres://"}},
+		{"short password", []string{"--admin-password", "short"}, nil, []string{"12 characters"}},
+		{"bad retention", nil, map[string]string{"CORSCHECK_RETENTION": "forever"}, []string{"CORSCHECK_RETENTION", "duration"}},
+		{"cert without key", []string{"--tls-cert", "x.pem"}, nil, []string{"go together"}},
+		{"bad net", []string{"--allow-nets", "10.0.0.0/33"}, nil, []string{"allow-nets"}},
+		{"bad trust-proxy", []string{"--trust-proxy", "maybe"}, nil, []string{"trust-proxy"}},
+		{"missing config file", []string{"--config", "/nonexistent.json"}, nil, []string{"config file"}},
+		{"stray argument", []string{"extra"}, nil, []string{"unexpected argument"}},
+		{"two problems at once", []string{"--listen", "x", "--log-format", "xml"}, nil, []string{"listen", "log-format"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.args, env(tt.env), io.Discard)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownFileField(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(file, []byte(`{"listn":":1"}`), 0o600)
+	if _, err := Load([]string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "listn") {
+		t.Fatalf("unknown field not named: %v", err)
+	}
+}

@@ -1,0 +1,279 @@
+// Package targets is the catalogue the gadget's dropdown shows: the kinds of target (CUIC, Live
+// Data, Finesse, custom), which URL to test on each node, and the request a real gadget sends
+// there. The request shapes are data, not code, because the exact headers of Cisco's stock
+// gadgets are not published: an admin corrects them in the catalogue file without a release.
+package targets
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+)
+
+// Endpoint is one URL to test on every node of a target: https://{node}:{port}{path}.
+type Endpoint struct {
+	Name string `json:"name"`
+	Port int    `json:"port"`
+	Path string `json:"path"`
+}
+
+// Shape is the request a real gadget sends to the target. Header values are placeholders: for
+// CORS only their names matter (and whether they are safelisted).
+type Shape struct {
+	Method      string           `json:"method"`
+	Headers     []cors.Header    `json:"headers"`
+	Credentials cors.Credentials `json:"credentials"`
+}
+
+// Target is one entry of the dropdown.
+type Target struct {
+	ID        string     `json:"id"`
+	Kind      fix.Kind   `json:"kind"`
+	Label     string     `json:"label"`
+	Endpoints []Endpoint `json:"endpoints"`
+	Request   Shape      `json:"request"`
+	Nodes     []string   `json:"nodes"` // default node FQDNs, in the order shown
+	Notes     string     `json:"notes,omitempty"`
+}
+
+// Catalogue is every target plus the domains whose hosts may be diagnosed although they are not
+// listed as nodes (e.g. "example.com" allows cuicsub.example.com).
+type Catalogue struct {
+	Targets        []Target `json:"targets"`
+	AllowedDomains []string `json:"allowedDomains,omitempty"`
+}
+
+// gadgetHeaders are the headers CUIC and Live Data gadgets send (names from an allowed_headers
+// list of a 12.6 CUIC; values are placeholders).
+func gadgetHeaders() []cors.Header {
+	return []cors.Header{
+		{Name: "Authorization", Value: "Basic Y29yc2NoZWNrOnByb2Jl"},
+		{Name: "locale", Value: "en_US"},
+		{Name: "peripheralid", Value: "5000"},
+	}
+}
+
+// Defaults is the built-in catalogue, used when no catalogue file is configured.
+func Defaults() Catalogue {
+	return Catalogue{Targets: []Target{
+		{
+			ID: "cuic", Kind: fix.CUIC, Label: "CUIC (Unified Intelligence Center)",
+			Endpoints: []Endpoint{{Name: "CUIC 8444", Port: 8444, Path: "/cuic/rest/status/"}},
+			Request:   Shape{Method: "GET", Headers: gadgetHeaders(), Credentials: cors.Include},
+			Notes:     "CUIC 12.6(2) and later also serve this on 443; OPTIONS on /cuic/* needs no login there.",
+		},
+		{
+			ID: "livedata", Kind: fix.LiveData, Label: "Live Data",
+			Endpoints: []Endpoint{
+				{Name: "Live Data web service", Port: 12005, Path: "/"},
+				{Name: "Live Data Socket.IO", Port: 12008, Path: "/socket.io/"},
+			},
+			Request: Shape{Method: "GET", Headers: gadgetHeaders(), Credentials: cors.Include},
+			Notes:   "From 12.6(2) Live Data is also served on 443; Live Data gadgets need CUIC CORS too.",
+		},
+		{
+			ID: "finesse", Kind: fix.Finesse, Label: "Finesse REST API",
+			Endpoints: []Endpoint{{Name: "Finesse 8445", Port: 8445, Path: "/finesse/api/SystemInfo"}},
+			Request: Shape{Method: "GET", Credentials: cors.Include,
+				Headers: []cors.Header{{Name: "Authorization", Value: "Basic Y29yc2NoZWNrOnByb2Jl"}}},
+		},
+		{
+			ID: "custom", Kind: fix.Custom, Label: "Custom URL",
+			Request: Shape{Method: "GET", Credentials: cors.SameOrigin},
+		},
+	}}
+}
+
+// Load reads a catalogue from a JSON file and validates it.
+func Load(path string) (Catalogue, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Catalogue{}, err
+	}
+	return Parse(b)
+}
+
+// Parse decodes a catalogue (unknown fields are errors) and validates it.
+func Parse(b []byte) (Catalogue, error) {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var c Catalogue
+	if err := dec.Decode(&c); err != nil {
+		return Catalogue{}, fmt.Errorf("catalogue: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Catalogue{}, err
+	}
+	return c, nil
+}
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+
+// Validate reports every problem at once.
+func (c Catalogue) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if len(c.Targets) == 0 {
+		bad("catalogue has no targets")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Targets {
+		where := fmt.Sprintf("targets[%d] (%s)", i, t.ID)
+		if !idPattern.MatchString(t.ID) {
+			bad("%s: id must be lower-case letters, digits and dashes, starting with a letter", where)
+		}
+		if seen[t.ID] {
+			bad("%s: duplicate id", where)
+		}
+		seen[t.ID] = true
+		if _, err := fix.ParseKind(string(t.Kind)); err != nil {
+			bad("%s: %v", where, err)
+		}
+		if strings.TrimSpace(t.Label) == "" || len(t.Label) > 100 {
+			bad("%s: label must be 1-100 characters", where)
+		}
+		if t.Kind != fix.Custom && len(t.Endpoints) == 0 {
+			bad("%s: needs at least one endpoint", where)
+		}
+		for j, e := range t.Endpoints {
+			if e.Port < 1 || e.Port > 65535 {
+				bad("%s: endpoints[%d]: port %d out of range", where, j, e.Port)
+			}
+			if !strings.HasPrefix(e.Path, "/") || strings.ContainsAny(e.Path, " \t\r\n#") || len(e.Path) > 512 {
+				bad("%s: endpoints[%d]: path must start with / and contain no spaces or #", where, j)
+			}
+		}
+		if m, err := cors.NormalizeMethod(t.Request.Method); err != nil || m != t.Request.Method {
+			bad("%s: request method %q must be an upper-case HTTP method", where, t.Request.Method)
+		}
+		if _, err := cors.ParseCredentials(string(t.Request.Credentials)); err != nil {
+			bad("%s: %v", where, err)
+		}
+		for _, h := range t.Request.Headers {
+			if _, err := cors.ValidateHeader(h.Name, h.Value); err != nil {
+				bad("%s: %v", where, err)
+			}
+			if cors.IsForbiddenHeader(h.Name, h.Value) {
+				bad("%s: header %s cannot be set by fetch()", where, h.Name)
+			}
+		}
+		for _, n := range t.Nodes {
+			if err := ValidNode(n); err != nil {
+				bad("%s: %v", where, err)
+			}
+		}
+	}
+	for _, d := range c.AllowedDomains {
+		if err := ValidNode(d); err != nil {
+			bad("allowedDomains: %v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ValidNode checks a node's host name (an FQDN, a short name or an IP address, no port).
+func ValidNode(n string) error {
+	if n == "" || len(n) > 253 {
+		return fmt.Errorf("node %q must be 1-253 characters", n)
+	}
+	if net.ParseIP(n) != nil {
+		return nil
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(n, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("node %q is not a valid host name", n)
+		}
+		for _, r := range label {
+			if !(r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
+				return fmt.Errorf("node %q is not a valid host name", n)
+			}
+		}
+	}
+	return nil
+}
+
+// Target returns the target with this id.
+func (c Catalogue) Target(id string) (Target, bool) {
+	i := slices.IndexFunc(c.Targets, func(t Target) bool { return t.ID == id })
+	if i < 0 {
+		return Target{}, false
+	}
+	return c.Targets[i], true
+}
+
+// URLs returns the URLs to test on node, one per endpoint.
+func (t Target) URLs(node string) []string {
+	host := node
+	if strings.Contains(node, ":") && net.ParseIP(node) != nil {
+		host = "[" + node + "]"
+	}
+	out := make([]string, 0, len(t.Endpoints))
+	for _, e := range t.Endpoints {
+		hp := host
+		if e.Port != 443 {
+			hp += ":" + strconv.Itoa(e.Port)
+		}
+		out = append(out, "https://"+hp+e.Path)
+	}
+	return out
+}
+
+// HasHost reports whether host may be diagnosed: it is a node of a target, or a host under an
+// allowed domain. Comparison ignores case and a trailing dot.
+func (c Catalogue) HasHost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "" {
+		return false
+	}
+	for _, t := range c.Targets {
+		for _, n := range t.Nodes {
+			if strings.EqualFold(strings.TrimSuffix(n, "."), h) {
+				return true
+			}
+		}
+	}
+	for _, d := range c.AllowedDomains {
+		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// Live is the catalogue in use, which the admin API can replace while the service runs. It is
+// safe for concurrent use.
+type Live struct {
+	mu sync.RWMutex
+	c  Catalogue
+}
+
+// NewLive starts with c.
+func NewLive(c Catalogue) *Live { return &Live{c: c} }
+
+// Get returns the current catalogue.
+func (l *Live) Get() Catalogue {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.c
+}
+
+// Set replaces the catalogue; validate it first.
+func (l *Live) Set(c Catalogue) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.c = c
+}
+
+// HasHost is Get().HasHost(host).
+func (l *Live) HasHost(host string) bool { return l.Get().HasHost(host) }
