@@ -2,9 +2,10 @@
 GO      ?= go
 BIN     := bin/corscheck
 PKGS    := ./...
-# Chromium drives the conformance and end-to-end tests; `make deps` installs it from Debian when
-# it is missing and we are root (CI and fresh machines), and otherwise says what to install.
-DEBS    := chromium
+# Chromium drives the conformance and end-to-end tests, PostgreSQL backs the store tests of the
+# scale option; `make deps` installs them from Debian when missing and we are root (CI and fresh
+# machines), and otherwise says what to install.
+DEBS    := chromium postgresql
 
 .PHONY: all build run test deps vet fmt lint generate bench fuzz clean
 
@@ -19,12 +20,13 @@ run: build
 deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing:$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
 		else \
-			echo "missing:$$missing (sudo apt-get install $(DEBS)); browser tests will be skipped"; \
+			echo "missing:$$missing (sudo apt-get install $(DEBS)); their tests will be skipped"; \
 		fi; \
 	fi
 
@@ -41,12 +43,14 @@ generate:
 	$(GO) tool templ generate
 
 test: deps lint
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 # Benchmarks report ratios against a baseline measured in the same run (see docs/benchmarks.md).
-bench: build
+bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./server/probe/
 	$(GO) test -run '^$$' -bench . ./server/cors/
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./server/store/
+	$(GO) test -run '^$$' -bench . -benchtime 2x ./server/api/
 
 # A short fuzzing pass over the parsers; `make fuzz FUZZTIME=10m` for a longer one.
 FUZZTIME ?= 15s

@@ -1,39 +1,46 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/corsquickcheck/corscheck/server/api"
+	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
-const demoUsage = `usage: corscheck demo [--once]
+const demoUsage = `usage: corscheck demo [--once] [--listen ADDR] [--data-dir DIR]
 
-Starts lab targets on loopback that reproduce the field cases (a CUIC publisher that allows the
-Finesse origin, a subscriber that answers 403, Live Data nodes with half a CORS configuration, a
-node that is down), probes each one as a CUIC or Live Data gadget on the Finesse desktop would
-call it, and prints the diagnoses. Then it keeps the lab running until interrupted, so that you
-can probe it yourself.
+Starts the service and, on loopback, lab targets that reproduce the field cases (a CUIC publisher
+that allows the Finesse origin, a subscriber that answers 403, Live Data nodes with half a CORS
+configuration, a node that is down). Asks the service to diagnose each target as a CUIC or Live
+Data gadget on the Finesse desktop would call it, and prints the diagnoses. Then it keeps
+everything running until interrupted, so that you can use the service and probe the lab yourself.
 
-  --once   print the diagnoses and exit
+  --once           print the diagnoses and exit
+  --listen ADDR    where the service listens (default 127.0.0.1:8080)
+  --data-dir DIR   keep the SQLite database in DIR (default: a temporary directory, removed at exit)
 `
-
-// demoTimeout bounds each lab check; lab targets are on loopback, so this only matters if the
-// machine is badly overloaded.
-const demoTimeout = 5 * time.Second
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	once := fs.Bool("once", false, "")
+	listen := fs.String("listen", "127.0.0.1:8080", "")
+	dataDir := fs.String("data-dir", "", "")
 	positional, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, demoUsage)
@@ -46,16 +53,21 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "corscheck demo: %v\n", err)
 		return probe.ExitUsage
 	}
-	if err := demo(ctx, *once, stdout); err != nil {
+	if err := demo(ctx, demoOptions{once: *once, listen: *listen, dataDir: *dataDir}, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "corscheck demo: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-// demo starts the lab, prints what the probe finds on each target, and serves until ctx ends
-// (or at once when once is set).
-func demo(ctx context.Context, once bool, stdout io.Writer) error {
+type demoOptions struct {
+	once            bool
+	listen, dataDir string
+}
+
+// demo starts the lab and the service, prints the service's diagnosis of each lab target, and
+// serves until ctx ends (or at once with once).
+func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error {
 	l, err := lab.Start(lab.Options{})
 	if err != nil {
 		return err
@@ -66,30 +78,59 @@ func demo(ctx context.Context, once bool, stdout io.Writer) error {
 		return err
 	}
 	defer os.Remove(caFile)
-
-	targets := l.Targets()
-	reports := make([]*probe.Report, len(targets))
-	p := probe.New(probe.Options{Timeout: demoTimeout, RootCAs: l.CertPool()})
-	defer p.Close()
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		req, err := lab.GadgetRequest(t.URL, lab.FinesseOrigin)
-		if err != nil {
-			return fmt.Errorf("%s: %w", t.Name, err)
+	if opt.dataDir == "" {
+		if opt.dataDir, err = os.MkdirTemp("", "corscheck-demo-"); err != nil {
+			return err
 		}
+		defer os.RemoveAll(opt.dataDir)
+	}
+
+	cfg := config.Defaults()
+	cfg.Listen, cfg.DataDir, cfg.CAFile = opt.listen, opt.dataDir, caFile
+	cfg.Origins = []string{lab.FinesseOrigin}
+	cfg.AllowNets = []string{"127.0.0.1/32"} // the lab; the service refuses loopback otherwise
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cat := targets.Defaults()
+	cat.AllowedDomains = []string{"localhost"} // the lab's nodes are <name>.localhost
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc, err := newService(ctx, cfg, log, stdout, serviceExtras{catalogue: &cat})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("service: %w (choose another address with --listen)", err)
+	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- svc.Serve(serveCtx, ln, "", "") }()
+	defer func() { stopServing(); <-served }()
+	base := "http://" + ln.Addr().String()
+
+	labTargets := l.Targets()
+	reports := make([]*probe.Report, len(labTargets))
+	errs := make([]error, len(labTargets))
+	var wg sync.WaitGroup
+	for i, t := range labTargets {
 		// Checks run at once, as the gadget runs them: the demo takes as long as its slowest node.
-		wg.Go(func() { reports[i] = p.Check(ctx, req, t.Kind) })
+		wg.Go(func() { reports[i], errs[i] = diagnose(ctx, base, t) })
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 
-	fmt.Fprintf(stdout, "CORS Quick Check lab: %d targets on 127.0.0.1, each called as a CUIC or Live Data gadget on the\n", len(targets))
-	fmt.Fprintf(stdout, "Finesse desktop (origin %s) calls it: GET, credentials include,\nheaders %s.\n", lab.FinesseOrigin, headerNames())
-	for i, t := range targets {
+	fmt.Fprintf(stdout, "CORS Quick Check demo: the service at %s diagnosed %d lab targets, each called as a\n", base, len(labTargets))
+	fmt.Fprintf(stdout, "CUIC or Live Data gadget on the Finesse desktop (origin %s) calls it:\nGET, credentials include, headers %s.\n", lab.FinesseOrigin, headerNames())
+	for i, t := range labTargets {
 		fmt.Fprintf(stdout, "\n== %s (%s) %s\n   %s\n", t.Name, t.Kind, t.URL, t.Describe)
 		fmt.Fprint(stdout, indent(reports[i].Text(), "   "))
 	}
 	fmt.Fprintln(stdout, "\nSummary:")
-	for i, t := range targets {
+	for i, t := range labTargets {
 		r := reports[i]
 		why := string(r.CorsError)
 		if r.Network != nil {
@@ -98,17 +139,48 @@ func demo(ctx context.Context, once bool, stdout io.Writer) error {
 		fmt.Fprintln(stdout, strings.TrimRight(fmt.Sprintf("  %-11s %-12s %s", t.Name, r.Verdict, why), " "))
 	}
 
-	fmt.Fprintf(stdout, "\nLab CA certificate (removed when the demo stops): %s\n", caFile)
+	fmt.Fprintf(stdout, "\nService: %s  (targets %s/api/v1/targets, health %s/healthz, metrics %s/metrics)\n", base, base, base, base)
+	fmt.Fprintf(stdout, "Database: %s\n", opt.dataDir)
+	fmt.Fprintf(stdout, "Lab CA certificate (removed when the demo stops): %s\n", caFile)
 	if sub, ok := l.Target("cuicsub"); ok {
 		fmt.Fprintf(stdout, "Probe the subscriber yourself:\n  %s\n", probeCommandLine(sub, caFile))
 	}
-	if once {
+	if opt.once {
 		return nil
 	}
-	fmt.Fprintln(stdout, "\nServing the lab until interrupted (Ctrl-C).")
+	fmt.Fprintln(stdout, "\nServing the service and the lab until interrupted (Ctrl-C).")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
+}
+
+// diagnose asks the service, as the gadget does, why a lab target fails.
+func diagnose(ctx context.Context, base string, t lab.Target) (*probe.Report, error) {
+	body, err := json.Marshal(api.DiagnoseInput{URL: t.URL, Origin: lab.FinesseOrigin, Kind: string(t.Kind),
+		Method: "GET", Headers: lab.GadgetHeaders(), Credentials: "include"})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/diagnose", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", lab.FinesseOrigin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Name, err)
+	}
+	defer resp.Body.Close()
+	var out api.DiagnoseOutput
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("%s: the service answered %s: %s", t.Name, resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Name, err)
+	}
+	return out.Report, nil
 }
 
 // writeCAFile writes the lab CA to a new temporary file, so that `corscheck probe --ca-file` and

@@ -4,6 +4,7 @@
 // Usage:
 //
 //	corscheck probe [flags] URL   the diagnosis from a terminal
+//	corscheck serve [flags]       the service (API for the gadget, results, diagnosis)
 //	corscheck demo [--once]       lab targets on loopback and their diagnoses
 //	corscheck version
 //	corscheck help [command]
@@ -35,6 +36,7 @@ const usage = `usage: corscheck <command> [arguments]
 
 Commands:
   probe    send what Chromium sends for a cross-origin fetch() and say why it is blocked
+  serve    run the service: target catalogue, results collector, server-side diagnosis
   demo     start lab targets on loopback that reproduce the field cases, and diagnose them
   version  print the version
   help     print this help, or a command's (corscheck help probe)
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "probe":
 		return runProbe(ctx, rest, getenv, stdout, stderr)
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
 	case "version":
@@ -75,6 +79,8 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, probeUsage)
 	case "demo":
 		fmt.Fprint(stdout, demoUsage)
+	case "serve":
+		return runServe(context.Background(), []string{"-h"}, func(string) string { return "" }, stdout, stderr)
 	case "version", "help":
 		fmt.Fprint(stdout, usage)
 	default:

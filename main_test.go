@@ -376,7 +376,7 @@ func TestCommands(t *testing.T) {
 var summaryLine = regexp.MustCompile(`(?m)^  (\S+) +(allowed|blocked|unreachable) *(\S*)$`)
 
 func TestDemoOnce(t *testing.T) {
-	code, stdout, stderr := runCLI(t, nil, "demo", "--once")
+	code, stdout, stderr := runCLI(t, nil, "demo", "--once", "--listen", "127.0.0.1:0")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -407,7 +407,7 @@ func TestDemoOnce(t *testing.T) {
 			t.Errorf("output lacks %q", w)
 		}
 	}
-	if strings.Contains(stdout, "Serving the lab") {
+	if strings.Contains(stdout, "Serving the service") {
 		t.Error("--once says it keeps serving")
 	}
 }
@@ -437,11 +437,11 @@ func TestDemoServes(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"corscheck", "demo"}, func(string) string { return "" }, &out, &errOut)
+		done <- run(ctx, []string{"corscheck", "demo", "--listen", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
 	}()
 
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), "Serving the lab") {
+	for !strings.Contains(out.String(), "Serving the service") {
 		select {
 		case code := <-done:
 			t.Fatalf("demo exited %d before serving:\n%s%s", code, out.String(), errOut.String())

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,15 +32,17 @@ type Config struct {
 	AdminPassword string        `json:"adminPassword"`
 	Retention     time.Duration `json:"-"`
 	RetentionText string        `json:"retention"`
-	Targets       string        `json:"targets"`    // catalogue file; empty uses the built-in one
-	AllowNets     []string      `json:"allowNets"`  // address ranges diagnose may reach
-	TrustProxy    bool          `json:"trustProxy"` // take the client address from X-Forwarded-For
-	LogFormat     string        `json:"logFormat"`  // text or json
+	Targets       string        `json:"targets"`     // catalogue file; empty uses the built-in one
+	AllowNets     []string      `json:"allowNets"`   // address ranges diagnose may reach
+	CAFile        string        `json:"caFile"`      // extra CAs the diagnosis trusts (PEM)
+	TrustProxy    bool          `json:"trustProxy"`  // take the client address from X-Forwarded-For
+	LogFormat     string        `json:"logFormat"`   // text or json
+	ResultsRate   float64       `json:"resultsRate"` // POST /api/v1/results per second per client
 }
 
 // Defaults are used for anything not set.
 func Defaults() Config {
-	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text"}
+	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text", ResultsRate: 50}
 }
 
 // setting describes one setting: its flag, its environment variable and where it goes.
@@ -77,6 +80,7 @@ var settings = []setting{
 	}},
 	{"targets", "JSON file with the target catalogue (default: built-in)", func(c *Config, v string) error { c.Targets = v; return nil }},
 	{"allow-nets", "comma-separated address ranges the diagnosis may reach (e.g. 10.0.0.0/8); private ranges are refused otherwise", func(c *Config, v string) error { c.AllowNets = list(v); return nil }},
+	{"ca-file", "PEM file of CAs the diagnosis trusts besides the system's (the CA of CUIC's certificates)", func(c *Config, v string) error { c.CAFile = v; return nil }},
 	{"trust-proxy", "take the client address from X-Forwarded-For (only behind a proxy that sets it)", func(c *Config, v string) error {
 		switch strings.ToLower(v) {
 		case "true", "1", "yes":
@@ -86,6 +90,14 @@ var settings = []setting{
 		default:
 			return fmt.Errorf("trust-proxy %q must be true or false", v)
 		}
+		return nil
+	}},
+	{"results-rate", "result posts per second allowed per client address (bursts of 4× pass); raise it when agents share a NAT address", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("results-rate %q is not a number", v)
+		}
+		c.ResultsRate = f
 		return nil
 	}},
 	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
@@ -100,6 +112,7 @@ func EnvName(name string) string {
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = fs.PrintDefaults
 	file := fs.String("config", getenv("CORSCHECK_CONFIG"), "JSON configuration file (env CORSCHECK_CONFIG)")
 	given := map[string]*string{}
 	for _, s := range settings {
@@ -170,7 +183,7 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls-cert and tls-key go together")
 	}
-	for _, f := range []string{c.TLSCert, c.TLSKey, c.Targets} {
+	for _, f := range []string{c.TLSCert, c.TLSKey, c.Targets, c.CAFile} {
 		if f != "" {
 			if _, err := os.Stat(f); err != nil {
 				bad("%v", err)
@@ -201,6 +214,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := egress.ParseNets(c.AllowNets); err != nil {
 		bad("allow-nets: %v", err)
+	}
+	if c.ResultsRate <= 0 {
+		bad("results-rate must be above 0")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format must be text or json")

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/corsquickcheck/corscheck/server/api"
+	"github.com/corsquickcheck/corscheck/server/config"
+	"github.com/corsquickcheck/corscheck/server/egress"
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
+)
+
+const serveUsage = `usage: corscheck serve [flags]
+
+Runs the service: the target catalogue for the gadget, the results collector, the server-side
+diagnosis, health (/healthz, /readyz) and metrics (/metrics). Every flag can also be set with
+its CORSCHECK_* environment variable or in a JSON file given with --config.
+
+Flags:
+`
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(args, getenv, io.Discard)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, serveUsage)
+		config.Load([]string{"-h"}, func(string) string { return "" }, stdout)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "corscheck serve: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return 2
+	}
+	log := newLogger(cfg.LogFormat, stderr)
+	srv, err := newService(ctx, cfg, log, stdout, serviceExtras{})
+	if err != nil {
+		fmt.Fprintf(stderr, "corscheck serve: %v\n", err)
+		return 1
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "corscheck serve: %v\n", err)
+		return 1
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "origins", cfg.Origins)
+	if err := srv.Serve(ctx, ln, cfg.TLSCert, cfg.TLSKey); err != nil {
+		fmt.Fprintf(stderr, "corscheck serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// service is the running service: its store and its handler.
+type service struct {
+	store   store.Store
+	prober  *probe.Prober
+	handler http.Handler
+	log     *slog.Logger
+}
+
+// serviceExtras are what the demo adds to a service configured from flags.
+type serviceExtras struct {
+	catalogue *targets.Catalogue // replaces the configured catalogue
+	mount     func(chi.Router)   // more routes (the desktop simulator)
+}
+
+// newService opens the store, loads the catalogue, and wires the API.
+func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, extras serviceExtras) (*service, error) {
+	nets, err := egress.ParseNets(cfg.AllowNets)
+	if err != nil {
+		return nil, err
+	}
+	cat := targets.Defaults()
+	if extras.catalogue != nil {
+		cat = *extras.catalogue
+	} else if cfg.Targets != "" {
+		if cat, err = targets.Load(cfg.Targets); err != nil {
+			return nil, err
+		}
+	}
+	dsn := cfg.DB
+	if dsn == "" {
+		dsn = cfg.DataDir
+	}
+	st, err := store.Open(ctx, dsn, store.Options{Retention: cfg.Retention, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	password, err := adminPassword(ctx, st, cfg.AdminPassword, stdout)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var roots *x509.CertPool
+	if cfg.CAFile != "" {
+		if roots, err = probe.LoadCAFile(cfg.CAFile); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("ca-file: %w", err)
+		}
+	}
+	live := targets.NewLive(cat)
+	policy := &egress.Policy{AllowHost: live.HasHost, AllowedNets: nets}
+	prober := probe.New(probe.Options{Timeout: 10 * time.Second, DialContext: policy.DialContext, RootCAs: roots})
+	if len(cfg.Origins) == 0 {
+		log.Warn("no Finesse origins configured (--origins): browsers cannot report results or ask for diagnoses")
+	}
+	h := api.NewServer(api.Config{
+		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
+		CheckAdminPassword: password, TrustProxy: cfg.TrustProxy, Logger: log,
+		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
+		Mount:        extras.mount,
+	})
+	return &service{store: st, prober: prober, handler: h, log: log}, nil
+}
+
+// Serve answers on ln until ctx ends, then shuts down gracefully: requests in flight finish and
+// queued writes are committed before the store closes.
+func (s *service) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if certFile != "" {
+			errc <- hs.ServeTLS(ln, certFile, keyFile)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdownCtx)
+}
+
+// Close closes the prober and the store (which drains queued writes).
+func (s *service) Close() error {
+	s.prober.Close()
+	return s.store.Close()
+}
+
+// adminPasswordKey holds "salt:sha256(salt+password)" of the generated admin password.
+const adminPasswordKey = "admin_password_sha256"
+
+// adminPassword returns the check of the admin password: the configured one, or the one
+// generated at the first start, printed then and never again (only its salted hash is kept, in
+// the database, so every instance agrees).
+func adminPassword(ctx context.Context, st store.Store, configured string, stdout io.Writer) (func(string) bool, error) {
+	if configured != "" {
+		return func(p string) bool { return subtle.ConstantTimeCompare([]byte(p), []byte(configured)) == 1 }, nil
+	}
+	password := rand.Text()
+	salt := rand.Text()
+	mine := salt + ":" + passwordHash(salt, password)
+	stored, err := st.InitSetting(ctx, adminPasswordKey, mine)
+	if err != nil {
+		return nil, fmt.Errorf("admin password: %w", err)
+	}
+	if stored == mine {
+		fmt.Fprintf(stdout, "Admin password (generated now, shown only this once): %s\n", password)
+	}
+	salt, hash, ok := strings.Cut(stored, ":")
+	if !ok {
+		return nil, fmt.Errorf("admin password: the stored hash is damaged; set --admin-password")
+	}
+	return func(p string) bool {
+		return subtle.ConstantTimeCompare([]byte(passwordHash(salt, p)), []byte(hash)) == 1
+	}, nil
+}
+
+func passwordHash(salt, password string) string {
+	sum := sha256.Sum256([]byte(salt + password))
+	return hex.EncodeToString(sum[:])
+}

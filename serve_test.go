@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/config"
+	"github.com/corsquickcheck/corscheck/server/pgtest"
+	"github.com/corsquickcheck/corscheck/server/store"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("CORSCHECK_TEST_SERVE") != "" {
+		// Child process of TestServeKill9: the real command, until killed.
+		os.Exit(run(context.Background(), []string{"corscheck", "serve"}, os.Getenv, os.Stdout, os.Stderr))
+	}
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+const testOrigin = "https://finessep.example:8445"
+
+func resultJSON(i int) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"gadgetVersion": "1.0.0", "pageOrigin": testOrigin, "targetKind": "cuic",
+		"node": fmt.Sprintf("cuic%d.example.com", i%7), "url": fmt.Sprintf("https://cuic.example.com:8444/cuic/rest/status/?n=%d", i),
+		"method": "GET", "headerNames": []string{"authorization"}, "credentials": "include", "verdict": "blocked", "durationMs": i % 1000,
+	})
+	return b
+}
+
+// post sends one result and returns the id it got, or 0 when it was not acknowledged.
+func post(client *http.Client, base string, i int) (int64, error) {
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/results", bytes.NewReader(resultJSON(i)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", testOrigin)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		return 0, fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	var out struct{ IDs []int64 }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.IDs) != 1 {
+		return 0, fmt.Errorf("bad answer: %v", err)
+	}
+	return out.IDs[0], nil
+}
+
+func TestServeRejectsBadConfig(t *testing.T) {
+	code, stdout, stderr := runCLI(t, nil, "serve", "--listen", "nope", "--origins", "https://f.example/desktop")
+	if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "listen") || !strings.Contains(stderr, "origin") {
+		t.Fatalf("exit %d, stdout %q, stderr %q: want exit 2 and one line naming both problems", code, stdout, stderr)
+	}
+}
+
+// Two service instances on one PostgreSQL accept results at the same time; none is lost or
+// duplicated.
+func TestServeTwoInstancesOnPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	var bases []string
+	for i := range 2 {
+		cfg := config.Defaults()
+		cfg.DB, cfg.Origins, cfg.AdminPassword, cfg.ResultsRate = dsn, []string{testOrigin}, "an admin password", 100000
+		svc, err := newService(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard, serviceExtras{})
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+		srv := httptest.NewServer(svc.handler)
+		t.Cleanup(func() { srv.Close(); svc.Close() })
+		bases = append(bases, srv.URL)
+	}
+	const workers, each = 8, 40
+	var mu sync.Mutex
+	ids := map[int64]bool{}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for j := range each {
+				n := w*each + j
+				id, err := post(http.DefaultClient, bases[n%2], n)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if ids[id] {
+					t.Errorf("id %d given twice", id)
+				}
+				ids[id] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	st, err := store.Open(t.Context(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.CountResults(t.Context(), store.Filter{})
+	if err != nil || n != workers*each || len(ids) != workers*each {
+		t.Fatalf("stored %d (%v), acknowledged %d distinct ids, want %d", n, err, len(ids), workers*each)
+	}
+	for id := range ids {
+		if _, err := st.Result(t.Context(), id); err != nil {
+			t.Fatalf("acknowledged id %d: %v", id, err)
+		}
+	}
+}
+
+// kill -9 during a burst: after a restart, every result that got 201 is there.
+func TestServeKill9(t *testing.T) {
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "CORSCHECK_TEST_SERVE=1", "CORSCHECK_LISTEN="+addr, "CORSCHECK_DATA_DIR="+dir,
+		"CORSCHECK_ORIGINS="+testOrigin, "CORSCHECK_ADMIN_PASSWORD=an admin password", "CORSCHECK_RESULTS_RATE=100000")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	listening := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening") {
+				listening <- true
+			}
+		}
+	}()
+	select {
+	case <-listening:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the service did not start")
+	}
+	base := "http://" + addr
+	client := &http.Client{Timeout: 5 * time.Second}
+	var mu sync.Mutex
+	acked := map[int64]int{}
+	var wg sync.WaitGroup
+	ctx, stop := context.WithCancel(context.Background())
+	for w := range 32 {
+		wg.Go(func() {
+			for j := 0; ctx.Err() == nil; j++ {
+				n := w*100000 + j
+				id, err := post(client, base, n)
+				if err != nil {
+					return // the server is gone
+				}
+				mu.Lock()
+				acked[id] = n
+				mu.Unlock()
+			}
+		})
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 2000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d results acknowledged in 30 s", n)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	stop()
+	wg.Wait()
+
+	st, err := store.Open(t.Context(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for id, n := range acked {
+		r, err := st.Result(t.Context(), id)
+		if err != nil {
+			t.Fatalf("result %d got 201 but is gone after kill -9: %v", id, err)
+		}
+		if want := fmt.Sprintf("?n=%d", n); !strings.HasSuffix(r.URL, want) {
+			t.Fatalf("result %d is %q, want the one ending %q", id, r.URL, want)
+		}
+	}
+	t.Logf("%d acknowledged results all survived kill -9", len(acked))
+}

@@ -1,0 +1,390 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/corsquickcheck/corscheck/server/egress"
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
+)
+
+const finesse = "https://finessep.example:8445"
+
+type fakeResolver map[string][]netip.Addr
+
+func (f fakeResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if a, ok := f[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+type testEnv struct {
+	t     *testing.T
+	srv   *httptest.Server
+	store store.Store
+}
+
+type envOptions struct {
+	allowNets []string
+	nodes     []string
+	resultsRL Limit
+}
+
+func newEnv(t *testing.T, o envOptions) *testEnv {
+	t.Helper()
+	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat := targets.Defaults()
+	cat.Targets[0].Nodes = append([]string{"cuicpub.example.com"}, o.nodes...)
+	live := targets.NewLive(cat)
+	nets, err := egress.ParseNets(o.allowNets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := &egress.Policy{AllowHost: live.HasHost, AllowedNets: nets,
+		Resolver: fakeResolver{"rebind.example": {netip.MustParseAddr("10.0.0.7")}, "cuicpub.example.com": {netip.MustParseAddr("192.168.1.20")}}}
+	p := probe.New(probe.Options{DialContext: policy.DialContext, NoExtraChecks: true})
+	t.Cleanup(p.Close)
+	h := NewServer(Config{Store: st, Catalogue: live, Prober: p, Guard: policy, Origins: []string{finesse},
+		CheckAdminPassword: func(p string) bool { return p == "correct horse battery" }, ResultsLimit: o.resultsRL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testEnv{t: t, srv: srv, store: st}
+}
+
+func (e *testEnv) do(method, path, contentType string, body []byte, hdr map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func (e *testEnv) count() int64 {
+	e.t.Helper()
+	n, err := e.store.CountResults(context.Background(), store.Filter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func validResult() map[string]any {
+	return map[string]any{
+		"gadgetVersion": "1.0.0", "pageOrigin": finesse, "targetKind": "cuic", "node": "cuicsub.example.com",
+		"url": "https://cuicsub.example.com:8444/cuic/rest/status/", "method": "GET",
+		"headerNames": []string{"authorization", "locale"}, "credentials": "include", "verdict": "blocked",
+		"browserError": "TypeError: Failed to fetch", "durationMs": 42.5, "userAgent": "Mozilla/5.0",
+		"agentId": "1001", "extension": "5001", "role": "Agent", "clientTime": "2026-11-23T09:30:00Z",
+	}
+}
+
+func with(k string, v any) []byte {
+	m := validResult()
+	if v == nil {
+		delete(m, k)
+	} else {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func TestResultsRejectsBadInput(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	many := make([]map[string]any, 101)
+	for i := range many {
+		many[i] = validResult()
+	}
+	manyJSON, _ := json.Marshal(many)
+	oneBad, _ := json.Marshal([]map[string]any{validResult(), func() map[string]any { m := validResult(); m["verdict"] = "ok"; return m }()})
+	tests := []struct {
+		name   string
+		ct     string
+		body   []byte
+		status int
+		field  string
+	}{
+		{"empty body", "application/json", nil, 400, ""},
+		{"truncated JSON", "application/json", []byte(`{"gadgetVersion":"1.0`), 400, ""},
+		{"not JSON", "application/json", []byte(`verdict=allowed`), 400, ""},
+		{"wrong content type", "text/plain", with("verdict", "allowed"), 415, ""},
+		{"no content type", "", with("verdict", "allowed"), 415, ""},
+		{"form content type", "application/x-www-form-urlencoded", with("verdict", "allowed"), 415, ""},
+		{"oversize body", "application/json", with("browserError", strings.Repeat("x", 70<<10)), 413, ""},
+		{"batch over 100", "application/json", manyJSON, 413, ""},
+		{"empty batch", "application/json", []byte(`[]`), 400, ""},
+		{"a number", "application/json", []byte(`42`), 400, ""},
+		{"trailing data", "application/json", append(with("verdict", "allowed"), []byte(` {}`)...), 400, ""},
+		{"unknown field", "application/json", with("password", "x"), 400, "password"},
+		{"bad verdict", "application/json", with("verdict", "ok"), 400, "verdict"},
+		{"verdict wrong type", "application/json", with("verdict", 1), 400, "verdict"},
+		{"missing verdict", "application/json", with("verdict", nil), 400, "verdict"},
+		{"missing origin", "application/json", with("pageOrigin", nil), 400, "pageOrigin"},
+		{"origin with path", "application/json", with("pageOrigin", finesse+"/desktop"), 400, "pageOrigin"},
+		{"null origin", "application/json", with("pageOrigin", "null"), 400, "pageOrigin"},
+		{"bad kind", "application/json", with("targetKind", "ucm"), 400, "targetKind"},
+		{"node with script", "application/json", with("node", "<script>alert(1)</script>"), 400, "node"},
+		{"node with port", "application/json", with("node", "cuic.example.com:8444"), 400, "node"},
+		{"javascript URL", "application/json", with("url", "javascript:alert(1)"), 400, "url"},
+		{"relative URL", "application/json", with("url", "/cuic/rest"), 400, "url"},
+		{"URL with credentials", "application/json", with("url", "https://u:p@cuic.example.com/"), 400, "url"},
+		{"huge URL", "application/json", with("url", "https://cuic.example.com/"+strings.Repeat("a", 3000)), 400, "url"},
+		{"bad method", "application/json", with("method", "GET POST"), 400, "method"},
+		{"forbidden method", "application/json", with("method", "TRACE"), 400, "method"},
+		{"header names not a list", "application/json", with("headerNames", "authorization"), 400, "headerNames"},
+		{"header name with space", "application/json", with("headerNames", []string{"x y"}), 400, "headerNames[0]"},
+		{"bad credentials", "application/json", with("credentials", "yes"), 400, "credentials"},
+		{"control characters", "application/json", with("browserError", "bad\x07bell"), 400, "browserError"},
+		{"newline in user agent", "application/json", with("userAgent", "a\nb"), 400, "userAgent"},
+		{"huge user agent", "application/json", with("userAgent", strings.Repeat("u", 600)), 400, "userAgent"},
+		{"negative duration", "application/json", with("durationMs", -1), 400, "durationMs"},
+		{"duration as string", "application/json", with("durationMs", "12"), 400, "durationMs"},
+		{"bad client time", "application/json", with("clientTime", "yesterday"), 400, "clientTime"},
+		{"long agent id", "application/json", with("agentId", strings.Repeat("1", 65)), 400, "agentId"},
+		{"invalid UTF-8", "application/json", []byte("{\"gadgetVersion\":\"1\xff\"}"), 400, ""},
+		{"one bad in a batch", "application/json", oneBad, 400, "[1].verdict"},
+		{"missing gadget version", "application/json", with("gadgetVersion", nil), 400, "gadgetVersion"},
+	}
+	if len(tests) < 30 {
+		t.Fatalf("want at least 30 malformed payloads, have %d", len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := e.do("POST", "/api/v1/results", tt.ct, tt.body, nil)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			var p Problem
+			if err := json.Unmarshal(body, &p); err != nil || p.Error == "" {
+				t.Fatalf("answer is not a Problem: %s", body)
+			}
+			if tt.field != "" {
+				if _, ok := p.Fields[tt.field]; !ok {
+					t.Errorf("answer does not name field %q: %s", tt.field, body)
+				}
+			}
+		})
+	}
+	if n := e.count(); n != 0 {
+		t.Fatalf("bad input stored %d results", n)
+	}
+}
+
+func TestResultsStored(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	resp, body := e.do("POST", "/api/v1/results", "application/json", with("verdict", "blocked"), map[string]string{"Origin": finesse})
+	if resp.StatusCode != 201 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var out struct{ IDs []int64 }
+	json.Unmarshal(body, &out)
+	if len(out.IDs) != 1 {
+		t.Fatalf("ids %s", body)
+	}
+	r, err := e.store.Result(context.Background(), out.IDs[0])
+	if err != nil || r.Node != "cuicsub.example.com" || r.Verdict != "blocked" || r.AgentID != "1001" || r.ClientAddr == "" {
+		t.Fatalf("stored %+v %v", r, err)
+	}
+	batch, _ := json.Marshal([]map[string]any{validResult(), validResult(), validResult()})
+	resp, body = e.do("POST", "/api/v1/results", "application/json; charset=utf-8", batch, nil)
+	json.Unmarshal(body, &out)
+	if resp.StatusCode != 201 || len(out.IDs) != 3 || e.count() != 4 {
+		t.Fatalf("batch: %d %s, stored %d", resp.StatusCode, body, e.count())
+	}
+	// A page may only report its own origin.
+	resp, body = e.do("POST", "/api/v1/results", "application/json", with("pageOrigin", "https://other.example:8445"), map[string]string{"Origin": finesse})
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "pageOrigin") {
+		t.Fatalf("mismatched pageOrigin: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestOwnCORS(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	pre := func(origin string) *http.Response {
+		resp, _ := e.do("OPTIONS", "/api/v1/results", "", nil, map[string]string{
+			"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+		return resp
+	}
+	ok := pre(finesse)
+	if ok.Header.Get("Access-Control-Allow-Origin") != finesse || ok.Header.Get("Access-Control-Max-Age") == "" {
+		t.Fatalf("allowed origin preflight: %d %v", ok.StatusCode, ok.Header)
+	}
+	if ok.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("the API never allows credentials")
+	}
+	foreign := pre("https://evil.example")
+	if v := foreign.Header.Get("Access-Control-Allow-Origin"); v != "" {
+		t.Fatalf("foreign origin got Access-Control-Allow-Origin %q (reflection)", v)
+	}
+	resp, _ := e.do("POST", "/api/v1/results", "application/json", with("pageOrigin", "https://evil.example"), map[string]string{"Origin": "https://evil.example"})
+	if resp.StatusCode != 403 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("foreign POST: %d %v", resp.StatusCode, resp.Header)
+	}
+	get, _ := e.do("GET", "/api/v1/targets", "", nil, map[string]string{"Origin": finesse})
+	if get.Header.Get("Access-Control-Allow-Origin") != finesse {
+		t.Fatalf("targets for the gadget: %v", get.Header)
+	}
+	if e.count() != 0 {
+		t.Fatal("a foreign origin's result was stored")
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	e := newEnv(t, envOptions{resultsRL: Limit{PerSecond: 0.01, Burst: 3}})
+	codes := map[int]int{}
+	for range 6 {
+		resp, _ := e.do("POST", "/api/v1/results", "application/json", with("verdict", "allowed"), nil)
+		codes[resp.StatusCode]++
+	}
+	if codes[201] != 3 || codes[429] != 3 {
+		t.Fatalf("statuses %v, want 3×201 then 3×429", codes)
+	}
+}
+
+func TestDiagnoseRefusesForbiddenHosts(t *testing.T) {
+	// A target on loopback that redirects into cloud metadata.
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", finesse)
+		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+	}))
+	defer redirector.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(redirector.URL, "http://"))
+	e := newEnv(t, envOptions{nodes: []string{"169.254.169.254", "rebind.example", "127.0.0.1", "lab.localhost"}})
+	eLoop := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"}})
+	diag := func(env *testEnv, url string) (int, string) {
+		b, _ := json.Marshal(map[string]any{"url": url, "origin": finesse, "kind": "cuic", "credentials": "omit"})
+		resp, body := env.do("POST", "/api/v1/diagnose", "application/json", b, nil)
+		return resp.StatusCode, string(body)
+	}
+	tests := []struct {
+		name   string
+		env    *testEnv
+		url    string
+		status int
+		want   string
+	}{
+		{"metadata IP", e, "http://169.254.169.254/latest/meta-data/", 403, "metadata"},
+		{"loopback when not allowed", e, "http://127.0.0.1:" + port + "/", 403, "loopback"},
+		{"localhost name when loopback not allowed", e, "http://lab.localhost:" + port + "/", 403, "loopback"},
+		{"host outside the catalogue", e, "https://evil.example/", 403, "not in the target catalogue"},
+		{"name resolving to a private address", e, "https://rebind.example/", 403, "private"},
+		{"catalogue node on a private address", e, "https://cuicpub.example.com:8444/cuic/rest/status/", 403, "private"},
+		{"redirect into metadata", eLoop, "http://127.0.0.1:" + port + "/", 200, `"class":"forbidden"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := diag(tt.env, tt.url)
+			if status != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("status %d, want %d with %q: %s", status, tt.status, tt.want, body)
+			}
+		})
+	}
+}
+
+func TestDiagnoseExplainsAndStores(t *testing.T) {
+	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }))
+	defer sub.Close()
+	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"}})
+	_, body := e.do("POST", "/api/v1/results", "application/json", with("url", sub.URL+"/cuic/rest/status/"), nil)
+	var res struct{ IDs []int64 }
+	json.Unmarshal(body, &res)
+	req, _ := json.Marshal(map[string]any{"url": sub.URL + "/cuic/rest/status/", "origin": finesse, "kind": "cuic",
+		"credentials": "include", "headers": []map[string]string{{"name": "Authorization", "value": "Basic eDp5"}}, "resultId": res.IDs[0]})
+	resp, body := e.do("POST", "/api/v1/diagnose", "application/json", req, map[string]string{"Origin": finesse})
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var out DiagnoseOutput
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Report.CorsError != "PreflightMissingAllowOriginHeader" || len(out.Report.Fixes) == 0 ||
+		!strings.Contains(strings.Join(out.Report.Fixes[0].Commands, "\n"), "utils cuic cors allowed_origin add "+finesse) {
+		t.Fatalf("report %+v", out.Report)
+	}
+	ds, err := e.store.Diagnoses(context.Background(), res.IDs[0])
+	if err != nil || len(ds) != 1 || ds[0].Reason != "PreflightMissingAllowOriginHeader" || ds[0].ID != out.ID {
+		t.Fatalf("stored diagnoses %+v %v", ds, err)
+	}
+	bad, _ := json.Marshal(map[string]any{"url": sub.URL + "/", "origin": finesse, "resultId": 999999})
+	resp, body = e.do("POST", "/api/v1/diagnose", "application/json", bad, nil)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "resultId") {
+		t.Fatalf("unknown result: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAdminTargets(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	cat := targets.Defaults()
+	cat.Targets[0].Nodes = []string{"cuicnew.example.com"}
+	b, _ := json.Marshal(cat)
+	if resp, _ := e.do("PUT", "/api/v1/admin/targets", "application/json", b, nil); resp.StatusCode != 401 {
+		t.Fatalf("without credentials: %d", resp.StatusCode)
+	}
+	auth := map[string]string{"Authorization": "Basic " + basic("admin", "wrong password!")}
+	if resp, _ := e.do("PUT", "/api/v1/admin/targets", "application/json", b, auth); resp.StatusCode != 401 {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	auth["Authorization"] = "Basic " + basic("admin", "correct horse battery")
+	if resp, body := e.do("PUT", "/api/v1/admin/targets", "application/json", []byte(`{"targets":[]}`), auth); resp.StatusCode != 400 {
+		t.Fatalf("invalid catalogue: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.do("PUT", "/api/v1/admin/targets", "application/json", b, auth); resp.StatusCode != 200 {
+		t.Fatalf("valid catalogue: %d %s", resp.StatusCode, body)
+	}
+	_, body := e.do("GET", "/api/v1/targets", "", nil, nil)
+	if !strings.Contains(string(body), "cuicnew.example.com") {
+		t.Fatalf("catalogue not replaced: %s", body)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if resp, body := e.do("GET", p, "", nil, nil); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+	e.do("POST", "/api/v1/results", "application/json", with("verdict", "unreachable"), nil)
+	_, body := e.do("GET", "/metrics", "", nil, nil)
+	for _, want := range []string{
+		`corscheck_results_total{verdict="unreachable"} 1`,
+		`corscheck_http_requests_total{method="POST",route="/api/v1/results",status="201"} 1`,
+		"corscheck_ingest_seconds_bucket",
+		"corscheck_probe_seconds_bucket",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func basic(u, p string) string { return base64.StdEncoding.EncodeToString([]byte(u + ":" + p)) }

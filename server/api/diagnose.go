@@ -1,0 +1,176 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
+)
+
+// DiagnoseInput asks the service to check one URL for one origin, as the gadget's request.
+// Header values should be placeholders: the service sends them to the target.
+type DiagnoseInput struct {
+	URL         string        `json:"url"`
+	Origin      string        `json:"origin"`
+	Kind        string        `json:"kind"`
+	Method      string        `json:"method"`
+	Headers     []cors.Header `json:"headers"`
+	Credentials string        `json:"credentials"`
+	ResultID    int64         `json:"resultId"`
+}
+
+// DiagnoseOutput is the stored diagnosis and the probe's report.
+type DiagnoseOutput struct {
+	ID     int64         `json:"id"`
+	Report *probe.Report `json:"report"`
+}
+
+// request validates the input and returns the request to probe, or every problem.
+func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
+	p := map[string]string{}
+	u, err := url.Parse(in.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(in.URL) > 2048 {
+		p["url"] = "must be an absolute http(s) URL of at most 2048 bytes, without user name or password"
+	}
+	origin, err := cors.ParseOrigin(in.Origin)
+	if err != nil || origin != in.Origin {
+		p["origin"] = "must be an origin such as https://finesse.example.com:8445"
+	}
+	kind := fix.Custom
+	if in.Kind != "" {
+		if kind, err = fix.ParseKind(in.Kind); err != nil {
+			p["kind"] = "must be cuic, livedata, finesse or custom"
+		}
+	}
+	method := "GET"
+	if in.Method != "" {
+		if method, err = cors.NormalizeMethod(in.Method); err != nil {
+			p["method"] = "must be an HTTP method fetch() accepts"
+		}
+	}
+	cred := cors.SameOrigin
+	if in.Credentials != "" {
+		if cred, err = cors.ParseCredentials(in.Credentials); err != nil {
+			p["credentials"] = "must be include, omit or same-origin"
+		}
+	}
+	if len(in.Headers) > 30 {
+		p["headers"] = "must hold at most 30 headers"
+	}
+	var hs []cors.Header
+	for i, h := range in.Headers {
+		v, err := cors.ValidateHeader(h.Name, h.Value)
+		if err != nil || len(h.Name) > 100 || len(v) > 1024 || !printable(v) {
+			p[fmt.Sprintf("headers[%d]", i)] = "must be a header name and a printable value of at most 1024 bytes"
+			continue
+		}
+		hs = append(hs, cors.Header{Name: h.Name, Value: v})
+	}
+	hs, _ = cors.CombineHeaders(hs)
+	if in.ResultID < 0 {
+		p["resultId"] = "must be a result id"
+	}
+	if len(p) > 0 {
+		return cors.Request{}, "", p
+	}
+	return cors.Request{URL: u, Origin: origin, Method: method, Header: hs, Credentials: cred}, kind, nil
+}
+
+// postDiagnose probes the URL server-side, stores the diagnosis next to the result it explains
+// and answers with the report. Only hosts in the catalogue (or allowed domains) at allowed
+// addresses can be probed.
+func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
+	if !s.originAllowed(r) {
+		fail(w, http.StatusForbidden, "this origin may not ask for diagnoses; add it to the service's --origins", nil)
+		return
+	}
+	var in DiagnoseInput
+	if derr := decodeJSON(w, r, 16<<10, &in); derr != nil {
+		fail(w, derr.status, derr.msg, derr.fields)
+		return
+	}
+	req, kind, problems := in.request()
+	if problems != nil {
+		fail(w, http.StatusBadRequest, "invalid diagnosis request", problems)
+		return
+	}
+	if !s.catalogue.Get().HasHost(req.URL.Hostname()) {
+		fail(w, http.StatusForbidden, "host "+req.URL.Hostname()+" is not in the target catalogue; an admin can add it as a node or an allowed domain", nil)
+		return
+	}
+	if err := s.guard.CheckURL(r.Context(), req.URL); err != nil {
+		if errors.Is(err, probe.ErrForbiddenAddress) {
+			fail(w, http.StatusForbidden, err.Error(), nil)
+			return
+		}
+		fail(w, http.StatusBadGateway, "cannot resolve "+req.URL.Hostname()+": "+err.Error(), nil)
+		return
+	}
+	if in.ResultID > 0 {
+		if _, err := s.store.Result(r.Context(), in.ResultID); errors.Is(err, store.ErrNotFound) {
+			fail(w, http.StatusBadRequest, "invalid diagnosis request", map[string]string{"resultId": "no such result"})
+			return
+		} else if err != nil {
+			internal(w, r, s.log, err)
+			return
+		}
+	}
+	start := time.Now()
+	rep := s.prober.Check(r.Context(), req, kind)
+	s.metrics.observeProbe(time.Since(start))
+	body, err := json.Marshal(rep)
+	if err != nil {
+		internal(w, r, s.log, err)
+		return
+	}
+	d := store.Diagnosis{
+		ResultID: in.ResultID, CreatedAt: s.now().UTC(), URL: rep.URL, Origin: rep.Origin, Kind: string(kind),
+		Node: rep.Node, Verdict: string(rep.Verdict), Reason: string(rep.CorsError), FailedParameter: rep.FailedParameter,
+		Report: body,
+	}
+	if rep.Network != nil {
+		d.NetworkClass = string(rep.Network.Class)
+	}
+	id, err := s.store.AddDiagnosis(r.Context(), d)
+	if err != nil {
+		internal(w, r, s.log, err)
+		return
+	}
+	encode(w, http.StatusOK, DiagnoseOutput{ID: id, Report: rep})
+}
+
+// getTargets serves the catalogue for the gadget's dropdown (allowed domains stay private).
+func (s *server) getTargets(w http.ResponseWriter, r *http.Request) {
+	c := s.catalogue.Get()
+	w.Header().Set("Vary", "Origin")
+	encode(w, http.StatusOK, map[string]any{"targets": c.Targets})
+}
+
+// putTargets replaces the catalogue after validating it whole.
+func (s *server) putTargets(w http.ResponseWriter, r *http.Request) {
+	var c targets.Catalogue
+	if derr := decodeJSON(w, r, 256<<10, &c); derr != nil {
+		fail(w, derr.status, derr.msg, derr.fields)
+		return
+	}
+	if err := c.Validate(); err != nil {
+		fail(w, http.StatusBadRequest, "invalid catalogue: "+err.Error(), nil)
+		return
+	}
+	if s.saveCatalogue != nil {
+		if err := s.saveCatalogue(r.Context(), c); err != nil {
+			internal(w, r, s.log, err)
+			return
+		}
+	}
+	s.catalogue.Set(c)
+	encode(w, http.StatusOK, c)
+}

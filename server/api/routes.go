@@ -1,0 +1,230 @@
+// Package api is the service's HTTP surface for the gadget and for operators: the target
+// catalogue, the results collector, the server-side diagnosis, health and metrics. Handlers are
+// thin: they validate, call the store, probe or catalogue, and answer.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/rs/cors"
+	"golang.org/x/time/rate"
+
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
+)
+
+// URLGuard decides whether the service may call a URL (see the egress package).
+type URLGuard interface {
+	CheckURL(ctx context.Context, u *url.URL) error
+}
+
+// Limit is a per-client request rate.
+type Limit struct {
+	PerSecond float64
+	Burst     int
+}
+
+// Config is what the server needs.
+type Config struct {
+	Store     store.Store
+	Catalogue *targets.Live
+	// SaveCatalogue persists a catalogue changed through the admin API; nil keeps it in memory.
+	SaveCatalogue func(context.Context, targets.Catalogue) error
+	Prober        *probe.Prober
+	Guard         URLGuard
+	// Origins are the Finesse origins whose pages may report results and ask for diagnoses.
+	Origins []string
+	// CheckAdminPassword says whether a password is the admin's; nil refuses every one.
+	CheckAdminPassword func(string) bool
+	// TrustProxy takes the client address from X-Forwarded-For (set it only behind a proxy that
+	// overwrites that header).
+	TrustProxy    bool
+	ResultsLimit  Limit // per client; zero means the default
+	DiagnoseLimit Limit
+	Logger        *slog.Logger
+	Metrics       *Metrics // nil creates one
+	Now           func() time.Time
+	// Mount adds more routes (gadget assets, admin pages) to the same router.
+	Mount func(chi.Router)
+}
+
+type server struct {
+	store         store.Store
+	prober        *probe.Prober
+	guard         URLGuard
+	origins       []string
+	checkPassword func(string) bool
+	trustProxy    bool
+	log           *slog.Logger
+	metrics       *Metrics
+	now           func() time.Time
+	saveCatalogue func(context.Context, targets.Catalogue) error
+	catalogue     *targets.Live
+}
+
+// NewServer returns the service's handler: every route is listed here.
+func NewServer(cfg Config) http.Handler {
+	s := &server{
+		store: cfg.Store, prober: cfg.Prober, guard: cfg.Guard, origins: cfg.Origins,
+		checkPassword: cfg.CheckAdminPassword, trustProxy: cfg.TrustProxy, log: cfg.Logger,
+		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue, saveCatalogue: cfg.SaveCatalogue,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	resultsLimit := newLimiter(orDefault(cfg.ResultsLimit, Limit{PerSecond: 50, Burst: 200}), s.clientIP)
+	diagnoseLimit := newLimiter(orDefault(cfg.DiagnoseLimit, Limit{PerSecond: 1, Burst: 20}), s.clientIP)
+
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, s.metrics.middleware)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", s.ready)
+	r.Handle("/metrics", s.metrics.handler())
+
+	r.Route("/api/v1", func(r chi.Router) {
+		// The gadget calls from the Finesse origin: answer CORS for exactly the configured
+		// origins, never reflected, never with credentials.
+		r.Use(cors.New(cors.Options{
+			AllowedOrigins: cfg.Origins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type"},
+			MaxAge:         7200,
+		}).Handler)
+		r.Get("/targets", s.getTargets)
+		r.With(resultsLimit.middleware).Post("/results", s.postResults)
+		r.With(diagnoseLimit.middleware).Post("/diagnose", s.postDiagnose)
+		r.Route("/admin", func(r chi.Router) {
+			r.Use(s.requireAdmin)
+			r.Put("/targets", s.putTargets)
+		})
+	})
+	if cfg.Mount != nil {
+		cfg.Mount(r)
+	}
+	return r
+}
+
+func orDefault(l, def Limit) Limit {
+	if l.PerSecond <= 0 || l.Burst <= 0 {
+		return def
+	}
+	return l
+}
+
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "err", err)
+		fail(w, http.StatusServiceUnavailable, "the database does not answer", nil)
+		return
+	}
+	encode(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// originAllowed refuses browser requests from pages that are not a configured Finesse origin.
+// Requests without Origin (curl, scripts) pass: no browser page can send those cross-origin.
+func (s *server) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	return o == "" || slices.Contains(s.origins, o)
+}
+
+// requireAdmin checks HTTP Basic credentials (user "admin") for the admin API.
+func (s *server) requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		if !ok || s.checkPassword == nil || user != "admin" || !s.checkPassword(pass) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="corscheck admin"`)
+			fail(w, http.StatusUnauthorized, "admin credentials required", nil)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP is the client's address, from X-Forwarded-For only behind a trusted proxy.
+func (s *server) clientIP(r *http.Request) string {
+	if s.trustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter rate-limits each client separately.
+type limiter struct {
+	limit Limit
+	key   func(*http.Request) string
+	mu    sync.Mutex
+	byKey map[string]*clientLimit
+	swept time.Time
+}
+
+type clientLimit struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+func newLimiter(l Limit, key func(*http.Request) string) *limiter {
+	return &limiter{limit: l, key: key, byKey: map[string]*clientLimit{}, swept: time.Now()}
+}
+
+func (l *limiter) allow(key string) bool {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > time.Minute {
+		for k, c := range l.byKey {
+			if now.Sub(c.seen) > 10*time.Minute {
+				delete(l.byKey, k)
+			}
+		}
+		l.swept = now
+	}
+	c, ok := l.byKey[key]
+	if !ok {
+		c = &clientLimit{l: rate.NewLimiter(rate.Limit(l.limit.PerSecond), l.limit.Burst)}
+		l.byKey[key] = c
+	}
+	c.seen = now
+	return c.l.AllowN(now, 1)
+}
+
+func (l *limiter) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := l.key(r)
+		if !l.allow(key) {
+			w.Header().Set("Retry-After", "1")
+			fail(w, http.StatusTooManyRequests, "too many requests from this client; retry in a second", nil)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The SQL below runs unchanged on both backends: modernc's SQLite driver gives $N the
+// PostgreSQL meaning (the N-th argument).
+
+const resultColumns = `id, received_at, client_time, client_addr, gadget_version, page_origin,
+	target_kind, node, url, method, header_names, credentials, verdict, browser_error,
+	duration_ms, user_agent, agent_id, extension, role`
+
+const diagnosisColumns = `id, result_id, created_at, url, origin, kind, node, verdict, reason,
+	failed_parameter, network_class, report`
+
+// resultInsertColumns is resultColumns without id; resultArgs lists values in this order.
+const resultInsertColumns = `received_at, client_time, client_addr, gadget_version, page_origin,
+	target_kind, node, url, method, header_names, credentials, verdict, browser_error,
+	duration_ms, user_agent, agent_id, extension, role`
+
+const resultInsertArity = 18
+
+const diagnosisInsertColumns = `result_id, created_at, url, origin, kind, node, verdict, reason,
+	failed_parameter, network_class, report`
+
+// placeholders returns "($first, …, $first+n-1)".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// where renders f's conditions; timeArg converts a time to the backend's column type. With
+// keyset, BeforeID is included.
+func where(f Filter, keyset bool, timeArg func(time.Time) any) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if !f.Since.IsZero() {
+		add("received_at >= $%d", timeArg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("received_at < $%d", timeArg(f.Until))
+	}
+	for _, eq := range []struct{ column, value string }{
+		{"node", f.Node},
+		{"page_origin", f.PageOrigin},
+		{"target_kind", f.TargetKind},
+		{"verdict", f.Verdict},
+		{"agent_id", f.AgentID},
+	} {
+		if eq.value != "" {
+			add(eq.column+" = $%d", eq.value)
+		}
+	}
+	if keyset && f.BeforeID > 0 {
+		add("id < $%d", f.BeforeID)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func resultsQuery(f Filter, timeArg func(time.Time) any) (string, []any) {
+	w, args := where(f, true, timeArg)
+	return fmt.Sprintf("SELECT %s FROM results%s ORDER BY id DESC LIMIT %d", resultColumns, w, f.limit()), args
+}
+
+func countQuery(f Filter, timeArg func(time.Time) any) (string, []any) {
+	w, args := where(f, false, timeArg)
+	return "SELECT count(*) FROM results" + w, args
+}
+
+// retention deletes results older than keep, at start and then every hour, until stop.
+type retention struct {
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+func startRetention(s Store, keep time.Duration, log *slog.Logger) *retention {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &retention{cancel: cancel}
+	r.done.Add(1)
+	go func() {
+		defer r.done.Done()
+		t := time.NewTicker(retentionEvery)
+		defer t.Stop()
+		for {
+			cutoff := time.Now().Add(-keep)
+			n, err := s.DeleteBefore(ctx, cutoff)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				log.Error("store: retention", "before", cutoff, "err", err)
+			case n > 0:
+				log.Info("store: retention deleted old results", "before", cutoff, "results", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return r
+}
+
+func (r *retention) stop() {
+	if r == nil {
+		return
+	}
+	r.cancel()
+	r.done.Wait()
+}

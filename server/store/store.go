@@ -1,0 +1,104 @@
+// Package store keeps the results browsers report and the service's diagnoses: SQLite in a data
+// directory by default, PostgreSQL when one machine is not enough. Both implement Store with the
+// same schema and behaviour; a write returns only once it is committed.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Result is one check of one node as an agent's browser saw it.
+type Result struct {
+	ID         int64     `json:"id"`
+	ReceivedAt time.Time `json:"receivedAt"`          // set by the service
+	ClientTime time.Time `json:"clientTime,omitzero"` // the browser's clock, when sent
+	ClientAddr string    `json:"clientAddr,omitempty"`
+
+	GadgetVersion string   `json:"gadgetVersion"`
+	PageOrigin    string   `json:"pageOrigin"`
+	TargetKind    string   `json:"targetKind"`
+	Node          string   `json:"node"`
+	URL           string   `json:"url"`
+	Method        string   `json:"method"`
+	HeaderNames   []string `json:"headerNames"`
+	Credentials   string   `json:"credentials"`
+
+	Verdict      string  `json:"verdict"` // allowed | blocked | unreachable
+	BrowserError string  `json:"browserError,omitempty"`
+	DurationMs   float64 `json:"durationMs"`
+	UserAgent    string  `json:"userAgent,omitempty"`
+
+	// The Finesse user, when the desktop made them known.
+	AgentID   string `json:"agentId,omitempty"`
+	Extension string `json:"extension,omitempty"`
+	Role      string `json:"role,omitempty"`
+}
+
+// Diagnosis is the service's server-side check of a URL for an origin, stored next to the
+// browser result it explains (ResultID 0 when it explains none).
+type Diagnosis struct {
+	ID              int64     `json:"id"`
+	ResultID        int64     `json:"resultId,omitempty"`
+	CreatedAt       time.Time `json:"createdAt"`
+	URL             string    `json:"url"`
+	Origin          string    `json:"origin"`
+	Kind            string    `json:"kind"`
+	Node            string    `json:"node"`
+	Verdict         string    `json:"verdict"`
+	Reason          string    `json:"reason,omitempty"` // the DevTools CorsError name
+	FailedParameter string    `json:"failedParameter,omitempty"`
+	NetworkClass    string    `json:"networkClass,omitempty"`
+	Report          []byte    `json:"-"` // the probe's report as JSON
+}
+
+// Filter selects results, newest first. Zero fields do not filter. Pagination is by keyset:
+// BeforeID returns results with a smaller id.
+type Filter struct {
+	Since, Until time.Time // ReceivedAt in [Since, Until), to the microsecond
+	Node         string
+	PageOrigin   string
+	TargetKind   string
+	Verdict      string
+	AgentID      string
+	BeforeID     int64
+	Limit        int // default 100, at most 1000
+}
+
+// Store is where results and diagnoses live. Times are kept to the microsecond and read back
+// in UTC; empty HeaderNames read back as an empty, non-nil slice and an empty Report as nil.
+type Store interface {
+	// AddResults stores the results in one transaction and returns their ids, in order, once
+	// it has committed. ReceivedAt must be set.
+	AddResults(ctx context.Context, rs []Result) ([]int64, error)
+	// AddDiagnosis stores a diagnosis once committed and returns its id.
+	AddDiagnosis(ctx context.Context, d Diagnosis) (int64, error)
+	// Results lists results matching f, newest (highest id) first.
+	Results(ctx context.Context, f Filter) ([]Result, error)
+	// Result returns one result; ErrNotFound when there is none.
+	Result(ctx context.Context, id int64) (Result, error)
+	// Diagnoses returns the diagnoses of a result, newest first.
+	Diagnoses(ctx context.Context, resultID int64) ([]Diagnosis, error)
+	// CountResults counts the results matching f (Limit and BeforeID ignored).
+	CountResults(ctx context.Context, f Filter) (int64, error)
+	// DeleteBefore removes results (and their diagnoses) received before t; retention.
+	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
+	// InitSetting stores value under key unless the key already has one, and returns the value
+	// that is stored now: the first instance to start decides, the others agree.
+	InitSetting(ctx context.Context, key, value string) (string, error)
+	// PutSetting stores value under key, replacing any value.
+	PutSetting(ctx context.Context, key, value string) error
+	// Setting returns the value under key; ErrNotFound when there is none.
+	Setting(ctx context.Context, key string) (string, error)
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close drains queued writes, then closes the database.
+	Close() error
+}
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrClosed is returned by writes that arrive after Close.
+var ErrClosed = errors.New("store closed")
