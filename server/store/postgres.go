@@ -224,7 +224,7 @@ func pgNullTime(t time.Time) any {
 
 func pgTime(t time.Time) any { return t }
 
-func scanPGResult(row pgx.Row) (Result, error) {
+func scanPGResult(row scanner) (Result, error) {
 	var r Result
 	var client *time.Time
 	err := row.Scan(&r.ID, &r.ReceivedAt, &client, &r.ClientAddr, &r.GadgetVersion, &r.PageOrigin,
@@ -250,15 +250,7 @@ func (s *pgStore) Results(ctx context.Context, f Filter) ([]Result, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]Result, 0, min(f.limit(), 128))
-	for rows.Next() {
-		r, err := scanPGResult(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(rows, scanPGResult, min(f.limit(), 128))
 }
 
 func (s *pgStore) Result(ctx context.Context, id int64) (Result, error) {
@@ -276,21 +268,21 @@ func (s *pgStore) Diagnoses(ctx context.Context, resultID int64) ([]Diagnosis, e
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Diagnosis{}
-	for rows.Next() {
-		var d Diagnosis
-		var result *int64
-		if err := rows.Scan(&d.ID, &result, &d.CreatedAt, &d.URL, &d.Origin, &d.Kind, &d.Node, &d.Verdict,
-			&d.Reason, &d.FailedParameter, &d.NetworkClass, &d.Report); err != nil {
-			return nil, err
-		}
-		if result != nil {
-			d.ResultID = *result
-		}
-		d.CreatedAt = d.CreatedAt.UTC()
-		out = append(out, d)
+	return collect(rows, scanPGDiagnosis, 4)
+}
+
+func scanPGDiagnosis(row scanner) (Diagnosis, error) {
+	var d Diagnosis
+	var result *int64
+	if err := row.Scan(&d.ID, &result, &d.CreatedAt, &d.URL, &d.Origin, &d.Kind, &d.Node, &d.Verdict,
+		&d.Reason, &d.FailedParameter, &d.NetworkClass, &d.Report); err != nil {
+		return Diagnosis{}, err
 	}
-	return out, rows.Err()
+	if result != nil {
+		d.ResultID = *result
+	}
+	d.CreatedAt = d.CreatedAt.UTC()
+	return d, nil
 }
 
 func (s *pgStore) CountResults(ctx context.Context, f Filter) (int64, error) {

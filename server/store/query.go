@@ -130,3 +130,26 @@ func (r *retention) stop() {
 	r.cancel()
 	r.done.Wait()
 }
+
+// scanner is one row of either driver.
+type scanner interface{ Scan(dest ...any) error }
+
+// rows is what both drivers' result sets offer.
+type rows interface {
+	scanner
+	Next() bool
+	Err() error
+}
+
+// collect scans every row with scan; the caller closes rs.
+func collect[T any](rs rows, scan func(scanner) (T, error), capacity int) ([]T, error) {
+	out := make([]T, 0, capacity)
+	for rs.Next() {
+		v, err := scan(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rs.Err()
+}

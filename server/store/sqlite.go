@@ -267,8 +267,6 @@ func decodeHeaderNames(s string) ([]string, error) {
 	return h, nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
 func scanSQLiteResult(row scanner) (Result, error) {
 	var r Result
 	var received int64
@@ -295,15 +293,7 @@ func (s *sqliteStore) Results(ctx context.Context, f Filter) ([]Result, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]Result, 0, min(f.limit(), 128))
-	for rows.Next() {
-		r, err := scanSQLiteResult(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(rows, scanSQLiteResult, min(f.limit(), 128))
 }
 
 func (s *sqliteStore) Result(ctx context.Context, id int64) (Result, error) {
@@ -321,20 +311,20 @@ func (s *sqliteStore) Diagnoses(ctx context.Context, resultID int64) ([]Diagnosi
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Diagnosis{}
-	for rows.Next() {
-		var d Diagnosis
-		var result sql.NullInt64
-		var created int64
-		if err := rows.Scan(&d.ID, &result, &created, &d.URL, &d.Origin, &d.Kind, &d.Node, &d.Verdict,
-			&d.Reason, &d.FailedParameter, &d.NetworkClass, &d.Report); err != nil {
-			return nil, err
-		}
-		d.ResultID = result.Int64
-		d.CreatedAt = fromMicros(created)
-		out = append(out, d)
+	return collect(rows, scanSQLiteDiagnosis, 4)
+}
+
+func scanSQLiteDiagnosis(row scanner) (Diagnosis, error) {
+	var d Diagnosis
+	var result sql.NullInt64
+	var created int64
+	if err := row.Scan(&d.ID, &result, &created, &d.URL, &d.Origin, &d.Kind, &d.Node, &d.Verdict,
+		&d.Reason, &d.FailedParameter, &d.NetworkClass, &d.Report); err != nil {
+		return Diagnosis{}, err
 	}
-	return out, rows.Err()
+	d.ResultID = result.Int64
+	d.CreatedAt = fromMicros(created)
+	return d, nil
 }
 
 func (s *sqliteStore) CountResults(ctx context.Context, f Filter) (int64, error) {
