@@ -19,7 +19,6 @@ import (
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/probe"
-	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 const demoUsage = `usage: corscheck demo [--once] [--listen ADDR] [--data-dir DIR]
@@ -88,12 +87,11 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	cfg := config.Defaults()
 	cfg.Listen, cfg.DataDir, cfg.CAFile = opt.listen, opt.dataDir, caFile
 	cfg.Origins = []string{lab.FinesseOrigin}
-	cfg.AllowNets = []string{"127.0.0.1/32"} // the lab; the service refuses loopback otherwise
+	cfg.AllowNets = []string{"127.0.0.1/32", "127.0.0.2/32"} // the lab; the service refuses loopback otherwise
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	cat := targets.Defaults()
-	cat.AllowedDomains = []string{"localhost"} // the lab's nodes are <name>.localhost
+	cat := l.Catalogue()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc, err := newService(ctx, cfg, log, stdout, serviceExtras{catalogue: &cat})
 	if err != nil {

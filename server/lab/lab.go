@@ -24,7 +24,11 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
+
+// SimulatorHost is the Finesse desktop simulator's host name.
+const SimulatorHost = "finesse.localhost"
 
 // FinesseOrigin is the origin of the Finesse desktop in the field case: what the gadget's
 // requests carry in their Origin header, and what the lab's healthy nodes allow.
@@ -57,10 +61,11 @@ type Options struct {
 
 // Lab is a set of running targets. Close stops them.
 type Lab struct {
-	ca      *authority
-	targets []Target
-	servers []*http.Server
-	release []func() error // frees the ports held for targets that are down
+	ca       *authority
+	targets  []Target
+	servers  []*http.Server
+	ports    map[fix.Kind]int
+	errorLog *log.Logger
 }
 
 // node is how one target behaves; handler is nil for a node that is down.
@@ -107,15 +112,24 @@ var nodes = []node{
 	},
 	{
 		name: "cuic-dead", kind: fix.CUIC, path: cuicPath,
-		describe: "CUIC node that is down: its port refuses connections",
+		describe: "CUIC node that is down: its address refuses connections",
 	},
 }
 
 // host is the node's name in URLs: a name under .localhost, which browsers (and the probe)
-// resolve to loopback, so that reports and fixes name the node as they would in the field.
-func (n node) host() string { return n.name + ".localhost" }
+// resolve to loopback, so that reports and fixes name the node as they would in the field. A node
+// that is down is 127.0.0.2: on its kind's port, nothing listens at that address.
+func (n node) host() string {
+	if n.handler == nil {
+		return deadHost
+	}
+	return n.name + ".localhost"
+}
 
-// Start starts every target on 127.0.0.1, each on a port of its own, named <name>.localhost.
+const deadHost = "127.0.0.2"
+
+// Start starts the lab on 127.0.0.1: one HTTPS listener per kind, as every node of a Cisco
+// product serves on the same port, answering for each node by host name (<name>.localhost).
 func Start(opt Options) (*Lab, error) {
 	if len(opt.Origins) == 0 {
 		opt.Origins = []string{FinesseOrigin}
@@ -127,46 +141,90 @@ func Start(opt Options) (*Lab, error) {
 	for _, n := range nodes {
 		hosts = append(hosts, n.host())
 	}
-	ca, err := newAuthority(time.Now(), hosts)
+	ca, err := newAuthority(time.Now(), append(hosts, SimulatorHost))
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{ca: ca}
+	l := &Lab{ca: ca, ports: map[fix.Kind]int{}, errorLog: opt.ErrorLog}
+	byHost := map[fix.Kind]map[string]http.Handler{}
 	for _, n := range nodes {
-		t := Target{Name: n.name, Kind: n.kind, Describe: n.describe}
-		if n.handler == nil {
-			// A port nobody listens on refuses connections: what a stopped service looks like.
-			port, release, err := closedPort()
+		if _, ok := l.ports[n.kind]; !ok {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				l.Close()
-				return nil, fmt.Errorf("lab %s: %w", n.name, err)
+				return nil, fmt.Errorf("lab %s: %w", n.kind, err)
 			}
-			l.release = append(l.release, release)
-			t.URL = "https://" + net.JoinHostPort(n.host(), strconv.Itoa(port)) + n.path
-			l.targets = append(l.targets, t)
-			continue
+			l.ports[n.kind] = ln.Addr().(*net.TCPAddr).Port
+			byHost[n.kind] = map[string]http.Handler{}
+			l.serve(ln, hostRouter(byHost[n.kind]))
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			l.Close()
-			return nil, fmt.Errorf("lab %s: %w", n.name, err)
+		if n.handler != nil {
+			byHost[n.kind][n.host()] = n.handler(n.name, opt.Origins)
 		}
-		t.URL = "https://" + net.JoinHostPort(n.host(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + n.path
-		l.targets = append(l.targets, t)
-		srv := &http.Server{
-			Handler:           n.handler(n.name, opt.Origins),
-			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{ca.leaf}, MinVersion: tls.VersionTLS12},
-			ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog:          opt.ErrorLog,
-		}
-		l.servers = append(l.servers, srv)
-		go func() {
-			if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
-				opt.ErrorLog.Printf("lab %s: %v", n.name, err)
-			}
-		}()
+		l.targets = append(l.targets, Target{Name: n.name, Kind: n.kind, Describe: n.describe,
+			URL: "https://" + net.JoinHostPort(n.host(), strconv.Itoa(l.ports[n.kind])) + n.path})
 	}
 	return l, nil
+}
+
+// serve answers on ln with h over TLS with the lab certificate.
+func (l *Lab) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{
+		Handler:           h,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{l.ca.leaf}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          l.errorLog,
+	}
+	l.servers = append(l.servers, srv)
+	go func() {
+		if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			l.errorLog.Printf("lab %s: %v", ln.Addr(), err)
+		}
+	}()
+}
+
+// hostRouter hands each request to the node its Host names.
+func hostRouter(nodes map[string]http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		if h, ok := nodes[strings.ToLower(host)]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "no such lab node: "+host, http.StatusMisdirectedRequest)
+	})
+}
+
+// Port returns the port every node of a kind listens on.
+func (l *Lab) Port(k fix.Kind) int { return l.ports[k] }
+
+// Catalogue is the target catalogue of the lab, for the service and the gadget: one target per
+// kind with the lab's port, its nodes in the order shown, and the gadget's request shape.
+func (l *Lab) Catalogue() targets.Catalogue {
+	cat := targets.Defaults()
+	for i, t := range cat.Targets {
+		port, ok := l.ports[t.Kind]
+		if !ok {
+			continue
+		}
+		var nodes []string
+		path := ""
+		for _, n := range l.targets {
+			if n.Kind == t.Kind {
+				u, _ := url.Parse(n.URL)
+				nodes = append(nodes, u.Hostname())
+				path = u.Path
+			}
+		}
+		cat.Targets[i].Nodes = nodes
+		cat.Targets[i].Endpoints = []targets.Endpoint{{Name: "lab", Port: port, Path: path}}
+		cat.Targets[i].Request.Headers = GadgetHeaders()
+	}
+	cat.AllowedDomains = []string{"localhost"}
+	return cat
 }
 
 // Targets returns the lab's targets in the order they are shown.
@@ -205,10 +263,7 @@ func (l *Lab) Close() error {
 	for _, s := range l.servers {
 		errs = append(errs, s.Close())
 	}
-	for _, r := range l.release {
-		errs = append(errs, r())
-	}
-	l.servers, l.release = nil, nil
+	l.servers = nil
 	return errors.Join(errs...)
 }
 
