@@ -26,8 +26,8 @@ func ExecPath() (string, bool) {
 }
 
 // New starts a browser and returns a chromedp context for one tab in it. The browser stops when
-// the test ends.
-func New(t testing.TB) context.Context {
+// the test ends. extra adds flags (e.g. chromedp.Flag("ignore-certificate-errors-spki-list", h)).
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	bin, ok := ExecPath()
 	if !ok {
@@ -45,6 +45,7 @@ func New(t testing.TB) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {

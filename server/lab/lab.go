@@ -6,6 +6,7 @@
 package lab
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -53,6 +54,11 @@ type Options struct {
 	// Origins the healthy nodes allow; default FinesseOrigin alone. A desktop simulator on
 	// another origin adds its own here.
 	Origins []string
+	// Gadget, when set, starts the Finesse desktop simulator serving this gadget folder (the
+	// XML, its JS and CSS); its origin is added to Origins.
+	Gadget http.Handler
+	// GadgetQuery is the query of the gadget's URL in the simulated layout (default nodes).
+	GadgetQuery string
 	// ErrorLog receives the servers' own errors; by default they are discarded, because a client
 	// that does not trust the lab CA (a browser tab, curl) makes every server log a TLS handshake
 	// error, which is expected here.
@@ -61,11 +67,12 @@ type Options struct {
 
 // Lab is a set of running targets. Close stops them.
 type Lab struct {
-	ca       *authority
-	targets  []Target
-	servers  []*http.Server
-	ports    map[fix.Kind]int
-	errorLog *log.Logger
+	ca        *authority
+	targets   []Target
+	servers   []*http.Server
+	ports     map[fix.Kind]int
+	errorLog  *log.Logger
+	simOrigin string
 }
 
 // node is how one target behaves; handler is nil for a node that is down.
@@ -146,6 +153,15 @@ func Start(opt Options) (*Lab, error) {
 		return nil, err
 	}
 	l := &Lab{ca: ca, ports: map[fix.Kind]int{}, errorLog: opt.ErrorLog}
+	if opt.Gadget != nil {
+		ln, origin, err := simulatorListener()
+		if err != nil {
+			return nil, fmt.Errorf("lab simulator: %w", err)
+		}
+		l.simOrigin = origin
+		opt.Origins = append(slices.Clone(opt.Origins), origin)
+		l.serve(ln, (&simulator{gadget: opt.Gadget, query: opt.GadgetQuery}).routes())
+	}
 	byHost := map[fix.Kind]map[string]http.Handler{}
 	for _, n := range nodes {
 		if _, ok := l.ports[n.kind]; !ok {
@@ -296,4 +312,12 @@ func GadgetRequest(rawURL, origin string) (cors.Request, error) {
 // withoutElement returns the comma-separated list without name.
 func withoutElement(list, name string) string {
 	return strings.Join(slices.DeleteFunc(strings.Split(list, ","), func(e string) bool { return e == name }), ",")
+}
+
+// SPKIHash is the base64 SHA-256 of the lab certificate's public key, for Chromium's
+// --ignore-certificate-errors-spki-list: a browser started with it trusts the lab's nodes and
+// simulator, and nothing else it would not trust anyway.
+func (l *Lab) SPKIHash() string {
+	sum := sha256.Sum256(l.ca.leaf.Leaf.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }

@@ -1,0 +1,52 @@
+// The small part of Finesse's gadget container (gadgets.*) and finesse.js (finesse.*) that the
+// CORS Quick Check gadget uses, so it runs in the desktop simulator as it runs in Finesse.
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("simulator-config").textContent);
+  var post = function (msg) { window.parent.postMessage(msg, window.location.origin); };
+  var handlers = {};
+  var prefs = { locale: cfg.locale, scheme: "https", host: window.location.hostname, hostPort: window.location.port };
+  window.gadgets = {
+    HubSettings: { onConnect: null },
+    window: {
+      adjustHeight: function (h) {
+        post({ type: "adjustHeight", height: typeof h === "number" ? h : document.documentElement.scrollHeight });
+      },
+      setTitle: function (t) { post({ type: "setTitle", title: String(t) }); }
+    },
+    Prefs: function () {
+      return {
+        getString: function (k) { return prefs[k] == null ? "" : String(prefs[k]); },
+        getLang: function () { return cfg.locale.split("_")[0]; },
+        getCountry: function () { return cfg.locale.split("_")[1] || ""; },
+        set: function (k, v) { prefs[k] = v; }
+      };
+    },
+    util: {
+      getUrlParameters: function () {
+        var out = {};
+        new URLSearchParams(window.location.search).forEach(function (v, k) { out[k] = v; });
+        return out;
+      }
+    }
+  };
+  window.finesse = {
+    gadget: { Config: { locale: cfg.locale, id: cfg.agentId, extension: cfg.extension, role: cfg.role,
+      host: window.location.hostname, hostPort: window.location.port, scheme: "https" } },
+    containerservices: {
+      ContainerServices: {
+        Topics: { ACTIVE_TAB: "finesse.containerservices.activeTab" },
+        init: function () { return this; },
+        addHandler: function (topic, fn) { (handlers[topic] = handlers[topic] || []).push(fn); },
+        makeActiveTabReq: function () {
+          (handlers["finesse.containerservices.activeTab"] || []).forEach(function (fn) { setTimeout(fn, 0); });
+        }
+      }
+    }
+  };
+  window.addEventListener("load", function () {
+    if (typeof window.gadgets.HubSettings.onConnect === "function") {
+      window.gadgets.HubSettings.onConnect();
+    }
+  });
+})();
