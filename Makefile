@@ -5,9 +5,9 @@ PKGS    := ./...
 # Chromium drives the conformance and end-to-end tests, PostgreSQL backs the store tests of the
 # scale option; `make deps` installs them from Debian when missing and we are root (CI and fresh
 # machines), and otherwise says what to install.
-DEBS    := chromium postgresql
+DEBS    := chromium postgresql nginx-light
 
-.PHONY: all build run test deps vet fmt lint generate bench fuzz clean
+.PHONY: all build run test deps vet fmt lint generate bench fuzz clean gadget-test screenshots
 
 all: build
 
@@ -21,10 +21,12 @@ deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx-light"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
 			echo "missing:$$missing (sudo apt-get install $(DEBS)); their tests will be skipped"; \
 		fi; \
@@ -42,8 +44,18 @@ lint: vet
 generate:
 	$(GO) tool templ generate
 
-test: deps lint
+test: deps lint gadget-test
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# The gadget's pure logic and DOM rendering, with Node's test runner (linkedom for the DOM).
+gadget-test:
+	[ -d node_modules/linkedom ] || npm ci --silent --no-audit --no-fund
+	for f in gadget/*.js gadget/messages/*.js; do node --check "$$f" || exit 1; done
+	node --test gadget/test/
+
+# Screenshots of the gadget in the desktop simulator, for docs/.
+screenshots:
+	SCREENSHOT_DIR=docs/img $(GO) test -count=1 -run 'TestGadgetInSimulator' .
 
 # Benchmarks report ratios against a baseline measured in the same run (see docs/benchmarks.md).
 bench: deps build

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/api"
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/lab"
@@ -62,51 +63,87 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type demoOptions struct {
 	once            bool
 	listen, dataDir string
+	extraHosts      []string // more names for the lab certificate (tests' own servers)
+}
+
+// demoEnv is a running demo: the service, the lab with its desktop simulator, and cleanup.
+type demoEnv struct {
+	base, caFile, dataDir string
+	lab                   *lab.Lab
+	svc                   *service
+	closers               []func()
+}
+
+// Close stops everything in reverse order of starting.
+func (e *demoEnv) Close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}
+
+// startDemo starts the service on opt.listen and the lab whose simulator shows the gadget
+// reporting to that service.
+func startDemo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) (_ *demoEnv, err error) {
+	e := &demoEnv{dataDir: opt.dataDir}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	ln, err := net.Listen("tcp", opt.listen)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w (choose another address with --listen)", err)
+	}
+	e.closers = append(e.closers, func() { ln.Close() })
+	e.base = "http://" + ln.Addr().String()
+	folder, err := gadget.Build(gadgetXML, e.base)
+	if err != nil {
+		return nil, err
+	}
+	if e.lab, err = lab.Start(lab.Options{Gadget: folder, ExtraHosts: opt.extraHosts}); err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() { e.lab.Close() })
+	if e.caFile, err = writeCAFile(e.lab); err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() { os.Remove(e.caFile) })
+	if e.dataDir == "" {
+		if e.dataDir, err = os.MkdirTemp("", "corscheck-demo-"); err != nil {
+			return nil, err
+		}
+		e.closers = append(e.closers, func() { os.RemoveAll(e.dataDir) })
+	}
+	cfg := config.Defaults()
+	cfg.Listen, cfg.DataDir, cfg.CAFile, cfg.PublicURL = ln.Addr().String(), e.dataDir, e.caFile, e.base
+	cfg.Origins = []string{lab.FinesseOrigin, e.lab.SimulatorOrigin()}
+	cfg.AllowNets = []string{"127.0.0.1/32", "127.0.0.2/32"} // the lab; the service refuses loopback otherwise
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cat := e.lab.Catalogue()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if e.svc, err = newService(ctx, cfg, log, stdout, serviceExtras{catalogue: &cat}); err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() { e.svc.Close() })
+	serveCtx, stopServing := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- e.svc.Serve(serveCtx, ln, "", "") }()
+	e.closers = append(e.closers, func() { stopServing(); <-served })
+	return e, nil
 }
 
 // demo starts the lab and the service, prints the service's diagnosis of each lab target, and
 // serves until ctx ends (or at once with once).
 func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error {
-	l, err := lab.Start(lab.Options{})
+	e, err := startDemo(ctx, opt, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	caFile, err := writeCAFile(l)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(caFile)
-	if opt.dataDir == "" {
-		if opt.dataDir, err = os.MkdirTemp("", "corscheck-demo-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(opt.dataDir)
-	}
-
-	cfg := config.Defaults()
-	cfg.Listen, cfg.DataDir, cfg.CAFile = opt.listen, opt.dataDir, caFile
-	cfg.Origins = []string{lab.FinesseOrigin}
-	cfg.AllowNets = []string{"127.0.0.1/32", "127.0.0.2/32"} // the lab; the service refuses loopback otherwise
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	cat := l.Catalogue()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := newService(ctx, cfg, log, stdout, serviceExtras{catalogue: &cat})
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("service: %w (choose another address with --listen)", err)
-	}
-	serveCtx, stopServing := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- svc.Serve(serveCtx, ln, "", "") }()
-	defer func() { stopServing(); <-served }()
-	base := "http://" + ln.Addr().String()
+	defer e.Close()
+	l, base, caFile := e.lab, e.base, e.caFile
+	opt.dataDir = e.dataDir
 
 	labTargets := l.Targets()
 	reports := make([]*probe.Report, len(labTargets))
@@ -139,6 +176,10 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 
 	fmt.Fprintf(stdout, "\nService: %s  (targets %s/api/v1/targets, health %s/healthz, metrics %s/metrics)\n", base, base, base, base)
 	fmt.Fprintf(stdout, "Database: %s\n", opt.dataDir)
+	fmt.Fprintf(stdout, "Finesse desktop simulator with the gadget: %s (Nederlands: %s, 한국어: %s)\n",
+		l.DesktopURL("en_US"), l.DesktopURL("nl_NL"), l.DesktopURL("ko_KR"))
+	fmt.Fprintln(stdout, "  The lab's certificate is self-made: accept it for the simulator, then use the gadget's")
+	fmt.Fprintln(stdout, "  'open in a new tab' links to accept it for each node, as an agent would for an untrusted node.")
 	fmt.Fprintf(stdout, "Lab CA certificate (removed when the demo stops): %s\n", caFile)
 	if sub, ok := l.Target("cuicsub"); ok {
 		fmt.Fprintf(stdout, "Probe the subscriber yourself:\n  %s\n", probeCommandLine(sub, caFile))

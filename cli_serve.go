@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/api"
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/egress"
@@ -126,9 +128,29 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 			return nil, fmt.Errorf("ca-file: %w", err)
 		}
 	}
+	if extras.catalogue == nil && cfg.Targets == "" {
+		// A catalogue changed through the admin API outlives restarts; --targets replaces it.
+		if stored, err := st.Setting(ctx, catalogueKey); err == nil {
+			if cat, err = targets.Parse([]byte(stored)); err != nil {
+				st.Close()
+				return nil, fmt.Errorf("the catalogue stored in the database: %w", err)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			st.Close()
+			return nil, err
+		}
+	}
 	live := targets.NewLive(cat)
 	policy := &egress.Policy{AllowHost: live.HasHost, AllowedNets: nets}
 	prober := probe.New(probe.Options{Timeout: 10 * time.Second, DialContext: policy.DialContext, RootCAs: roots})
+	if cfg.PublicURL == "" {
+		log.Info("no --public-url: /gadget/ serves a gadget without a service (browser verdicts only)")
+	}
+	folder, err := gadget.Build(gadgetXML, cfg.PublicURL)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	if len(cfg.Origins) == 0 {
 		log.Warn("no Finesse origins configured (--origins): browsers cannot report results or ask for diagnoses")
 	}
@@ -136,7 +158,15 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
 		CheckAdminPassword: password, TrustProxy: cfg.TrustProxy, Logger: log,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
-		Mount:        extras.mount,
+		Gadget:       folder, Mount: extras.mount,
+		SaveCatalogue: func(ctx context.Context, c targets.Catalogue) error {
+			b, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			return st.PutSetting(ctx, catalogueKey, string(b))
+		},
+		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
 	})
 	return &service{store: st, prober: prober, handler: h, log: log}, nil
 }
@@ -176,6 +206,9 @@ func (s *service) Close() error {
 	s.prober.Close()
 	return s.store.Close()
 }
+
+// catalogueKey holds the catalogue as changed through the admin API.
+const catalogueKey = "catalogue"
 
 // adminPasswordKey holds "salt:sha256(salt+password)" of the generated admin password.
 const adminPasswordKey = "admin_password_sha256"

@@ -37,6 +37,7 @@ const usage = `usage: corscheck <command> [arguments]
 Commands:
   probe    send what Chromium sends for a cross-origin fetch() and say why it is blocked
   serve    run the service: target catalogue, results collector, server-side diagnosis
+  gadget   build the folder to upload to Finesse (corscheck gadget build --service URL)
   demo     start lab targets on loopback that reproduce the field cases, and diagnose them
   version  print the version
   help     print this help, or a command's (corscheck help probe)
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
+	case "gadget":
+		return runGadget(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "corscheck %s %s\n", version(), runtime.Version())
 		return 0

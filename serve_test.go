@@ -212,3 +212,40 @@ func TestServeKill9(t *testing.T) {
 	}
 	t.Logf("%d acknowledged results all survived kill -9", len(acked))
 }
+
+// A catalogue changed through the admin API is still there after a restart.
+func TestServeCatalogueSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	start := func() (*service, *httptest.Server) {
+		cfg := config.Defaults()
+		cfg.DataDir, cfg.AdminPassword = dir, "an admin password"
+		svc, err := newService(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard, serviceExtras{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc, httptest.NewServer(svc.handler)
+	}
+	svc, srv := start()
+	body := `{"targets":[{"id":"cuic","kind":"cuic","label":"CUIC","endpoints":[{"name":"CUIC","port":8444,"path":"/cuic/rest/status/"}],"request":{"method":"GET","headers":[],"credentials":"include"},"nodes":["cuicnew.example.com"]}]}`
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/v1/admin/targets", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("admin", "an admin password")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %v %v", resp, err)
+	}
+	srv.Close()
+	svc.Close()
+
+	svc, srv = start()
+	defer func() { srv.Close(); svc.Close() }()
+	resp, err = http.Get(srv.URL + "/api/v1/targets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "cuicnew.example.com") {
+		t.Fatalf("catalogue lost on restart: %s", b)
+	}
+}

@@ -145,10 +145,10 @@ func lowerAll(ss []string) []string {
 // decodeResults reads one result object or an array of at most maxBatch of them, decoding the
 // body once on the good path; an array with a bad element is decoded again element by element
 // to say which one is wrong.
-func decodeResults(w http.ResponseWriter, r *http.Request) ([]ResultInput, *decodeError) {
+func decodeResults(w http.ResponseWriter, r *http.Request) (_ []ResultInput, batch bool, _ *decodeError) {
 	body, derr := readJSON(w, r, maxResultsBody)
 	if derr != nil {
-		return nil, derr
+		return nil, false, derr
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	var out []ResultInput
@@ -156,22 +156,22 @@ func decodeResults(w http.ResponseWriter, r *http.Request) ([]ResultInput, *deco
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		out = make([]ResultInput, 1)
 		if derr := decodeStrict(body, &out[0]); derr != nil {
-			return nil, derr
+			return nil, false, derr
 		}
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		if derr := decodeStrict(body, &out); derr != nil {
-			return nil, locateBadElement(body, derr)
+			return nil, true, locateBadElement(body, derr)
 		}
 		if len(out) == 0 {
-			return nil, &decodeError{status: http.StatusBadRequest, msg: "the batch is empty"}
+			return nil, false, &decodeError{status: http.StatusBadRequest, msg: "the batch is empty"}
 		}
 		if len(out) > maxBatch {
-			return nil, &decodeError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("a batch holds at most %d results, got %d", maxBatch, len(out))}
+			return nil, false, &decodeError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("a batch holds at most %d results, got %d", maxBatch, len(out))}
 		}
 	case len(trimmed) == 0:
-		return nil, &decodeError{status: http.StatusBadRequest, msg: "the body is empty; send a JSON object"}
+		return nil, false, &decodeError{status: http.StatusBadRequest, msg: "the body is empty; send a JSON object"}
 	default:
-		return nil, &decodeError{status: http.StatusBadRequest, msg: "the body must be a result object or an array of them"}
+		return nil, false, &decodeError{status: http.StatusBadRequest, msg: "the body must be a result object or an array of them"}
 	}
 	fields := map[string]string{}
 	for i, in := range out {
@@ -184,9 +184,9 @@ func decodeResults(w http.ResponseWriter, r *http.Request) ([]ResultInput, *deco
 		}
 	}
 	if len(fields) > 0 {
-		return nil, &decodeError{status: http.StatusBadRequest, msg: "invalid result", fields: fields}
+		return nil, false, &decodeError{status: http.StatusBadRequest, msg: "invalid result", fields: fields}
 	}
-	return out, nil
+	return out, trimmed[0] == '[', nil
 }
 
 // locateBadElement prefixes a batch's decoding error with the index of the element it is in.
@@ -217,7 +217,7 @@ func (s *server) postResults(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, "this origin may not report results; add it to the service's --origins", nil)
 		return
 	}
-	ins, derr := decodeResults(w, r)
+	ins, batch, derr := decodeResults(w, r)
 	if derr != nil {
 		fail(w, derr.status, derr.msg, derr.fields)
 		return
@@ -225,7 +225,11 @@ func (s *server) postResults(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" {
 		for i, in := range ins {
 			if in.PageOrigin != o {
-				fail(w, http.StatusBadRequest, "invalid result", map[string]string{fmt.Sprintf("[%d].pageOrigin", i): "must equal the Origin the browser sent (" + o + ")"})
+				field := "pageOrigin"
+				if batch {
+					field = fmt.Sprintf("[%d].pageOrigin", i)
+				}
+				fail(w, http.StatusBadRequest, "invalid result", map[string]string{field: "must equal the Origin the browser sent (" + o + ")"})
 				return
 			}
 		}

@@ -55,7 +55,9 @@ type Config struct {
 	Logger        *slog.Logger
 	Metrics       *Metrics // nil creates one
 	Now           func() time.Time
-	// Mount adds more routes (gadget assets, admin pages) to the same router.
+	// Gadget serves the gadget's folder at /gadget/ for externally hosted gadgets; nil serves none.
+	Gadget http.Handler
+	// Mount adds more routes (the demo's simulator, admin pages) to the same router.
 	Mount func(chi.Router)
 }
 
@@ -94,21 +96,30 @@ func NewServer(cfg Config) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, s.metrics.middleware)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { fail(w, http.StatusNotFound, "no such endpoint", nil) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		fail(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here", nil)
+	})
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		encode(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", s.metrics.handler())
 
+	// The gadget calls from the Finesse origin: answer CORS for exactly the configured origins,
+	// never reflected, never with credentials.
+	finesseCORS := cors.New(cors.Options{
+		AllowedOrigins: cfg.Origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Content-Type"},
+		MaxAge:         7200,
+	}).Handler
+	if cfg.Gadget != nil {
+		// Module scripts loaded from another origin are CORS requests too.
+		r.With(finesseCORS).Handle("/gadget/*", http.StripPrefix("/gadget", cfg.Gadget))
+	}
 	r.Route("/api/v1", func(r chi.Router) {
-		// The gadget calls from the Finesse origin: answer CORS for exactly the configured
-		// origins, never reflected, never with credentials.
-		r.Use(cors.New(cors.Options{
-			AllowedOrigins: cfg.Origins,
-			AllowedMethods: []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders: []string{"Content-Type"},
-			MaxAge:         7200,
-		}).Handler)
+		r.Use(finesseCORS)
 		r.Get("/targets", s.getTargets)
 		r.With(resultsLimit.middleware).Post("/results", s.postResults)
 		r.With(diagnoseLimit.middleware).Post("/diagnose", s.postDiagnose)

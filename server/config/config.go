@@ -32,17 +32,18 @@ type Config struct {
 	AdminPassword string        `json:"adminPassword"`
 	Retention     time.Duration `json:"-"`
 	RetentionText string        `json:"retention"`
-	Targets       string        `json:"targets"`     // catalogue file; empty uses the built-in one
-	AllowNets     []string      `json:"allowNets"`   // address ranges diagnose may reach
-	CAFile        string        `json:"caFile"`      // extra CAs the diagnosis trusts (PEM)
-	TrustProxy    bool          `json:"trustProxy"`  // take the client address from X-Forwarded-For
-	LogFormat     string        `json:"logFormat"`   // text or json
-	ResultsRate   float64       `json:"resultsRate"` // POST /api/v1/results per second per client
+	Targets       string        `json:"targets"`      // catalogue file; empty uses the built-in one
+	AllowNets     []string      `json:"allowNets"`    // address ranges diagnose may reach
+	CAFile        string        `json:"caFile"`       // extra CAs the diagnosis trusts (PEM)
+	TrustProxy    bool          `json:"trustProxy"`   // take the client address from X-Forwarded-For
+	LogFormat     string        `json:"logFormat"`    // text or json
+	ResultsRate   float64       `json:"resultsRate"`  // POST /api/v1/results per second per client
+	DiagnoseRate  float64       `json:"diagnoseRate"` // POST /api/v1/diagnose per second per client
 }
 
 // Defaults are used for anything not set.
 func Defaults() Config {
-	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text", ResultsRate: 50}
+	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text", ResultsRate: 50, DiagnoseRate: 1}
 }
 
 // setting describes one setting: its flag, its environment variable and where it goes.
@@ -50,6 +51,9 @@ type setting struct {
 	name, help string
 	set        func(c *Config, v string) error
 }
+
+// booleanSettings may be given as bare flags (--trust-proxy).
+var booleanSettings = map[string]bool{"trust-proxy": true}
 
 func list(v string) []string {
 	var out []string
@@ -100,6 +104,14 @@ var settings = []setting{
 		c.ResultsRate = f
 		return nil
 	}},
+	{"diagnose-rate", "diagnoses per second allowed per client address (bursts of 20×); each makes the service call a node", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("diagnose-rate %q is not a number", v)
+		}
+		c.DiagnoseRate = f
+		return nil
+	}},
 	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
 }
 
@@ -114,9 +126,11 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	fs.SetOutput(usage)
 	fs.Usage = fs.PrintDefaults
 	file := fs.String("config", getenv("CORSCHECK_CONFIG"), "JSON configuration file (env CORSCHECK_CONFIG)")
-	given := map[string]*string{}
+	given := map[string]*flagValue{}
 	for _, s := range settings {
-		given[s.name] = fs.String(s.name, "", s.help+" (env "+EnvName(s.name)+")")
+		v := &flagValue{boolean: booleanSettings[s.name]}
+		given[s.name] = v
+		fs.Var(v, s.name, s.help+" (env "+EnvName(s.name)+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -141,17 +155,28 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	fs.Visit(func(f *flag.Flag) {
 		for _, s := range settings {
 			if s.name == f.Name {
-				if err := s.set(&c, *given[s.name]); err != nil {
+				if err := s.set(&c, given[s.name].value); err != nil {
 					errs = append(errs, fmt.Errorf("--%s: %w", s.name, err))
 				}
 			}
 		}
 	})
-	if len(errs) > 0 {
-		return Config{}, errors.Join(errs...)
+	if err := errors.Join(append(errs, c.Validate())...); err != nil {
+		return Config{}, err
 	}
-	return c, c.Validate()
+	return c, nil
 }
+
+// flagValue holds a flag's text until Load applies it in order of precedence. A boolean setting
+// may be given bare (--trust-proxy).
+type flagValue struct {
+	value   string
+	boolean bool
+}
+
+func (f *flagValue) String() string     { return f.value }
+func (f *flagValue) Set(v string) error { f.value = v; return nil }
+func (f *flagValue) IsBoolFlag() bool   { return f.boolean }
 
 func (c *Config) loadFile(path string) error {
 	b, err := os.ReadFile(path)
@@ -217,6 +242,9 @@ func (c Config) Validate() error {
 	}
 	if c.ResultsRate <= 0 {
 		bad("results-rate must be above 0")
+	}
+	if c.DiagnoseRate <= 0 {
+		bad("diagnose-rate must be above 0")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format must be text or json")

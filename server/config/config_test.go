@@ -42,7 +42,7 @@ func TestInvalidSettingsAreAllReported(t *testing.T) {
 		{"bad retention", nil, map[string]string{"CORSCHECK_RETENTION": "forever"}, []string{"CORSCHECK_RETENTION", "duration"}},
 		{"cert without key", []string{"--tls-cert", "x.pem"}, nil, []string{"go together"}},
 		{"bad net", []string{"--allow-nets", "10.0.0.0/33"}, nil, []string{"allow-nets"}},
-		{"bad trust-proxy", []string{"--trust-proxy", "maybe"}, nil, []string{"trust-proxy"}},
+		{"bad trust-proxy", []string{"--trust-proxy=maybe"}, nil, []string{"trust-proxy"}},
 		{"missing config file", []string{"--config", "/nonexistent.json"}, nil, []string{"config file"}},
 		{"stray argument", []string{"extra"}, nil, []string{"unexpected argument"}},
 		{"two problems at once", []string{"--listen", "x", "--log-format", "xml"}, nil, []string{"listen", "log-format"}},
@@ -67,5 +67,19 @@ func TestUnknownFileField(t *testing.T) {
 	os.WriteFile(file, []byte(`{"listn":":1"}`), 0o600)
 	if _, err := Load([]string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "listn") {
 		t.Fatalf("unknown field not named: %v", err)
+	}
+}
+
+func TestBareBooleanFlag(t *testing.T) {
+	c, err := Load([]string{"--trust-proxy", "--listen", "127.0.0.1:1"}, env(nil), io.Discard)
+	if err != nil || !c.TrustProxy || c.Listen != "127.0.0.1:1" {
+		t.Fatalf("bare --trust-proxy: %+v %v", c, err)
+	}
+}
+
+func TestParseAndValidationErrorsTogether(t *testing.T) {
+	_, err := Load([]string{"--retention", "5d", "--listen", "x"}, env(nil), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "retention") || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("want both problems, got %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +60,9 @@ type Options struct {
 	Gadget http.Handler
 	// GadgetQuery is the query of the gadget's URL in the simulated layout (default nodes).
 	GadgetQuery string
+	// ExtraHosts are more names the lab certificate covers, for servers of a test's own (an
+	// nginx playing CUIC) that use WriteServerCert.
+	ExtraHosts []string
 	// ErrorLog receives the servers' own errors; by default they are discarded, because a client
 	// that does not trust the lab CA (a browser tab, curl) makes every server log a TLS handshake
 	// error, which is expected here.
@@ -148,7 +152,7 @@ func Start(opt Options) (*Lab, error) {
 	for _, n := range nodes {
 		hosts = append(hosts, n.host())
 	}
-	ca, err := newAuthority(time.Now(), append(hosts, SimulatorHost))
+	ca, err := newAuthority(time.Now(), append(append(hosts, SimulatorHost), opt.ExtraHosts...))
 	if err != nil {
 		return nil, err
 	}
@@ -320,4 +324,18 @@ func withoutElement(list, name string) string {
 func (l *Lab) SPKIHash() string {
 	sum := sha256.Sum256(l.ca.leaf.Leaf.RawSubjectPublicKeyInfo)
 	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// WriteServerCert writes the lab's server certificate and key (PEM) to certFile and keyFile, so a
+// server of a test's own (nginx) can serve the lab's names with it.
+func (l *Lab) WriteServerCert(certFile, keyFile string) error {
+	key, err := x509.MarshalPKCS8PrivateKey(l.ca.leaf.PrivateKey)
+	if err != nil {
+		return err
+	}
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.ca.leaf.Certificate[0]})
+	if err := os.WriteFile(certFile, cert, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
 }

@@ -50,11 +50,18 @@ func (s *simulator) routes() http.Handler {
 		http.Redirect(w, r, "/desktop", http.StatusFound)
 	})
 	mux.HandleFunc("GET /desktop", s.desktop)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /gadgets/ifr", s.ifr)
-	mux.HandleFunc("GET /simulator/shim.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		http.ServeFileFS(w, r, simulatorFiles, "simulator/shim.js")
-	})
+	script := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			http.ServeFileFS(w, r, simulatorFiles, "simulator/"+name)
+		}
+	}
+	mux.HandleFunc("GET /simulator/shim.js", script("shim.js"))
+	// Where Finesse serves finesse.js and the jQuery it needs.
+	mux.HandleFunc("GET /desktop/assets/js/finesse.min.js", script("finesse.min.js"))
+	mux.HandleFunc("GET /desktop/assets/js/jquery.min.js", script("jquery.min.js"))
 	mux.Handle("GET /3rdpartygadget/files/", http.StripPrefix("/3rdpartygadget/files", s.gadget))
 	return mux
 }
@@ -138,6 +145,10 @@ func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "gadget XML has no html Content", http.StatusBadGateway)
 		return
 	}
+	// Shindig replaces __UP_name__ with the user preference's value.
+	host, port, _ := net.SplitHostPort(r.Host)
+	content = strings.NewReplacer("__UP_scheme__", "https", "__UP_host__", host, "__UP_hostPort__", port,
+		"__UP_locale__", locale(r)).Replace(content)
 	cfg, _ := json.Marshal(map[string]string{"locale": locale(r), "agentId": SimulatorAgentID,
 		"extension": SimulatorExtension, "role": SimulatorRole})
 	var b bytes.Buffer

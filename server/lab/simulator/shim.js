@@ -1,10 +1,9 @@
-// The small part of Finesse's gadget container (gadgets.*) and finesse.js (finesse.*) that the
-// CORS Quick Check gadget uses, so it runs in the desktop simulator as it runs in Finesse.
+// The small part of Finesse's gadget container (gadgets.*) that the CORS Quick Check gadget uses,
+// so it runs in the desktop simulator as it runs in Finesse. finesse.min.js plays finesse.js.
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("simulator-config").textContent);
   var post = function (msg) { window.parent.postMessage(msg, window.location.origin); };
-  var handlers = {};
   var prefs = { locale: cfg.locale, scheme: "https", host: window.location.hostname, hostPort: window.location.port };
   window.gadgets = {
     HubSettings: { onConnect: null },
@@ -27,20 +26,6 @@
         var out = {};
         new URLSearchParams(window.location.search).forEach(function (v, k) { out[k] = v; });
         return out;
-      }
-    }
-  };
-  window.finesse = {
-    gadget: { Config: { locale: cfg.locale, id: cfg.agentId, extension: cfg.extension, role: cfg.role,
-      host: window.location.hostname, hostPort: window.location.port, scheme: "https" } },
-    containerservices: {
-      ContainerServices: {
-        Topics: { ACTIVE_TAB: "finesse.containerservices.activeTab" },
-        init: function () { return this; },
-        addHandler: function (topic, fn) { (handlers[topic] = handlers[topic] || []).push(fn); },
-        makeActiveTabReq: function () {
-          (handlers["finesse.containerservices.activeTab"] || []).forEach(function (fn) { setTimeout(fn, 0); });
-        }
       }
     }
   };

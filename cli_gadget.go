@@ -1,0 +1,113 @@
+package main
+
+import (
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/corsquickcheck/corscheck/gadget"
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
+)
+
+// gadgetXML is the gadget spec Finesse loads; the gadget package fills in the service URL.
+//
+//go:embed TestCORSgadget.xml
+var gadgetXML []byte
+
+const gadgetUsage = `usage: corscheck gadget build [--service URL] [--out DIR] [--nodes KIND=FQDN,FQDN]...
+
+Writes the folder to upload to Finesse's 3rdpartygadget/files/ (TestCORSgadget.xml with the
+service URL filled in, and its minified JS and CSS), and prints the layout snippet and the
+upload steps.
+
+  --service URL        where agents' browsers reach corscheck serve (its --public-url); without
+                       it the gadget shows browser verdicts only
+  --out DIR            the folder to write (default corscheck-gadget)
+  --nodes KIND=LIST    default nodes for a target in the layout snippet, e.g.
+                       --nodes cuic=cuicpub.example.com,cuicsub.example.com (repeatable)
+`
+
+// nodesFlag collects --nodes kind=a,b.
+type nodesFlag url.Values
+
+func (n nodesFlag) String() string { return url.Values(n).Encode() }
+
+func (n nodesFlag) Set(v string) error {
+	kind, list, ok := strings.Cut(v, "=")
+	if !ok || kind == "" || list == "" {
+		return fmt.Errorf("--nodes %q must be KIND=FQDN[,FQDN…]", v)
+	}
+	for _, node := range strings.Split(list, ",") {
+		if err := targets.ValidNode(strings.TrimSpace(node)); err != nil {
+			return err
+		}
+	}
+	url.Values(n).Set(kind, list)
+	return nil
+}
+
+func runGadget(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "build" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprint(stdout, gadgetUsage)
+			return 0
+		}
+		fmt.Fprint(stderr, gadgetUsage)
+		return probe.ExitUsage
+	}
+	fs := flag.NewFlagSet("gadget build", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	service := fs.String("service", "", "")
+	out := fs.String("out", "corscheck-gadget", "")
+	nodes := nodesFlag{}
+	fs.Var(nodes, "nodes", "")
+	rest, err := parseInterspersed(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, gadgetUsage)
+		return 0
+	}
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "corscheck gadget build: %v\n", err)
+		return probe.ExitUsage
+	}
+	folder, err := gadget.Build(gadgetXML, *service)
+	if err != nil {
+		fmt.Fprintf(stderr, "corscheck gadget build: %v\n", err)
+		return probe.ExitUsage
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "corscheck gadget build: %v\n", err)
+		return 1
+	}
+	if err := folder.Write(*out); err != nil {
+		fmt.Fprintf(stderr, "corscheck gadget build: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Wrote %s (%d files; the gadget's JS and CSS are %d bytes minified).\n", *out, len(folder), folder.AssetBytes())
+	if *service == "" {
+		fmt.Fprintln(stdout, "No --service: the gadget will show browser verdicts only, without diagnoses or collected results.")
+	} else {
+		fmt.Fprintf(stdout, "The gadget reports to %s; list every Finesse origin in that service's --origins.\n", *service)
+	}
+	fmt.Fprintf(stdout, `
+Upload it to every Finesse node (primary and secondary):
+  sftp 3rdpartygadget@<finesse-node>
+  sftp> cd /files
+  sftp> put -r %s
+Then add this to the desktop layout of the team or role (Finesse administration, Desktop Layout):
+  %s
+Agents see it after they sign in again. After an update, clear Finesse's gadget cache
+(utils webproxy cache clear shindig, or load the desktop with ?nocache) and the browser cache.
+`, *out, gadget.LayoutSnippet(filepath.Base(*out), strings.ReplaceAll(url.Values(nodes).Encode(), "%2C", ",")))
+	return 0
+}

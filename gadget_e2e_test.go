@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/corsquickcheck/corscheck/server/browsertest"
+	"github.com/corsquickcheck/corscheck/server/lab"
+	"github.com/corsquickcheck/corscheck/server/store"
+)
+
+// consoleRecorder keeps what the page reports as errors: exceptions, console.error and error
+// log entries.
+type consoleRecorder struct {
+	mu     sync.Mutex
+	errors []string
+}
+
+func (c *consoleRecorder) listen(ev any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch e := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		c.errors = append(c.errors, "exception: "+e.ExceptionDetails.Text+" "+fmt.Sprint(e.ExceptionDetails.Exception))
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == "error" {
+			c.errors = append(c.errors, "console.error")
+		}
+	case *log.EventEntryAdded:
+		if e.Entry != nil && e.Entry.Level == log.EntryLevelError {
+			c.errors = append(c.errors, "log: "+e.Entry.Text+" "+e.Entry.URL)
+		}
+	}
+}
+
+// unexpected returns the errors that are not the network failures the checks provoke on
+// purpose (Chromium logs every blocked or refused request it was asked to make).
+func (c *consoleRecorder) unexpected() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	provoked := regexp.MustCompile(`blocked by CORS policy|net::ERR_CONNECTION_REFUSED|net::ERR_FAILED|status of 403`)
+	var out []string
+	for _, e := range c.errors {
+		if !provoked.MatchString(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// inGadget runs a JavaScript function of the gadget iframe's document (same origin as the
+// desktop, as in Finesse).
+func inGadget[T any](t *testing.T, ctx context.Context, fn string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](`(` + fn + `)(document.getElementById('gadget').contentDocument)`))
+	if err != nil {
+		t.Fatalf("%s: %v", fn, err)
+	}
+	return v
+}
+
+func waitInGadget(t *testing.T, ctx context.Context, fn string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(` + fn + `)(document.getElementById('gadget').contentDocument) } catch (e) { return false } })()`))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s (%v)", fn, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type checkRow struct {
+	Node    string `json:"node"`
+	Verdict string `json:"verdict"`
+	Label   string `json:"label"`
+	Text    string `json:"text"`
+}
+
+// runChecks presses Test and returns each node's row once all have a verdict.
+func runChecks(t *testing.T, ctx context.Context, want int) []checkRow {
+	t.Helper()
+	inGadget[bool](t, ctx, `d => { d.querySelector('button.cc-primary').click(); return true }`)
+	// Done when every node has a verdict and every failure has the service's diagnosis.
+	waitInGadget(t, ctx, fmt.Sprintf(`d => { const cs = [...d.querySelectorAll('.cc-check')];
+		return cs.length === %d && cs.every(c => /cc-allowed/.test(c.className) || ((/cc-blocked|cc-unreachable/).test(c.className) && c.querySelector('.cc-fix'))) }`, want))
+	return inGadget[[]checkRow](t, ctx, `d => [...d.querySelectorAll('.cc-check')].map(li => ({
+		node: new URL(li.textContent.match(/https?:\/\/[^\s\/]+/)[0]).hostname,
+		verdict: (li.className.match(/cc-(allowed|blocked|unreachable)/) || [])[1] || '',
+		label: li.querySelector('.cc-verdict').textContent,
+		text: li.textContent }))`)
+}
+
+// TestGadgetInSimulator: the gadget in the Finesse desktop simulator, in headless Chromium,
+// checks the lab's CUIC publisher, subscriber and dead node at once and shows allowed, blocked
+// and unreachable, in English, Dutch and Korean; every result reaches the store; the page logs
+// no error beyond the failures the checks provoke.
+func TestGadgetInSimulator(t *testing.T) {
+	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := browsertest.New(t, chromedp.Flag("ignore-certificate-errors-spki-list", e.lab.SPKIHash()))
+	var console consoleRecorder
+	if err := chromedp.Listen(ctx, console.listen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]map[string]string{} // locale → verdict → label
+	stored := int64(0)
+	for _, locale := range []string{"en_US", "nl_NL", "ko_KR"} {
+		t.Run(locale, func(t *testing.T) {
+			if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL(locale))); err != nil {
+				t.Fatal(err)
+			}
+			waitInGadget(t, ctx, `d => d.querySelector('#cc-node-3')`) // the service's catalogue has arrived
+			rows := runChecks(t, ctx, 3)
+			got := map[string]string{}
+			labels[locale] = map[string]string{}
+			for _, r := range rows {
+				got[r.Node] = r.Verdict
+				labels[locale][r.Verdict] = r.Label
+			}
+			want := map[string]string{"cuicpub.localhost": "allowed", "cuicsub.localhost": "blocked", "127.0.0.2": "unreachable"}
+			for node, v := range want {
+				if got[node] != v {
+					t.Errorf("%s: %q, want %q (rows %+v)", node, got[node], v, rows)
+				}
+			}
+			for _, r := range rows {
+				if r.Verdict == "blocked" && !strings.Contains(r.Text, "utils cuic cors allowed_origin add "+e.lab.SimulatorOrigin()) {
+					t.Errorf("the blocked node shows no fix with the page's origin: %s", r.Text)
+				}
+			}
+			if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" { // make screenshots: for docs/
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 900)); err != nil {
+					t.Fatal(err)
+				}
+				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "gadget-"+locale+".png"), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Results are reported once the checks are done; give the POST a moment.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				n, err := e.svc.store.CountResults(context.Background(), store.Filter{PageOrigin: e.lab.SimulatorOrigin()})
+				if err == nil && n == stored+3 {
+					stored = n
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("store holds %d results from the simulator, want %d (%v)", n, stored+3, err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+	if labels["en_US"]["blocked"] == labels["nl_NL"]["blocked"] || labels["en_US"]["blocked"] == labels["ko_KR"]["blocked"] {
+		t.Errorf("verdicts are not translated: %v", labels)
+	}
+	if !regexp.MustCompile(`\p{Hangul}`).MatchString(labels["ko_KR"]["allowed"]) {
+		t.Errorf("Korean verdict %q has no Hangul", labels["ko_KR"]["allowed"])
+	}
+	if errs := console.unexpected(); len(errs) > 0 {
+		t.Errorf("the page logged errors: %q", errs)
+	}
+}
+
+// nginxConf plays CUIC's Tomcat CorsFilter: 200 with the CORS headers for the allowed origin,
+// 403 without any otherwise. nginx-pub allows the simulator's origin; nginx-sub allows none.
+const nginxConf = `
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body; proxy_temp_path %[1]s/proxy; fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi; scgi_temp_path %[1]s/scgi;
+  map_hash_bucket_size 256;
+  map "$host|$http_origin" $cors_origin { default ""; "nginx-pub.localhost|%[2]s" $http_origin; }
+  map $cors_origin $cors_credentials { default "true"; "" ""; }
+  server {
+    listen 127.0.0.1:%[3]d ssl;
+    server_name nginx-pub.localhost nginx-sub.localhost;
+    ssl_certificate %[1]s/cert.pem;
+    ssl_certificate_key %[1]s/key.pem;
+    location /cuic/ {
+      add_header Access-Control-Allow-Origin $cors_origin always;
+      add_header Access-Control-Allow-Credentials $cors_credentials always;
+      add_header Access-Control-Allow-Methods "GET,POST,PUT,DELETE,OPTIONS,HEAD" always;
+      add_header Access-Control-Allow-Headers "referer,peripheralid,origin,locale,accept,authorization,domain,x-requested-with,content-type,access-control-request-private-network,user-agent" always;
+      add_header Vary Origin always;
+      if ($cors_origin = "") { return 403; }
+      if ($request_method = OPTIONS) { return 200; }
+      default_type application/json;
+      return 200 '{"status":"ok"}';
+    }
+  }
+}
+`
+
+// startNginx runs Debian's nginx on loopback with nginxConf until the test ends.
+func startNginx(t *testing.T, l *lab.Lab, origin string) int {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		bin = "/usr/sbin/nginx"
+		if _, err := os.Stat(bin); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("nginx is required in CI (apt-get install nginx-light)")
+			}
+			t.Skip("nginx not installed (apt-get install nginx-light)")
+		}
+	}
+	dir := t.TempDir()
+	if err := l.WriteServerCert(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, dir, origin, port)), 0o644)
+	cmd := exec.Command(bin, "-p", dir, "-c", conf, "-g", "daemon off;")
+	out, _ := os.Create(filepath.Join(dir, "out.log"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return port
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			o, _ := os.ReadFile(filepath.Join(dir, "out.log"))
+			t.Fatalf("nginx did not start: %s %s", b, o)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestGadgetAgainstNginx: the gadget checks two nodes of a real nginx configured like CUIC.
+func TestGadgetAgainstNginx(t *testing.T) {
+	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir(),
+		extraHosts: []string{"nginx-pub.localhost", "nginx-sub.localhost"}}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	port := startNginx(t, e.lab, e.lab.SimulatorOrigin())
+	ctx := browsertest.New(t, chromedp.Flag("ignore-certificate-errors-spki-list", e.lab.SPKIHash()))
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
+		t.Fatal(err)
+	}
+	waitInGadget(t, ctx, `d => d.querySelector('#cc-node-3')`) // the service's catalogue has arrived
+	// The CUIC target's nodes and port, set as an engineer would type them.
+	inGadget[bool](t, ctx, fmt.Sprintf(`d => {
+		const set = (el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); };
+		d.querySelector('#cc-node-3').parentElement.querySelector('button').click();
+		set(d.querySelector('#cc-node-1'), 'nginx-pub.localhost');
+		set(d.querySelector('#cc-node-2'), 'nginx-sub.localhost');
+		set(d.querySelector('.cc-port'), '%d');
+		return true }`, port))
+	rows := runChecks(t, ctx, 2)
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Node] = r.Verdict
+	}
+	if got["nginx-pub.localhost"] != "allowed" || got["nginx-sub.localhost"] != "blocked" {
+		t.Fatalf("nginx nodes: %+v", rows)
+	}
+}
