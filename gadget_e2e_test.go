@@ -67,7 +67,7 @@ func (c *consoleRecorder) unexpected() []string {
 // desktop, as in Finesse).
 func inGadget[T any](t *testing.T, ctx context.Context, fn string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](`(` + fn + `)(document.getElementById('gadget').contentDocument)`))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](`(`+fn+`)(document.getElementById('gadget').contentDocument)`))
 	if err != nil {
 		t.Fatalf("%s: %v", fn, err)
 	}
@@ -78,7 +78,7 @@ func waitInGadget(t *testing.T, ctx context.Context, fn string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(` + fn + `)(document.getElementById('gadget').contentDocument) } catch (e) { return false } })()`))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+fn+`)(document.getElementById('gadget').contentDocument) } catch (e) { return false } })()`))
 		if err == nil && ok {
 			return
 		}
