@@ -63,6 +63,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . ./server/cors/
 	$(GO) test -run '^$$' -bench . -benchtime 20000x ./server/store/
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./server/api/
+	$(GO) test -run '^$$' -bench GadgetThreeNodes -benchtime 5x .
 
 # A short fuzzing pass over the parsers; `make fuzz FUZZTIME=10m` for a longer one.
 FUZZTIME ?= 15s

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -303,4 +308,98 @@ func TestGadgetAgainstNginx(t *testing.T) {
 	if got["nginx-pub.localhost"] != "allowed" || got["nginx-sub.localhost"] != "blocked" {
 		t.Fatalf("nginx nodes: %+v", rows)
 	}
+}
+
+// slowNodes serves nodes slow1…slow3.localhost on one TLS port, each answering after its own
+// delay (100, 200, 300 ms) and allowing origin, as a CUIC node far away would.
+func slowNodes(tb testing.TB, l *lab.Lab, origin string) int {
+	tb.Helper()
+	dir := tb.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := l.WriteServerCert(certFile, keyFile); err != nil {
+		tb.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.Host)
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(host, "slow"), ".localhost"))
+		time.Sleep(time.Duration(n) * 100 * time.Millisecond)
+		if r.Header.Get("Origin") == origin {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+			w.Header().Set("Access-Control-Allow-Headers", "authorization,locale,peripheralid")
+		}
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	tb.Cleanup(srv.Close)
+	return srv.Listener.Addr().(*net.TCPAddr).Port
+}
+
+// BenchmarkGadgetThreeNodes measures in Chromium how long a Test of three nodes (100, 200 and
+// 300 ms away) takes against a Test of the slowest alone, and reports the ratio: the gadget
+// checks nodes at once, so it should be close to 1.
+func BenchmarkGadgetThreeNodes(b *testing.B) {
+	hosts := []string{"slow1.localhost", "slow2.localhost", "slow3.localhost"}
+	e, err := startDemo(b.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: b.TempDir(), extraHosts: hosts}, io.Discard, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	port := slowNodes(b, e.lab, e.lab.SimulatorOrigin())
+	ctx := browsertest.New(b, chromedp.Flag("ignore-certificate-errors-spki-list", e.lab.SPKIHash()))
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
+		b.Fatal(err)
+	}
+	timeTest := func(nodes []string) float64 {
+		js := fmt.Sprintf(`(async () => {
+			const d = document.getElementById('gadget').contentDocument;
+			// The previous Test is over (its results reported) when the button is enabled again.
+			while (d.querySelector('button.cc-primary').getAttribute('aria-disabled') === 'true') await new Promise(r => setTimeout(r, 10));
+			const set = (el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); };
+			while (d.querySelectorAll('[id^=cc-node-]').length > 1) d.querySelector('[id^=cc-node-]').parentElement.querySelector('button').click();
+			const want = %q.split(',');
+			for (let i = 1; i < want.length; i++) [...d.querySelectorAll('button')].find(b => b.textContent.trim() === 'Add node').click();
+			want.forEach((n, i) => set(d.querySelector('#cc-node-' + (i + 1)), n));
+			set(d.querySelector('.cc-port'), '%d');
+			const t0 = performance.now();
+			d.querySelector('button.cc-primary').click();
+			return await new Promise(res => { const iv = setInterval(() => {
+				const cs = [...d.querySelectorAll('.cc-check')];
+				if (cs.length === want.length && cs.every(c => /cc-allowed/.test(c.className))) { clearInterval(iv); res(performance.now() - t0); }
+				if (performance.now() - t0 > 10000) { clearInterval(iv); res(-1); }
+			}, 2); });
+		})()`, strings.Join(nodes, ","), port)
+		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		ms, err := chromedp.Run(tctx, chromedp.Evaluate[float64](js, chromedp.EvalAwaitPromise))
+		if err != nil || ms < 0 {
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.getElementById('gadget').contentDocument.querySelectorAll('.cc-check')].map(c => c.className + ' ' + c.textContent.slice(0, 200)).join(' | ') + ' BODY=' + document.getElementById('gadget').contentDocument.body.innerText.slice(0, 1500) + ' nodes=' + [...document.getElementById('gadget').contentDocument.querySelectorAll('[id^=cc-node-]')].map(i => i.value).join(',')`))
+			b.Fatalf("%v: %s", err, state)
+		}
+		return ms
+	}
+	// The service's catalogue (three lab nodes) has arrived before the first Test.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.getElementById('gadget').contentDocument.querySelector('#cc-node-3')`))
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the gadget did not load the catalogue")
+		}
+	}
+	var one, three []float64
+	for b.Loop() {
+		one = append(one, timeTest(hosts[2:]))
+		three = append(three, timeTest(hosts))
+	}
+	slices.Sort(one)
+	slices.Sort(three)
+	b.ReportMetric(one[len(one)/2], "slowest-alone-ms")
+	b.ReportMetric(three[len(three)/2], "three-nodes-ms")
+	b.ReportMetric(three[len(three)/2]/one[len(one)/2], "ratio")
 }
