@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/store"
@@ -402,4 +403,33 @@ func BenchmarkGadgetThreeNodes(b *testing.B) {
 	b.ReportMetric(one[len(one)/2], "slowest-alone-ms")
 	b.ReportMetric(three[len(three)/2], "three-nodes-ms")
 	b.ReportMetric(three[len(three)/2]/one[len(one)/2], "ratio")
+}
+
+// TestGadgetWithoutService: a gadget built without a service still gives browser verdicts.
+func TestGadgetWithoutService(t *testing.T) {
+	folder, err := gadget.Build(gadgetXML, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Start(lab.Options{Gadget: folder, GadgetQuery: "cuic=cuicpub.localhost,cuicsub.localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := browsertest.New(t, chromedp.Flag("ignore-certificate-errors-spki-list", l.SPKIHash()))
+	if err := chromedp.Do(ctx, chromedp.Navigate(l.DesktopURL("en_US"))); err != nil {
+		t.Fatal(err)
+	}
+	waitInGadget(t, ctx, `d => d.querySelector('#cc-node-2')`)
+	inGadget[bool](t, ctx, fmt.Sprintf(`d => { const p = d.querySelector('.cc-port'); p.value = '%d';
+		p.dispatchEvent(new Event('input', {bubbles: true})); return true }`, l.Port("cuic")))
+	inGadget[bool](t, ctx, `d => { d.querySelector('button.cc-primary').click(); return true }`)
+	waitInGadget(t, ctx, `d => { const cs = [...d.querySelectorAll('.cc-check')]; return cs.length === 2 && !cs.some(c => /cc-pending/.test(c.className)) }`)
+	verdicts := inGadget[[]string](t, ctx, `d => [...d.querySelectorAll('.cc-check')].map(c => (c.className.match(/cc-(allowed|blocked|unreachable)/) || [])[1])`)
+	if !slices.Equal(verdicts, []string{"allowed", "blocked"}) {
+		t.Fatalf("verdicts %v, want [allowed blocked]", verdicts)
+	}
+	if n := inGadget[int](t, ctx, `d => d.querySelectorAll('.cc-fix').length`); n != 0 {
+		t.Errorf("without a service there is no diagnosis, got %d fixes", n)
+	}
 }
