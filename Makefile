@@ -7,7 +7,7 @@ PKGS    := ./...
 # machines), and otherwise says what to install.
 DEBS    := chromium postgresql nginx-light
 
-.PHONY: all build run test deps vet fmt lint generate bench fuzz clean gadget-test screenshots
+.PHONY: all build run test deps vet fmt lint generate bench fuzz clean gadget-test screenshots templ-check
 
 all: build
 
@@ -38,11 +38,18 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-lint: vet
+lint: vet templ-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 generate:
 	$(GO) tool templ generate
+
+# The committed *_templ.go files must be what the pinned templ generates from the .templ files.
+templ-check:
+	$(GO) tool templ fmt -fail web
+	$(GO) tool templ generate -path web
+	git diff --exit-code -- web
+	test -z "$$(git ls-files --others --exclude-standard -- web)"
 
 test: deps lint gadget-test
 	$(GO) test -count=1 -timeout 20m $(PKGS)

@@ -175,6 +175,7 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	}
 
 	fmt.Fprintf(stdout, "\nService: %s  (targets %s/api/v1/targets, health %s/healthz, metrics %s/metrics)\n", base, base, base, base)
+	fmt.Fprintf(stdout, "Admin UI: %s/admin/ (user admin, the password printed above)\n", base)
 	fmt.Fprintf(stdout, "Database: %s\n", opt.dataDir)
 	fmt.Fprintf(stdout, "Finesse desktop simulator with the gadget: %s (Nederlands: %s, 한국어: %s)\n",
 		l.DesktopURL("en_US"), l.DesktopURL("nl_NL"), l.DesktopURL("ko_KR"))

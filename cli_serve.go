@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/corsquickcheck/corscheck/gadget"
+	"github.com/corsquickcheck/corscheck/server/admin"
 	"github.com/corsquickcheck/corscheck/server/api"
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/egress"
@@ -154,11 +155,22 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if len(cfg.Origins) == 0 {
 		log.Warn("no Finesse origins configured (--origins): browsers cannot report results or ask for diagnoses")
 	}
+	adminUI := admin.New(admin.Config{
+		Store: st, CheckPassword: password, Logger: log, TrustProxy: cfg.TrustProxy,
+		// The session cookie is Secure whenever browsers reach the service over HTTPS.
+		SecureCookies: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
+	})
+	mount := func(r chi.Router) {
+		r.Mount("/admin", adminUI)
+		if extras.mount != nil {
+			extras.mount(r)
+		}
+	}
 	h := api.NewServer(api.Config{
 		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
 		CheckAdminPassword: password, TrustProxy: cfg.TrustProxy, Logger: log,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
-		Gadget:       folder, Mount: extras.mount,
+		Gadget:       folder, Mount: mount,
 		SaveCatalogue: func(ctx context.Context, c targets.Catalogue) error {
 			b, err := json.Marshal(c)
 			if err != nil {

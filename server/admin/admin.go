@@ -1,0 +1,155 @@
+// Package admin is the service's admin UI under /admin: sign-in with the admin password, the
+// results browser with filters and keyset pagination, one result next to the service's
+// diagnoses, and CSV/NDJSON export. Pages are rendered by the templ components in package web.
+package admin
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/web"
+)
+
+// Config is what the admin UI needs.
+type Config struct {
+	Store store.Store
+	// CheckPassword says whether a password is the admin's; nil refuses every one.
+	CheckPassword func(string) bool
+	// SecureCookies marks the session cookie Secure (set it whenever the service is served over
+	// HTTPS, directly or behind a TLS-terminating proxy).
+	SecureCookies bool
+	// TrustProxy takes the client address for the sign-in slow-down from X-Forwarded-For (only
+	// behind a proxy that overwrites that header).
+	TrustProxy bool
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// PageSize is the number of results per page; zero means 50.
+	PageSize int
+}
+
+const (
+	sessionCookie = "corscheck_session"
+	sessionTTL    = 8 * time.Hour
+	exportCap     = 100_000
+	exportPage    = 1000
+)
+
+type handler struct {
+	store         store.Store
+	checkPassword func(string) bool
+	secure        bool
+	trustProxy    bool
+	log           *slog.Logger
+	now           func() time.Time
+	pageSize      int
+	sessions      *sessions
+	throttle      *throttle
+}
+
+// New returns the admin UI. Its routes are relative to where it is mounted, which must be
+// /admin (its pages link to /admin/…): r.Mount("/admin", admin.New(cfg)). Unsafe methods
+// from another site are refused (403) by http.CrossOriginProtection.
+func New(cfg Config) http.Handler {
+	h := &handler{
+		store: cfg.Store, checkPassword: cfg.CheckPassword, secure: cfg.SecureCookies,
+		trustProxy: cfg.TrustProxy, log: cfg.Logger, now: cfg.Now, pageSize: cfg.PageSize,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.pageSize <= 0 {
+		h.pageSize = 50
+	}
+	if h.pageSize > 1000 {
+		h.pageSize = 1000
+	}
+	h.sessions = newSessions(h.now)
+	h.throttle = newThrottle(h.now)
+
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		panic(err) // the embedded folder is part of the build
+	}
+
+	r := chi.NewRouter()
+	r.Use(securityHeaders)
+	r.Handle("/static/*", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	r.Get("/login", h.loginForm)
+	r.Post("/login", h.login)
+	r.Group(func(r chi.Router) {
+		r.Use(h.requireSession)
+		r.Post("/logout", h.logout)
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/admin/results", http.StatusSeeOther)
+		})
+		r.Get("/results", h.results)
+		r.Get("/results/{id}", h.result)
+		r.Get("/export.csv", h.exportCSV)
+		r.Get("/export.ndjson", h.exportNDJSON)
+	})
+	return http.NewCrossOriginProtection().Handler(r)
+}
+
+// securityHeaders keeps admin pages out of frames and caches and forbids scripts altogether:
+// the UI has none, so an injected one would not run even if escaping ever failed.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; "+
+			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/admin/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// render writes a page, buffered, so that a failed render answers a clean 500.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	templ.Handler(c, templ.WithStatus(status), templ.WithErrorHandler(func(r *http.Request, err error) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.log.ErrorContext(r.Context(), "admin: render", "path", r.URL.Path, "err", err)
+			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
+		})
+	})).ServeHTTP(w, r)
+}
+
+// serverError logs err and answers a plain 500 (nothing of err reaches the page).
+func (h *handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if ctxErr := context.Cause(r.Context()); ctxErr != nil {
+		return // the client went away
+	}
+	h.log.ErrorContext(r.Context(), "admin", "path", r.URL.Path, "err", err)
+	http.Error(w, "the database could not be read; see the service's log", http.StatusInternalServerError)
+}
+
+// clientIP is the client's address, from X-Forwarded-For only behind a trusted proxy.
+func (h *handler) clientIP(r *http.Request) string {
+	if h.trustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,312 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/web"
+)
+
+var verdicts = []string{"allowed", "blocked", "unreachable"}
+
+const (
+	shownTime = "2006-01-02 15:04:05"
+	formTime  = "2006-01-02T15:04:05"
+)
+
+// filterForm reads the results filter from the query: the store filter and the form's values.
+// Times are UTC; the form sends datetime-local values, scripts may send RFC 3339.
+func filterForm(q url.Values) (store.Filter, web.FilterForm, error) {
+	form := web.FilterForm{
+		Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until")),
+		Kind: strings.TrimSpace(q.Get("kind")), Node: strings.TrimSpace(q.Get("node")),
+		Origin: strings.TrimSpace(q.Get("origin")), Verdict: strings.TrimSpace(q.Get("verdict")),
+		Agent: strings.TrimSpace(q.Get("agent")),
+	}
+	f := store.Filter{Node: form.Node, PageOrigin: form.Origin, TargetKind: form.Kind,
+		Verdict: form.Verdict, AgentID: form.Agent}
+	var errs []error
+	var err error
+	if f.Since, err = parseTime(form.Since); err != nil {
+		errs = append(errs, fmt.Errorf("since: %w", err))
+	}
+	if f.Until, err = parseTime(form.Until); err != nil {
+		errs = append(errs, fmt.Errorf("until: %w", err))
+	}
+	if form.Kind != "" {
+		if _, err := fix.ParseKind(form.Kind); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if form.Verdict != "" && !slices.Contains(verdicts, form.Verdict) {
+		errs = append(errs, fmt.Errorf("verdict %q must be one of %s", form.Verdict, strings.Join(verdicts, ", ")))
+	}
+	if b := q.Get("before"); b != "" {
+		if f.BeforeID, err = strconv.ParseInt(b, 10, 64); err != nil || f.BeforeID <= 0 {
+			errs = append(errs, fmt.Errorf("before %q must be a result id", b))
+		}
+	}
+	return f, form, errors.Join(errs...)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{formTime, "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (YYYY-MM-DDTHH:MM, UTC)", s)
+}
+
+// query encodes the form (and a keyset position) for links; empty values are left out.
+func query(form web.FilterForm, before int64) string {
+	q := url.Values{}
+	for k, v := range map[string]string{"since": form.Since, "until": form.Until, "kind": form.Kind,
+		"node": form.Node, "origin": form.Origin, "verdict": form.Verdict, "agent": form.Agent} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if before > 0 {
+		q.Set("before", strconv.FormatInt(before, 10))
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+func (h *handler) results(w http.ResponseWriter, r *http.Request) {
+	f, form, ferr := filterForm(r.URL.Query())
+	v := web.ResultsView{
+		Nav: web.Nav{SignedIn: true, Current: "results"}, Filter: form, ExportCap: exportCap,
+		ExportCSV:    "/admin/export.csv" + query(form, 0),
+		ExportNDJSON: "/admin/export.ndjson" + query(form, 0),
+	}
+	for _, k := range fix.Kinds {
+		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k)})
+	}
+	for _, vd := range verdicts {
+		v.Verdicts = append(v.Verdicts, web.Option{Value: vd, Label: vd})
+	}
+	if ferr != nil {
+		v.Error = "The filter could not be read: " + ferr.Error()
+		h.render(w, r, http.StatusBadRequest, web.ResultsPage(v))
+		return
+	}
+	ctx := r.Context()
+	f.Limit = h.pageSize
+	rs, err := h.store.Results(ctx, f)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if v.Total, err = h.store.CountResults(ctx, f); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	for _, res := range rs {
+		v.Rows = append(v.Rows, web.ResultRow{
+			ID: res.ID, DetailURL: "/admin/results/" + strconv.FormatInt(res.ID, 10),
+			ReceivedAt: res.ReceivedAt.UTC().Format(shownTime), Kind: res.TargetKind, Node: res.Node,
+			PageOrigin: res.PageOrigin, Verdict: res.Verdict, Agent: agent(res), Error: res.BrowserError,
+			Duration: strconv.FormatFloat(res.DurationMs, 'f', 0, 64),
+		})
+	}
+	if f.BeforeID > 0 {
+		v.NewestURL = "/admin/results" + query(form, 0)
+	}
+	if len(rs) == h.pageSize {
+		v.OlderURL = "/admin/results" + query(form, rs[len(rs)-1].ID)
+	}
+	h.render(w, r, http.StatusOK, web.ResultsPage(v))
+}
+
+func agent(r store.Result) string {
+	s := r.AgentID
+	if r.Extension != "" {
+		if s != "" {
+			s += " "
+		}
+		s += "(ext " + r.Extension + ")"
+	}
+	return s
+}
+
+func (h *handler) result(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		http.Error(w, "no such result", http.StatusNotFound)
+		return
+	}
+	ctx := r.Context()
+	res, err := h.store.Result(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "no such result", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	ds, err := h.store.Diagnoses(ctx, id)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, web.ResultDetail(detailView(res, ds)))
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(shownTime+".000") + " UTC"
+}
+
+func detailView(res store.Result, ds []store.Diagnosis) web.DetailView {
+	v := web.DetailView{
+		Nav: web.Nav{SignedIn: true, Current: "results"}, ID: res.ID, BackURL: "/admin/results",
+		Verdict: res.Verdict,
+		Browser: []web.Field{
+			{Label: "Received", Value: formatTime(res.ReceivedAt)},
+			{Label: "Browser clock", Value: formatTime(res.ClientTime)},
+			{Label: "Client address", Value: res.ClientAddr},
+			{Label: "Gadget version", Value: res.GadgetVersion},
+			{Label: "Page origin", Value: res.PageOrigin},
+			{Label: "Target kind", Value: res.TargetKind},
+			{Label: "Node", Value: res.Node},
+			{Label: "URL", Value: res.URL},
+			{Label: "Method", Value: res.Method},
+			{Label: "Request headers", Value: strings.Join(res.HeaderNames, ", ")},
+			{Label: "Credentials", Value: res.Credentials},
+			{Label: "Verdict", Value: res.Verdict},
+			{Label: "Browser error", Value: res.BrowserError},
+			{Label: "Duration", Value: strconv.FormatFloat(res.DurationMs, 'f', 1, 64) + " ms"},
+			{Label: "User agent", Value: res.UserAgent},
+			{Label: "Agent", Value: res.AgentID},
+			{Label: "Extension", Value: res.Extension},
+			{Label: "Role", Value: res.Role},
+		},
+	}
+	for _, d := range ds {
+		v.Diagnoses = append(v.Diagnoses, diagnosisView(d))
+	}
+	v.CopyText = copyText(res, v.Diagnoses)
+	return v
+}
+
+func diagnosisView(d store.Diagnosis) web.DiagnosisView {
+	v := web.DiagnosisView{
+		CreatedAt: formatTime(d.CreatedAt), URL: d.URL, Origin: d.Origin, Verdict: d.Verdict,
+		Reason: d.Reason, FailedParameter: d.FailedParameter, NetworkClass: d.NetworkClass,
+	}
+	if len(d.Report) == 0 {
+		return v
+	}
+	var rep probe.Report
+	if err := json.Unmarshal(d.Report, &rep); err != nil {
+		v.ReportError = "The stored report could not be read: " + err.Error()
+		return v
+	}
+	v.Console, v.Explanation = rep.Console, rep.Explanation
+	if rep.Network != nil {
+		v.NetworkMessage = rep.Network.Message
+	}
+	for _, f := range rep.Fixes {
+		v.Fixes = append(v.Fixes, web.FixView{Node: f.Node, Summary: f.Summary, Commands: f.Commands,
+			Restart: f.Restart, Notes: f.Notes})
+	}
+	for _, e := range []struct {
+		title string
+		x     *probe.Exchange
+	}{{"Preflight", rep.Preflight}, {"Actual request", rep.Actual}} {
+		if e.x != nil {
+			v.Exchanges = append(v.Exchanges, exchangeView(e.title, e.x))
+		}
+	}
+	return v
+}
+
+func exchangeView(title string, x *probe.Exchange) web.ExchangeView {
+	v := web.ExchangeView{Title: title, Method: x.Method, URL: x.URL, Error: x.Error, Status: "no response"}
+	if x.Status != 0 {
+		v.Status = strconv.Itoa(x.Status) + " " + http.StatusText(x.Status)
+	}
+	for _, h := range x.RequestHeaders {
+		v.RequestHeaders = append(v.RequestHeaders, web.Field{Label: h.Name, Value: h.Value})
+	}
+	names := make([]string, 0, len(x.Headers))
+	for name := range x.Headers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, val := range x.Headers[name] {
+			v.Headers = append(v.Headers, web.Field{Label: name, Value: val})
+		}
+	}
+	return v
+}
+
+// copyText is a plain-text summary to paste into a ticket.
+func copyText(res store.Result, ds []web.DiagnosisView) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("CORS Quick Check result %d, received %s", res.ID, formatTime(res.ReceivedAt))
+	line("Browser: %s %s (%s) from %s: %s", res.Method, res.URL, res.TargetKind, res.PageOrigin, res.Verdict)
+	if res.BrowserError != "" {
+		line("Browser error: %s", res.BrowserError)
+	}
+	if a := agent(res); a != "" {
+		line("Agent: %s", a)
+	}
+	if res.UserAgent != "" {
+		line("User agent: %s", res.UserAgent)
+	}
+	for _, d := range ds {
+		line("")
+		line("Service diagnosis, %s: %s", d.CreatedAt, d.Verdict)
+		for _, f := range []web.Field{{Label: "Reason", Value: d.Reason}, {Label: "Failed parameter", Value: d.FailedParameter},
+			{Label: "Network", Value: strings.TrimSpace(d.NetworkClass + " " + d.NetworkMessage)},
+			{Label: "Console", Value: d.Console}} {
+			if f.Value != "" {
+				line("%s: %s", f.Label, f.Value)
+			}
+		}
+		for _, f := range d.Fixes {
+			line("Fix on %s: %s", f.Node, f.Summary)
+			for _, c := range f.Commands {
+				line("  %s", c)
+			}
+			if len(f.Restart) > 0 {
+				line("  then restart: %s", strings.Join(f.Restart, "; "))
+			}
+		}
+		for _, e := range d.Exchanges {
+			line("%s: %s %s -> %s", e.Title, e.Method, e.URL, e.Status)
+			for _, h := range e.Headers {
+				line("  %s: %s", h.Label, h.Value)
+			}
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,111 @@
+// Package web holds the admin UI's templ components and its stylesheet. Handlers (server/admin)
+// prepare the view models below; the components only render them, and every value is rendered
+// through templ's escaping.
+package web
+
+import "embed"
+
+// Static is the admin UI's static files (static/admin.css), served by the admin router.
+//
+//go:embed static
+var Static embed.FS
+
+// StylesheetPath is where the admin router serves static/admin.css.
+const StylesheetPath = "/admin/static/admin.css"
+
+// Nav is the page header's state.
+type Nav struct {
+	SignedIn bool
+	Current  string // "results", …
+}
+
+// Option is one choice of a <select>.
+type Option struct {
+	Value, Label string
+}
+
+// FilterForm is the results filter as the form shows it (the request's query values).
+type FilterForm struct {
+	Since, Until, Kind, Node, Origin, Verdict, Agent string
+}
+
+// ResultsView is the results page.
+type ResultsView struct {
+	Nav      Nav
+	Filter   FilterForm
+	Kinds    []Option
+	Verdicts []Option
+	Error    string // a filter that could not be read
+	Total    int64  // results matching the filter
+	Rows     []ResultRow
+	// Internal links, built by the handler (paths under /admin with encoded queries).
+	NewestURL, OlderURL     string // OlderURL empty on the last page; NewestURL empty on the first
+	ExportCSV, ExportNDJSON string
+	ExportCap               int
+}
+
+// ResultRow is one line of the results table.
+type ResultRow struct {
+	ID         int64
+	DetailURL  string
+	ReceivedAt string
+	Kind       string
+	Node       string
+	PageOrigin string
+	Verdict    string
+	Agent      string
+	Error      string
+	Duration   string
+}
+
+// Field is one labelled value.
+type Field struct {
+	Label, Value string
+}
+
+// DetailView is one result with the service's diagnoses of it.
+type DetailView struct {
+	Nav       Nav
+	ID        int64
+	BackURL   string
+	Verdict   string
+	Browser   []Field // every field of the result
+	Diagnoses []DiagnosisView
+	CopyText  string // a plain-text summary for tickets
+}
+
+// DiagnosisView is the server's view of the same check.
+type DiagnosisView struct {
+	CreatedAt       string
+	URL             string
+	Origin          string
+	Verdict         string
+	Reason          string
+	FailedParameter string
+	NetworkClass    string
+	NetworkMessage  string
+	Console         string
+	Explanation     string
+	Fixes           []FixView
+	Exchanges       []ExchangeView // the preflight and the actual request, when sent
+	ReportError     string         // the stored report could not be read
+}
+
+// FixView is what to run on one node.
+type FixView struct {
+	Node     string
+	Summary  string
+	Commands []string
+	Restart  []string
+	Notes    []string
+}
+
+// ExchangeView is one request the probe sent and what came back.
+type ExchangeView struct {
+	Title          string // "Preflight", "Actual request"
+	Method, URL    string
+	RequestHeaders []Field
+	Status         string
+	Headers        []Field // the raw response headers, sorted by name
+	Error          string
+}
