@@ -93,7 +93,7 @@ func runGadget(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "corscheck gadget build: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "Wrote %s (%d files; the gadget's JS and CSS are %d bytes minified).\n", *out, len(folder), folder.AssetBytes())
+	fmt.Fprintf(stdout, "Wrote %s (%d files; a browser loads %d bytes of the gadget's JS and CSS, minified).\n", *out, len(folder), folder.LoadedBytes())
 	if *service == "" {
 		fmt.Fprintln(stdout, "No --service: the gadget will show browser verdicts only, without diagnoses or collected results.")
 	} else {

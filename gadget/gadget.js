@@ -2,29 +2,23 @@
 // the Finesse hub has connected (gadgets.HubSettings.onConnect), or on DOMContentLoaded outside
 // Finesse (the simulator). It works with or without finesse.js.
 
-import { checkAll, reportText, toResultInput } from './check.js';
+import { TITLE } from './check.js';
 import { loadCatalog, pickLocale, translator } from './i18n.js';
 import { createService } from './service.js';
 import { nodeDefaults, queryDefaults, serviceURL } from './targets.js';
-import { copyText, createUI } from './ui.js';
+import { createUI } from './ui.js';
 
 // environment says who and where the user is: from finesse.js when the desktop loaded it, else
 // from the gadget prefs, else from the up_* parameters Finesse puts on the iframe's address.
 export function environment(win) {
   const cfg = win.finesse?.gadget?.Config || {};
   const up = new URLSearchParams(win.location.search);
-  let prefs = null;
-  try {
-    prefs = win.gadgets?.Prefs ? new win.gadgets.Prefs() : null;
-  } catch {
-    // no prefs outside a gadget container
-  }
   const read = (k) => {
     let v = cfg[k];
     try {
-      v ||= prefs?.getString(k);
+      v ||= new win.gadgets.Prefs().getString(k);
     } catch {
-      // an undeclared pref
+      // no prefs outside a gadget container, or an undeclared pref
     }
     return String(v || up.get(`up_${k}`) || '');
   };
@@ -35,16 +29,16 @@ export function environment(win) {
 // gadget's tab becomes visible (adjustHeight only measures a visible gadget).
 function finesseHooks(win, env, resize) {
   const f = win.finesse;
-  if (!env.role) {
-    try {
+  try {
+    if (!env.role) {
       f.clientservices.ClientServices.init(f.gadget.Config, false);
       new f.restservices.User({
         id: env.agentId,
         onLoad: (user) => { env.role = user.hasSupervisorRole() ? 'Supervisor' : 'Agent'; },
       });
-    } catch {
-      // without finesse.js (or a signed-in user) the role stays empty
     }
+  } catch {
+    // without finesse.js (or a signed-in user) the role stays empty
   }
   try {
     const cs = f.containerservices.ContainerServices;
@@ -55,28 +49,22 @@ function finesseHooks(win, env, resize) {
     // outside the Finesse desktop: the listeners below suffice
   }
   win.document.addEventListener('visibilitychange', () => win.document.hidden || resize());
-  let width = 0;
-  if (win.ResizeObserver) {
-    new win.ResizeObserver(([e]) => {
-      if (e.contentRect.width !== width) {
-        width = e.contentRect.width;
-        resize();
-      }
-    }).observe(win.document.documentElement);
-  }
+  // A new width reflows the page; a new height (adjustHeight's) changes nothing more.
+  win.addEventListener?.('resize', resize);
 }
 
-export async function boot(win, doc, deps = {}) {
-  const fetchFn = deps.fetch || win.fetch.bind(win);
-  const root = doc.getElementById('corscheck') || doc.body.appendChild(doc.createElement('div'));
-  const env = environment(win);
-  const t = translator(await loadCatalog(pickLocale(env.locale, win.navigator?.language)));
+export async function boot(win, doc, { timeoutMs } = {}) {
+  const fetchFn = win.fetch.bind(win);
+  const root = doc.getElementById('corscheck');
+  // Who and where the user is; finesseHooks adds the role when finesse.js knows it.
+  const context = { ...environment(win), pageOrigin: win.location.origin, userAgent: win.navigator.userAgent };
+  const t = translator(await loadCatalog(pickLocale(context.locale, win.navigator.language)));
   const query = queryDefaults(win.location.href);
   // A service URL baked in by `corscheck gadget build` wins over one in the layout's gadget URL.
   const service = createService(fetchFn, serviceURL(root.dataset.service) || serviceURL(query.service));
-  const origin = win.location.origin;
   const gw = win.gadgets?.window;
 
+  // resize fits the gadget's height to the page, once per frame at most.
   let queued = false;
   const resize = () => {
     if (queued || !gw?.adjustHeight) return;
@@ -91,61 +79,29 @@ export async function boot(win, doc, deps = {}) {
     });
   };
   try {
-    gw?.setTitle?.(t('title'));
+    gw.setTitle(TITLE);
   } catch {
     // a container without settitle
   }
 
-  let last = null;
   const ui = createUI(doc, root, {
-    t, origin, onResize: resize, onTest: run,
-    copy: (text) => copyText(win, doc, text),
-    reportText: () => (last ? reportText(t, last) : ''),
+    t, context, service, fetchFn, timeoutMs, onResize: resize, copy: (text) => copyText(win, text),
   });
-  finesseHooks(win, env, resize);
+  finesseHooks(win, context, resize);
 
   const { targets, source, error } = await service.loadTargets();
-  const baked = Object.fromEntries(new URLSearchParams(root.dataset.defaults || ''));
+  const baked = Object.fromEntries(new URLSearchParams(root.dataset.defaults));
   ui.setTargets(targets, nodeDefaults(targets, query, baked), query.target || baked.target);
-  if (source === 'builtin') ui.setNote(t('service.none'));
-  if (source === 'fallback') ui.setNote(t('service.fallback', { error }));
+  if (source === 'builtin') ui.setNote(t('noService'));
+  if (source === 'fallback') ui.setNote(t('fallback', { error }));
+}
 
-  // run tests every node at once, then reports the results in one batch and asks the service
-  // why each failure failed.
-  async function run({ target, plan, shape }) {
-    const time = new Date();
-    ui.start(plan);
-    const checks = await checkAll(fetchFn, plan, shape, {
-      timeoutMs: deps.timeoutMs || 10000,
-      onProgress: (done, total, check, i) => ui.update(i, check, done, total),
-    });
-    last = { checks, target, pageOrigin: origin, time, agentId: env.agentId, extension: env.extension };
-    ui.finish(checks);
-    if (!service.configured) return last;
-    const ctx = { ...env, pageOrigin: origin, userAgent: win.navigator?.userAgent, time };
-    let ids = [];
-    try {
-      ids = await service.postResults(checks.map((c) => toResultInput(c, ctx)));
-    } catch (e) {
-      ui.setNote(t('report.failed', { error: e.message }));
-    }
-    const failed = checks.map((c, i) => [c, i]).filter(([c]) => c.verdict !== 'allowed');
-    for (const [c, i] of failed) ui.diagnosing(i, c);
-    // A few at a time: the service rate-limits diagnoses per client.
-    const worker = async () => {
-      for (let item = failed.shift(); item; item = failed.shift()) {
-        const [c, i] = item;
-        try {
-          c.diagnosis = await service.diagnose(c, origin, ids[i]);
-          ui.diagnosis(i, c, c.diagnosis);
-        } catch (e) {
-          ui.diagnosisFailed(i, c, e.message);
-        }
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-    return last;
+// copyText puts text on the clipboard, when the browser lets the page.
+async function copyText(win, text) {
+  try {
+    await win.navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
   }
-
-  return { ui, service, env, run };
 }

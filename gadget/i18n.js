@@ -17,7 +17,8 @@ export function pickLocale(...tags) {
   return LANGUAGES.includes(lang) ? lang : 'en';
 }
 
-export const loadCatalog = async (lang) => (await (CATALOGS[lang] || CATALOGS.en)()).default;
+// loadCatalog loads the catalog of a language pickLocale returned.
+export const loadCatalog = async (lang) => (await CATALOGS[lang]()).default;
 
 // translator returns t(key, {placeholder: value}). Every catalog has every key (a test says
 // so); an unknown key shows as itself.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  DEFAULT_TARGETS, nodeDefaults, nodeURL, normalizeTargets, parseNodes, queryDefaults, serviceURL, validNode, validURL,
+  DEFAULT_TARGETS, nodeDefaults, nodeURL, parseNodes, queryDefaults, serviceURL, validNode, validURL,
 } from '../targets.js';
 
 test('node URLs leave out 443 and bracket IPv6 addresses', () => {
@@ -43,21 +43,6 @@ test('the built-in catalogue is the one in server/targets', () => {
     if (t.notes) assert.ok(go.includes(`"${t.notes}"`), t.notes);
   }
   assert.equal(nodeURL('cuicsub.example.com', DEFAULT_TARGETS[0].endpoints[0]), 'https://cuicsub.example.com:8444/cuic/rest/status/');
-});
-
-test('a catalogue from the service replaces null lists and drops unusable targets', () => {
-  const got = normalizeTargets([
-    { id: 'custom', kind: 'custom', label: 'Custom URL', endpoints: null, request: { method: 'GET', headers: null, credentials: 'same-origin' }, nodes: null },
-    { id: 'x', kind: 'printer', label: 'No' },
-    null,
-    { id: 'cuic-lab', kind: 'cuic', label: 'Lab', endpoints: [{ name: 'a', port: 8444, path: '/' }], request: { method: 'GET', headers: [], credentials: 'include' }, nodes: ['B.example', 'b.example'] },
-  ]);
-  assert.deepEqual(got.map((t) => t.id), ['custom', 'cuic-lab']);
-  assert.deepEqual(got[0].endpoints, []);
-  assert.deepEqual(got[0].request.headers, []);
-  assert.deepEqual(got[1].nodes, ['b.example']);
-  assert.equal(normalizeTargets([]), null);
-  assert.equal(normalizeTargets({ targets: [] }), null);
 });
 
 test('defaults come from the gadget URL in the layout, its urlPrefs or the iframe query', () => {

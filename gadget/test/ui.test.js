@@ -131,14 +131,22 @@ test('a full test: checks, results posted, failures diagnosed and the fix shown'
   fire(p.win, copyReport, 'click');
   await waitFor(() => p.clipboard.length === 2, 'the clipboard');
   assert.equal(p.clipboard[0], ORIGIN);
-  assert.ok(p.clipboard[1].includes('block-sub.example') && p.clipboard[1].includes('utils cuic cors allowed_origin add'));
+  // The ticket report: the test, then every check as the page shows it, diagnosis and fix included.
+  const report = p.clipboard[1];
+  for (const want of [ORIGIN, 'Target: CUIC', 'headers: authorization', 'https://ok-pub.example:8444/cuic/rest/status/', 'allowed', 'HTTP 200',
+    'https://block-sub.example:8444/cuic/rest/status/', 'blocked by CORS', 'PreflightMissingAllowOriginHeader', 'The preflight got 403',
+    `    Access to fetch at 'https://block-sub.example:8444/cuic/rest/status/'`, `      utils cuic cors allowed_origin add ${ORIGIN}`,
+    'Then restart: Intelligence Center Reporting Service', 'https://gone.example:8444/cuic/rest/status/', 'the host name does not resolve']) {
+    assert.ok(report.includes(want), want);
+  }
+  assert.match(report, /^CORS Quick Check \d+\.\d+\.\d+, \d{4}-\d\d-\d\dT/);
 });
 
 test('hostile node names, labels, header values and service answers stay text', async () => {
   const fetch = targetsFetch([], {
     '/api/v1/targets': () => ({ targets: [
       { id: 'cuic', kind: 'cuic', label: HOSTILE, notes: HOSTILE, endpoints: [{ name: HOSTILE, port: 8444, path: '/' }], request: { method: 'GET', headers: [{ name: 'X-Test', value: HOSTILE }], credentials: 'include' }, nodes: ['block-a.example'] },
-      { id: 'custom', kind: 'custom', label: 'Custom', endpoints: null, request: { method: 'GET', headers: [{ name: 'X-Evil', value: HOSTILE }], credentials: 'omit' }, nodes: null },
+      { id: 'custom', kind: 'custom', label: 'Custom', endpoints: [], request: { method: 'GET', headers: [{ name: 'X-Evil', value: HOSTILE }], credentials: 'omit' }, nodes: [] },
     ] }),
     '/api/v1/results': (b) => ({ ids: b.map(() => 1) }),
     '/api/v1/diagnose': () => ({ report: { verdict: 'blocked', corsError: HOSTILE, failedParameter: HOSTILE, console: HOSTILE, explanation: HOSTILE, network: { message: HOSTILE }, fixes: [{ node: HOSTILE, summary: HOSTILE, commands: [HOSTILE], restart: [HOSTILE], notes: [HOSTILE] }] } }),
@@ -176,8 +184,10 @@ test('the form refuses what it cannot test and says why', async () => {
   type(p.win, p.root.querySelector('#cc-node-1'), 'cuic.example:8444');
   const port = p.root.querySelector('.cc-port');
   type(p.win, port, '70000');
+  type(p.win, p.root.querySelectorAll('input[aria-describedby="cc-ep-0"]')[1], 'cuic/rest/status/');
   await submit(p);
-  assert.match(p.root.querySelector('[role="alert"]').textContent, /Not a host name or IP address: cuic\.example:8444.*port must be a number/);
+  assert.match(p.root.querySelector('[role="alert"]').textContent,
+    /Not a host name or IP address: cuic\.example:8444.*port must be a number.*path must start with \//);
   select(p, 'custom');
   type(p.win, p.root.querySelector('#cc-url'), 'ftp://x.example/');
   type(p.win, p.root.querySelector('#cc-method'), 'TRACE');
@@ -188,6 +198,15 @@ test('the form refuses what it cannot test and says why', async () => {
     assert.ok(alert.includes(want), want);
   }
   assert.equal(calls.length, 0, 'nothing was fetched');
+});
+
+test('where the browser refuses the clipboard, the text to copy is shown instead', async () => {
+  const p = page({ win: { navigator: { language: 'en-US' } } }); // no Clipboard API, as on an insecure page
+  await boot(p.win, p.doc);
+  fire(p.win, [...p.root.querySelectorAll('button')].find((b) => b.textContent === 'Copy'), 'click');
+  await waitFor(() => p.root.querySelector('pre'), 'the text to copy');
+  assert.equal(p.root.querySelector('pre').textContent, ORIGIN);
+  assert.match(p.root.querySelector('[aria-live]').textContent, /Could not copy/);
 });
 
 test('node rows: add, remove, and a pasted list becomes rows', async () => {

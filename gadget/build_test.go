@@ -1,0 +1,96 @@
+package gadget
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+// maxBytes is the product requirement: the gadget's own JS and CSS stay under 20 KB minified,
+// counting what a browser loads: gadget.js, gadget.css and one message catalog (the largest).
+const maxBytes = 20000
+
+const testService = "https://corscheck.example:8443"
+
+func build(t *testing.T, service string) Folder {
+	t.Helper()
+	spec, err := os.ReadFile("../" + XMLName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Build(spec, service)
+	if err != nil {
+		t.Fatalf("Build(%q): %v", service, err)
+	}
+	return f
+}
+
+func TestBuildStaysUnder20KB(t *testing.T) {
+	f := build(t, testService)
+	js, css := len(f["gadget.js"]), len(f["gadget.css"])
+	if js == 0 || css == 0 {
+		t.Fatalf("the folder lacks gadget.js or gadget.css: %v", f.Names())
+	}
+	largest, largestName := 0, ""
+	for _, lang := range []string{"en", "nl", "ko"} {
+		name := ""
+		for _, n := range f.Names() {
+			if strings.HasPrefix(n, "messages/"+lang+"-") && strings.HasSuffix(n, ".js") {
+				name = n
+			}
+		}
+		if name == "" {
+			t.Fatalf("no message catalog chunk for %s: %v", lang, f.Names())
+		}
+		t.Logf("%s: %d bytes", name, len(f[name]))
+		if len(f[name]) > largest {
+			largest, largestName = len(f[name]), name
+		}
+	}
+	total := js + css + largest
+	if f.LoadedBytes() != total {
+		t.Errorf("LoadedBytes() = %d, want %d", f.LoadedBytes(), total)
+	}
+	t.Logf("gadget.js %d + gadget.css %d + %s %d = %d bytes (at most %d)", js, css, largestName, largest, total, maxBytes)
+	if total > maxBytes {
+		t.Errorf("gadget.js, gadget.css and the largest catalog are %d bytes minified, over the %d the gadget may have", total, maxBytes)
+	}
+}
+
+func TestBuildFillsInTheService(t *testing.T) {
+	for _, service := range []string{testService, testService + "/"} {
+		spec := build(t, service)[XMLName]
+		if spec == nil {
+			t.Fatalf("Build(%q): the folder has no %s", service, XMLName)
+		}
+		if bytes.Contains(spec, []byte(ServicePlaceholder)) {
+			t.Errorf("Build(%q): %s still holds %s", service, XMLName, ServicePlaceholder)
+		}
+		if want := `data-service="` + testService + `"`; !bytes.Contains(spec, []byte(want)) {
+			t.Errorf("Build(%q): %s lacks %s", service, XMLName, want)
+		}
+	}
+	// Without a service the placeholder becomes empty: browser verdicts only.
+	if spec := build(t, "")[XMLName]; bytes.Contains(spec, []byte(ServicePlaceholder)) || !bytes.Contains(spec, []byte(`data-service=""`)) {
+		t.Errorf("Build without a service: data-service is not empty")
+	}
+}
+
+func TestBuildRejectsABadServiceURL(t *testing.T) {
+	spec, err := os.ReadFile("../" + XMLName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		"corscheck.example:8443", "ftp://corscheck.example", "https://", "https://corscheck.example/?x=1",
+		"https://corscheck.example/#top", "javascript:alert(1)", "https://corscheck.example/\x7f",
+	} {
+		if _, err := Build(spec, bad); err == nil {
+			t.Errorf("Build accepted the service URL %q", bad)
+		}
+	}
+	if _, err := Build([]byte(`<Module><ModulePrefs/></Module>`), testService); err == nil {
+		t.Error("Build accepted a gadget XML without the service placeholder")
+	}
+}
