@@ -139,15 +139,30 @@ func (f Folder) Names() []string {
 	return names
 }
 
-// Write writes the folder under dir, files readable by all (Finesse answers 404 for files below
-// mode 644).
+// Write writes the folder under dir: files 644 and folders 755 whatever the umask (Finesse
+// answers 404 for files below 644), and removes message chunks of an earlier build, whose names
+// carry another content hash.
 func (f Folder) Write(dir string) error {
+	old, _ := filepath.Glob(filepath.Join(dir, "messages", "*.js"))
+	for _, p := range old {
+		if _, keep := f[filepath.ToSlash(filepath.Join("messages", filepath.Base(p)))]; !keep {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+		}
+	}
 	for _, name := range f.Names() {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
+		if err := os.Chmod(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(p, f[name], 0o644); err != nil {
+			return err
+		}
+		if err := os.Chmod(p, 0o644); err != nil {
 			return err
 		}
 	}

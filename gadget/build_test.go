@@ -3,7 +3,9 @@ package gadget
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -92,5 +94,31 @@ func TestBuildRejectsABadServiceURL(t *testing.T) {
 	}
 	if _, err := Build([]byte(`<Module><ModulePrefs/></Module>`), testService); err == nil {
 		t.Error("Build accepted a gadget XML without the service placeholder")
+	}
+}
+
+func TestWriteModesAndStaleChunks(t *testing.T) {
+	f := build(t, testService)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "messages", "en-OLDHASH.js")
+	os.MkdirAll(filepath.Dir(stale), 0o700)
+	os.WriteFile(stale, []byte("old"), 0o600)
+	old := syscall.Umask(0o077)
+	err := f.Write(dir)
+	syscall.Umask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a message chunk of an earlier build is still there")
+	}
+	for _, name := range f.Names() {
+		st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v (%v), want 0644 for Finesse", name, st.Mode().Perm(), err)
+		}
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "messages")); st.Mode().Perm() != 0o755 {
+		t.Errorf("messages/: mode %v, want 0755", st.Mode().Perm())
 	}
 }
