@@ -7,10 +7,11 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/corsquickcheck/corscheck/server/clientip"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -137,19 +138,5 @@ func (h *handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	http.Error(w, "the database could not be read; see the service's log", http.StatusInternalServerError)
 }
 
-// clientIP is the client's address, from X-Forwarded-For only behind a trusted proxy.
-func (h *handler) clientIP(r *http.Request) string {
-	if h.trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address (see the clientip package).
+func (h *handler) clientIP(r *http.Request) string { return clientip.Of(r, h.trustProxy) }

@@ -6,13 +6,13 @@ package api
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/corsquickcheck/corscheck/server/clientip"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -172,22 +172,8 @@ func (s *server) requireAdmin(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP is the client's address, from X-Forwarded-For only behind a trusted proxy.
-func (s *server) clientIP(r *http.Request) string {
-	if s.trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address (see the clientip package).
+func (s *server) clientIP(r *http.Request) string { return clientip.Of(r, s.trustProxy) }
 
 // limiter rate-limits each client separately.
 type limiter struct {
