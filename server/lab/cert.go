@@ -54,10 +54,18 @@ func newAuthority(now time.Time, hosts []string) (*authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab server key: %w", err)
 	}
+	dnsNames, ips := []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			ips = append(ips, ip)
+		} else {
+			dnsNames = append(dnsNames, h)
+		}
+	}
 	leafTmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "localhost", Organization: []string{"CORS Quick Check lab"}},
-		DNSNames:    append([]string{"localhost"}, hosts...),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:    dnsNames,
+		IPAddresses: ips,
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.Add(certLifetime),
 		KeyUsage:    x509.KeyUsageDigitalSignature,

@@ -1,8 +1,9 @@
 // Package lab runs demo targets on loopback that reproduce the field cases CORS Quick Check was
 // built for: a CUIC publisher that allows the Finesse origin, a subscriber where it was never
-// added, Live Data nodes with half a CORS configuration, and a node that is down. Each target is
-// its own HTTPS server, so its own origin, with a certificate from a CA made in memory. The demo
-// command and the tests use it instead of Cisco servers.
+// added, Live Data nodes with half a CORS configuration, and a node that is down. Nodes of one
+// product share an HTTPS port, as in the field, and are told apart by host name
+// (<name>.localhost); the certificate comes from a CA made in memory. With a gadget it also runs
+// the Finesse desktop simulator. The demo command and the tests use it instead of Cisco servers.
 package lab
 
 import (
