@@ -141,7 +141,14 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 			return nil, err
 		}
 	}
-	live := targets.NewLive(cat)
+	// A catalogue changed through the admin API or UI outlives restarts and reaches every instance.
+	live := targets.NewLive(cat, func(ctx context.Context, c targets.Catalogue) error {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		return st.PutSetting(ctx, catalogueKey, string(b))
+	})
 	policy := &egress.Policy{AllowHost: live.HasHost, AllowedNets: nets}
 	prober := probe.New(probe.Options{Timeout: 10 * time.Second, DialContext: policy.DialContext, RootCAs: roots})
 	if cfg.PublicURL == "" {
@@ -156,7 +163,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		log.Warn("no Finesse origins configured (--origins): browsers cannot report results or ask for diagnoses")
 	}
 	adminUI := admin.New(admin.Config{
-		Store: st, CheckPassword: password, Logger: log, TrustProxy: cfg.TrustProxy,
+		Store: st, Catalogue: live, CheckPassword: password, Logger: log, TrustProxy: cfg.TrustProxy,
 		// The session cookie is Secure whenever browsers reach the service over HTTPS.
 		SecureCookies: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 	})
@@ -171,13 +178,6 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		CheckAdminPassword: password, TrustProxy: cfg.TrustProxy, Logger: log,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
 		Gadget:       folder, Mount: mount,
-		SaveCatalogue: func(ctx context.Context, c targets.Catalogue) error {
-			b, err := json.Marshal(c)
-			if err != nil {
-				return err
-			}
-			return st.PutSetting(ctx, catalogueKey, string(b))
-		},
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
 	})
 	return &service{store: st, prober: prober, handler: h, log: log}, nil

@@ -17,12 +17,16 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/web"
 )
 
 // Config is what the admin UI needs.
 type Config struct {
 	Store store.Store
+	// Catalogue is the target catalogue in use: the dashboard lists its nodes, the targets page
+	// shows and replaces it.
+	Catalogue *targets.Live
 	// CheckPassword says whether a password is the admin's; nil refuses every one.
 	CheckPassword func(string) bool
 	// SecureCookies marks the session cookie Secure (set it whenever the service is served over
@@ -46,6 +50,7 @@ const (
 
 type handler struct {
 	store         store.Store
+	catalogue     *targets.Live
 	checkPassword func(string) bool
 	secure        bool
 	trustProxy    bool
@@ -61,7 +66,7 @@ type handler struct {
 // from another site are refused (403) by http.CrossOriginProtection.
 func New(cfg Config) http.Handler {
 	h := &handler{
-		store: cfg.Store, checkPassword: cfg.CheckPassword, secure: cfg.SecureCookies,
+		store: cfg.Store, catalogue: cfg.Catalogue, checkPassword: cfg.CheckPassword, secure: cfg.SecureCookies,
 		trustProxy: cfg.TrustProxy, log: cfg.Logger, now: cfg.Now, pageSize: cfg.PageSize,
 	}
 	if h.log == nil {

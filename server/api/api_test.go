@@ -52,7 +52,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	t.Cleanup(func() { st.Close() })
 	cat := targets.Defaults()
 	cat.Targets[0].Nodes = append([]string{"cuicpub.example.com"}, o.nodes...)
-	live := targets.NewLive(cat)
+	live := targets.NewLive(cat, nil)
 	nets, err := egress.ParseNets(o.allowNets)
 	if err != nil {
 		t.Fatal(err)

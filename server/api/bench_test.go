@@ -109,7 +109,7 @@ func BenchmarkIngest(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer st.Close()
-				ours := httptest.NewServer(NewServer(Config{Store: st, Catalogue: targets.NewLive(targets.Defaults()),
+				ours := httptest.NewServer(NewServer(Config{Store: st, Catalogue: targets.NewLive(targets.Defaults(), nil),
 					ResultsLimit: Limit{PerSecond: 1e9, Burst: 1 << 30}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 				defer ours.Close()
 				bare := httptest.NewServer(http.HandlerFunc(bareHandler))

@@ -167,17 +167,14 @@ func (s *server) putTargets(w http.ResponseWriter, r *http.Request) {
 		fail(w, derr.status, derr.msg, derr.fields)
 		return
 	}
-	if err := c.Validate(); err != nil {
-		fail(w, http.StatusBadRequest, "invalid catalogue: "+err.Error(), nil)
-		return
-	}
-	if s.saveCatalogue != nil {
-		if err := s.saveCatalogue(r.Context(), c); err != nil {
-			internal(w, r, s.log, err)
+	if err := s.catalogue.Replace(r.Context(), c); err != nil {
+		if invalid, ok := errors.AsType[*targets.InvalidError](err); ok {
+			fail(w, http.StatusBadRequest, invalid.Error(), nil)
 			return
 		}
+		internal(w, r, s.log, err)
+		return
 	}
-	s.catalogue.Set(c)
 	encode(w, http.StatusOK, c)
 }
 

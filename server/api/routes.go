@@ -39,10 +39,8 @@ type Limit struct {
 type Config struct {
 	Store     store.Store
 	Catalogue *targets.Live
-	// SaveCatalogue persists a catalogue changed through the admin API; nil keeps it in memory.
-	SaveCatalogue func(context.Context, targets.Catalogue) error
-	Prober        *probe.Prober
-	Guard         URLGuard
+	Prober    *probe.Prober
+	Guard     URLGuard
 	// Origins are the Finesse origins whose pages may report results and ask for diagnoses.
 	Origins []string
 	// CheckAdminPassword says whether a password is the admin's; nil refuses every one.
@@ -71,7 +69,6 @@ type server struct {
 	log           *slog.Logger
 	metrics       *Metrics
 	now           func() time.Time
-	saveCatalogue func(context.Context, targets.Catalogue) error
 	catalogue     *targets.Live
 }
 
@@ -80,7 +77,7 @@ func NewServer(cfg Config) http.Handler {
 	s := &server{
 		store: cfg.Store, prober: cfg.Prober, guard: cfg.Guard, origins: cfg.Origins,
 		checkPassword: cfg.CheckAdminPassword, trustProxy: cfg.TrustProxy, log: cfg.Logger,
-		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue, saveCatalogue: cfg.SaveCatalogue,
+		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

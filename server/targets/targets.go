@@ -5,6 +5,7 @@
 package targets
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,15 +252,19 @@ func (c Catalogue) HasHost(host string) bool {
 	return false
 }
 
-// Live is the catalogue in use, which the admin API can replace while the service runs. It is
-// safe for concurrent use.
+// Live is the catalogue in use, which the admin API and the admin UI can replace while the
+// service runs. It is safe for concurrent use.
 type Live struct {
-	mu sync.RWMutex
-	c  Catalogue
+	mu   sync.RWMutex
+	c    Catalogue
+	save func(context.Context, Catalogue) error
 }
 
-// NewLive starts with c.
-func NewLive(c Catalogue) *Live { return &Live{c: c} }
+// NewLive starts with c. save, when not nil, persists every replacement before it takes effect
+// (the service stores it in the database, so it outlives restarts and reaches every instance).
+func NewLive(c Catalogue, save func(context.Context, Catalogue) error) *Live {
+	return &Live{c: c, save: save}
+}
 
 // Get returns the current catalogue.
 func (l *Live) Get() Catalogue {
@@ -268,11 +273,27 @@ func (l *Live) Get() Catalogue {
 	return l.c
 }
 
-// Set replaces the catalogue; validate it first.
-func (l *Live) Set(c Catalogue) {
+// InvalidError is a catalogue that Replace refused: it names every problem.
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return "invalid catalogue: " + e.Err.Error() }
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// Replace validates c whole, saves it and puts it in use. A catalogue that does not validate
+// returns an *InvalidError and changes nothing; neither does one that could not be saved.
+func (l *Live) Replace(ctx context.Context, c Catalogue) error {
+	if err := c.Validate(); err != nil {
+		return &InvalidError{Err: err}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.save != nil {
+		if err := l.save(ctx, c); err != nil {
+			return fmt.Errorf("saving the catalogue: %w", err)
+		}
+	}
 	l.c = c
+	return nil
 }
 
 // HasHost is Get().HasHost(host).
