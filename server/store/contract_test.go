@@ -34,6 +34,11 @@ func testContract(t *testing.T, newDSN func(testing.TB) string) {
 		{"CloseDrains", testCloseDrains},
 		{"ReopenMigratesOnce", testReopenMigratesOnce},
 		{"Settings", testSettings},
+		{"Summary", testSummary},
+		{"Reasons", testReasons},
+		{"CountUpTo", testCountUpTo},
+		{"SummaryRetention", testSummaryRetention},
+		{"SummaryBackfill", testSummaryBackfill},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newDSN(t)) })
 	}

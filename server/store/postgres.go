@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,7 @@ import (
 type pgStore struct {
 	queued
 	pool      *pgxpool.Pool
+	shards    atomic.Uint32 // round-robin shard of the summary rows a commit adds to
 	retention *retention
 	closeOnce sync.Once
 }
@@ -30,6 +32,8 @@ const (
 	// migrationLock is the pg_advisory_lock key that serialises migrations when several
 	// instances start at once ("cors" in ASCII).
 	migrationLock int64 = 0x636f7273
+	// pgShards is how many rows of each summary key concurrent commits spread over.
+	pgShards = 16
 )
 
 func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) {
@@ -172,8 +176,18 @@ func (s *pgStore) commit(ctx context.Context, ws []*write) error {
 			statements[i]++
 		}
 	}
+	summary := deltaOf(ws).statements(int(s.shards.Add(1)%pgShards), pgTime)
+	for _, st := range summary {
+		b.Queue(st.sql, st.args...)
+	}
 	br := s.pool.SendBatch(ctx, b)
 	err := readIDs(br, ws, statements)
+	for range summary {
+		if err != nil {
+			break
+		}
+		_, err = br.Exec()
+	}
 	if cerr := br.Close(); err == nil {
 		err = cerr // the implicit transaction's commit is only known here
 	}
@@ -229,7 +243,7 @@ func scanPGResult(row scanner) (Result, error) {
 	var client *time.Time
 	err := row.Scan(&r.ID, &r.ReceivedAt, &client, &r.ClientAddr, &r.GadgetVersion, &r.PageOrigin,
 		&r.TargetKind, &r.Node, &r.URL, &r.Method, &r.HeaderNames, &r.Credentials, &r.Verdict, &r.BrowserError,
-		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role)
+		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role, &r.Reason)
 	if err != nil {
 		return Result{}, err
 	}
@@ -286,18 +300,41 @@ func scanPGDiagnosis(row scanner) (Diagnosis, error) {
 }
 
 func (s *pgStore) CountResults(ctx context.Context, f Filter) (int64, error) {
-	query, args := countQuery(f, pgTime)
+	return s.CountResultsUpTo(ctx, f, 0)
+}
+
+func (s *pgStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (int64, error) {
+	query, args := countQuery(f, upTo, pgTime)
 	var n int64
 	err := s.pool.QueryRow(ctx, query, args...).Scan(&n)
 	return n, err
 }
 
+func (s *pgStore) Summary(ctx context.Context, since time.Time) (Summary, error) {
+	return summarize(ctx, func(ctx context.Context, query string, args ...any) (rows, func(), error) {
+		rs, err := s.pool.Query(ctx, query, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rs, rs.Close, nil
+	}, func(v any) time.Time { return v.(*time.Time).UTC() }, func() any { return new(time.Time) }, since)
+}
+
 // DeleteBefore deletes in chunks, so no transaction holds millions of row locks.
 func (s *pgStore) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
-	return deleteInChunks(ctx, func(ctx context.Context, query string) (int64, error) {
+	n, err := deleteInChunks(ctx, func(ctx context.Context, query string) (int64, error) {
 		tag, err := s.pool.Exec(ctx, query, t, deleteChunk)
 		return tag.RowsAffected(), err
 	})
+	if err != nil {
+		return n, err
+	}
+	for _, st := range pruneSummary(t, pgTime) {
+		if _, err := s.pool.Exec(ctx, st.sql, st.args...); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (s *pgStore) Ping(ctx context.Context) error {

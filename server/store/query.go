@@ -14,7 +14,7 @@ import (
 
 const resultColumns = `id, received_at, client_time, client_addr, gadget_version, page_origin,
 	target_kind, node, url, method, header_names, credentials, verdict, browser_error,
-	duration_ms, user_agent, agent_id, extension, role`
+	duration_ms, user_agent, agent_id, extension, role, reason`
 
 const diagnosisColumns = `id, result_id, created_at, url, origin, kind, node, verdict, reason,
 	failed_parameter, network_class, report`
@@ -64,6 +64,7 @@ func where(f Filter, keyset bool, timeArg func(time.Time) any) (string, []any) {
 		{"target_kind", f.TargetKind},
 		{"verdict", f.Verdict},
 		{"agent_id", f.AgentID},
+		{"reason", f.Reason},
 	} {
 		if eq.value != "" {
 			add(eq.column+" = $%d", eq.value)
@@ -83,8 +84,12 @@ func resultsQuery(f Filter, timeArg func(time.Time) any) (string, []any) {
 	return fmt.Sprintf("SELECT %s FROM results%s ORDER BY id DESC LIMIT %d", resultColumns, w, f.limit()), args
 }
 
-func countQuery(f Filter, timeArg func(time.Time) any) (string, []any) {
+// countQuery counts the results matching f; with upTo > 0 it stops there.
+func countQuery(f Filter, upTo int64, timeArg func(time.Time) any) (string, []any) {
 	w, args := where(f, false, timeArg)
+	if upTo > 0 {
+		return fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM results%s LIMIT %d) AS matching", w, upTo), args
+	}
 	return "SELECT count(*) FROM results" + w, args
 }
 

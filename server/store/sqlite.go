@@ -198,6 +198,11 @@ func (s *sqliteStore) commit(ctx context.Context, ws []*write) (err error) {
 			w.ids = append(w.ids, id)
 		}
 	}
+	for _, st := range deltaOf(ws).statements(0, sqliteTime) {
+		if _, err = tx.ExecContext(ctx, st.sql, st.args...); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 
@@ -274,7 +279,7 @@ func scanSQLiteResult(row scanner) (Result, error) {
 	var headers string
 	err := row.Scan(&r.ID, &received, &client, &r.ClientAddr, &r.GadgetVersion, &r.PageOrigin,
 		&r.TargetKind, &r.Node, &r.URL, &r.Method, &headers, &r.Credentials, &r.Verdict, &r.BrowserError,
-		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role)
+		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role, &r.Reason)
 	if err != nil {
 		return Result{}, err
 	}
@@ -328,22 +333,45 @@ func scanSQLiteDiagnosis(row scanner) (Diagnosis, error) {
 }
 
 func (s *sqliteStore) CountResults(ctx context.Context, f Filter) (int64, error) {
-	query, args := countQuery(f, sqliteTime)
+	return s.CountResultsUpTo(ctx, f, 0)
+}
+
+func (s *sqliteStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (int64, error) {
+	query, args := countQuery(f, upTo, sqliteTime)
 	var n int64
 	err := s.readers.QueryRowContext(ctx, query, args...).Scan(&n)
 	return n, err
 }
 
+func (s *sqliteStore) Summary(ctx context.Context, since time.Time) (Summary, error) {
+	return summarize(ctx, func(ctx context.Context, query string, args ...any) (rows, func(), error) {
+		rs, err := s.readers.QueryContext(ctx, query, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rs, func() { rs.Close() }, nil
+	}, func(v any) time.Time { return fromMicros(*v.(*int64)) }, func() any { return new(int64) }, since)
+}
+
 // DeleteBefore deletes in chunks so that group commits get the write connection in between.
 // Diagnoses that explain no result go by their own age.
 func (s *sqliteStore) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
-	return deleteInChunks(ctx, func(ctx context.Context, query string) (int64, error) {
+	n, err := deleteInChunks(ctx, func(ctx context.Context, query string) (int64, error) {
 		res, err := s.writer.ExecContext(ctx, query, t.UnixMicro(), deleteChunk)
 		if err != nil {
 			return 0, err
 		}
 		return res.RowsAffected()
 	})
+	if err != nil {
+		return n, err
+	}
+	for _, st := range pruneSummary(t, sqliteTime) {
+		if _, err := s.writer.ExecContext(ctx, st.sql, st.args...); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // deleteInChunks runs the retention deletes through exec, which binds $1 to the cutoff and

@@ -59,15 +59,18 @@ func TestSQLiteQueryPlans(t *testing.T) {
 	for _, f := range []Filter{
 		{Node: nodes[0]}, {PageOrigin: origins[1], BeforeID: 500}, {TargetKind: "rest"}, {Verdict: "blocked"},
 		{AgentID: "agent1", BeforeID: 900}, {Node: nodes[0], Verdict: "allowed"},
+		{Reason: "PreflightMissingAllowOriginHeader", BeforeID: 900},
 	} {
 		query, args := resultsQuery(f, sqliteTime)
 		plan := explain(t, s, query, args)
 		if !strings.Contains(plan, "USING INDEX") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%+v: plan %q", f, plan)
 		}
-		query, args = countQuery(f, sqliteTime)
-		if plan := explain(t, s, query, args); !strings.Contains(plan, "INDEX") {
-			t.Errorf("count %+v: plan %q", f, plan)
+		for _, upTo := range []int64{0, 10_000} {
+			query, args = countQuery(f, upTo, sqliteTime)
+			if plan := explain(t, s, query, args); !strings.Contains(plan, "INDEX") {
+				t.Errorf("count up to %d %+v: plan %q", upTo, f, plan)
+			}
 		}
 	}
 }

@@ -34,6 +34,10 @@ type Result struct {
 	AgentID   string `json:"agentId,omitempty"`
 	Extension string `json:"extension,omitempty"`
 	Role      string `json:"role,omitempty"`
+
+	// Reason is set by the store, not by AddResults: the reason of the newest diagnosis of this
+	// result (see ReasonOf), empty while there is none.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Diagnosis is the service's server-side check of a URL for an origin, stored next to the
@@ -62,6 +66,7 @@ type Filter struct {
 	TargetKind   string
 	Verdict      string
 	AgentID      string
+	Reason       string // see Result.Reason
 	BeforeID     int64
 	Limit        int // default 100, at most 1000
 }
@@ -72,7 +77,8 @@ type Store interface {
 	// AddResults stores the results in one transaction and returns their ids, in order, once
 	// it has committed. ReceivedAt must be set.
 	AddResults(ctx context.Context, rs []Result) ([]int64, error)
-	// AddDiagnosis stores a diagnosis once committed and returns its id.
+	// AddDiagnosis stores a diagnosis once committed and returns its id; a diagnosis of a
+	// result also sets that result's Reason.
 	AddDiagnosis(ctx context.Context, d Diagnosis) (int64, error)
 	// Results lists results matching f, newest (highest id) first.
 	Results(ctx context.Context, f Filter) ([]Result, error)
@@ -82,6 +88,12 @@ type Store interface {
 	Diagnoses(ctx context.Context, resultID int64) ([]Diagnosis, error)
 	// CountResults counts the results matching f (Limit and BeforeID ignored).
 	CountResults(ctx context.Context, f Filter) (int64, error)
+	// CountResultsUpTo is CountResults that stops at upTo: a page can say "10,000 or more"
+	// at the cost of reading 10,000 index entries, however many results there are.
+	CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (int64, error)
+	// Summary returns the dashboard's figures for the hours from since on. Its cost depends on
+	// the number of nodes, origins and hours, not on the number of results.
+	Summary(ctx context.Context, since time.Time) (Summary, error)
 	// DeleteBefore removes results (and their diagnoses) received before t; retention.
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 	// InitSetting stores value under key unless the key already has one, and returns the value

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+)
+
+// The dashboard asks "how is every node doing for every origin" over a window of hours or days.
+// Counting that from the results table costs as much as the table is big; instead every commit
+// adds its results to three small tables in the same transaction (so they are exactly as
+// durable as the results), and the dashboard reads only those:
+//
+//   - result_counts: results per hour, target node, page origin and verdict;
+//   - latest_results: the newest result's time and verdict per target node and page origin;
+//   - reason_counts: diagnosed failures per hour, reason and target node.
+//
+// A commit first sums its rows in memory, so a burst of a thousand results from the same
+// desktops costs a handful of upserts. Rows carry a shard: concurrent PostgreSQL writers add to
+// different rows and never wait for each other's commit; readers sum the shards.
+
+// Count is how many results one target node gave one page origin with one verdict in one hour.
+type Count struct {
+	Hour       time.Time // the hour's start, UTC
+	TargetKind string
+	Node       string
+	PageOrigin string
+	Verdict    string
+	N          int64
+}
+
+// Latest is the newest result of a target node for a page origin.
+type Latest struct {
+	TargetKind string
+	Node       string
+	PageOrigin string
+	ReceivedAt time.Time
+	Verdict    string
+}
+
+// ReasonCount is how many failures of a target node the service diagnosed with one reason.
+type ReasonCount struct {
+	Reason     string // a DevTools CorsError name, or a network class
+	TargetKind string
+	Node       string
+	N          int64
+}
+
+// Summary is what the dashboard shows for the hours from Since (rounded down to the hour) on.
+type Summary struct {
+	Since   time.Time
+	Counts  []Count       // by hour, then node and origin
+	Latest  []Latest      // every node and origin ever seen (within retention)
+	Reasons []ReasonCount // most frequent first
+}
+
+// ReasonOf is the reason a diagnosis gives a result: the DevTools reason, or the network class
+// when the check got no HTTP answer; empty when it found nothing wrong.
+func ReasonOf(d *Diagnosis) string {
+	if d.Reason != "" {
+		return d.Reason
+	}
+	return d.NetworkClass
+}
+
+func hourOf(t time.Time) int64 { return t.Unix() - t.Unix()%3600 }
+
+type countKey struct {
+	hour                                  int64
+	targetKind, node, pageOrigin, verdict string
+}
+
+type cellKey struct{ targetKind, node, pageOrigin string }
+
+type reasonKey struct {
+	hour                     int64
+	reason, targetKind, node string
+}
+
+// summaryDelta is what one commit adds to the summary tables.
+type summaryDelta struct {
+	counts   map[countKey]int64
+	latest   map[cellKey]Result // ReceivedAt and Verdict of the newest
+	reasons  map[reasonKey]int64
+	reasonOf []resultReason
+}
+
+type resultReason struct {
+	id     int64
+	reason string
+}
+
+func deltaOf(ws []*write) summaryDelta {
+	d := summaryDelta{counts: map[countKey]int64{}, latest: map[cellKey]Result{}, reasons: map[reasonKey]int64{}}
+	for _, w := range ws {
+		if diag := w.diagnosis; diag != nil {
+			reason := ReasonOf(diag)
+			if diag.ResultID == 0 || reason == "" {
+				continue
+			}
+			d.reasonOf = append(d.reasonOf, resultReason{diag.ResultID, reason})
+			d.reasons[reasonKey{hourOf(diag.CreatedAt), reason, diag.Kind, diag.Node}]++
+			continue
+		}
+		for i := range w.results {
+			r := &w.results[i]
+			d.counts[countKey{hourOf(r.ReceivedAt), r.TargetKind, r.Node, r.PageOrigin, r.Verdict}]++
+			c := cellKey{r.TargetKind, r.Node, r.PageOrigin}
+			if old, ok := d.latest[c]; !ok || !r.ReceivedAt.Before(old.ReceivedAt) {
+				d.latest[c] = Result{ReceivedAt: r.ReceivedAt, Verdict: r.Verdict}
+			}
+		}
+	}
+	return d
+}
+
+// statement is one SQL statement with its arguments.
+type statement struct {
+	sql  string
+	args []any
+}
+
+const (
+	addCountSQL = `INSERT INTO result_counts (hour, target_kind, node, page_origin, verdict, shard, n)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (hour, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts.n + excluded.n`
+	putLatestSQL = `INSERT INTO latest_results (target_kind, node, page_origin, shard, received_at, verdict)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (target_kind, node, page_origin, shard) DO UPDATE
+		SET received_at = excluded.received_at, verdict = excluded.verdict
+		WHERE excluded.received_at >= latest_results.received_at`
+	addReasonSQL = `INSERT INTO reason_counts (hour, reason, target_kind, node, shard, n)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (hour, reason, target_kind, node, shard) DO UPDATE SET n = reason_counts.n + excluded.n`
+	setReasonSQL = `UPDATE results SET reason = $1 WHERE id = $2`
+)
+
+// statements returns the delta as SQL for shard, in one fixed order (table by table, keys
+// sorted), so concurrent transactions lock rows in the same order and cannot deadlock.
+// timeArg converts a time to the backend's column type.
+func (d summaryDelta) statements(shard int, timeArg func(time.Time) any) []statement {
+	out := make([]statement, 0, len(d.reasonOf)+len(d.counts)+len(d.latest)+len(d.reasons))
+	slices.SortFunc(d.reasonOf, func(a, b resultReason) int { return cmp.Compare(a.id, b.id) })
+	for _, r := range d.reasonOf {
+		out = append(out, statement{setReasonSQL, []any{r.reason, r.id}})
+	}
+	counts := sortedKeys(d.counts, func(a, b countKey) int {
+		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node),
+			cmp.Compare(a.pageOrigin, b.pageOrigin), cmp.Compare(a.verdict, b.verdict))
+	})
+	for _, k := range counts {
+		out = append(out, statement{addCountSQL, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, d.counts[k]}})
+	}
+	cells := sortedKeys(d.latest, func(a, b cellKey) int {
+		return cmp.Or(cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node), cmp.Compare(a.pageOrigin, b.pageOrigin))
+	})
+	for _, k := range cells {
+		l := d.latest[k]
+		out = append(out, statement{putLatestSQL, []any{k.targetKind, k.node, k.pageOrigin, shard, timeArg(l.ReceivedAt), l.Verdict}})
+	}
+	reasons := sortedKeys(d.reasons, func(a, b reasonKey) int {
+		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.reason, b.reason), cmp.Compare(a.targetKind, b.targetKind),
+			cmp.Compare(a.node, b.node))
+	})
+	for _, k := range reasons {
+		out = append(out, statement{addReasonSQL, []any{k.hour, k.reason, k.targetKind, k.node, shard, d.reasons[k]}})
+	}
+	return out
+}
+
+func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compare)
+	return keys
+}
+
+// The summary queries, the same on both backends; shards are summed here or in reduceLatest.
+const (
+	countsSQL = `SELECT hour, target_kind, node, page_origin, verdict, sum(n) FROM result_counts
+		WHERE hour >= $1 GROUP BY hour, target_kind, node, page_origin, verdict
+		ORDER BY hour, target_kind, node, page_origin, verdict`
+	latestSQL  = `SELECT target_kind, node, page_origin, received_at, verdict FROM latest_results`
+	reasonsSQL = `SELECT reason, target_kind, node, sum(n) FROM reason_counts WHERE hour >= $1
+		GROUP BY reason, target_kind, node`
+)
+
+// pruneSummary returns the statements that delete summary rows older than retention keeps:
+// hours that ended before the cutoff, and nodes and origins with no result since.
+func pruneSummary(cutoff time.Time, timeArg func(time.Time) any) []statement {
+	hour := hourOf(cutoff)
+	return []statement{
+		{`DELETE FROM result_counts WHERE hour < $1`, []any{hour}},
+		{`DELETE FROM reason_counts WHERE hour < $1`, []any{hour}},
+		{`DELETE FROM latest_results WHERE received_at < $1`, []any{timeArg(cutoff)}},
+	}
+}
+
+// reduceLatest keeps the newest row of every node and origin across shards.
+func reduceLatest(rows []Latest) []Latest {
+	newest := map[cellKey]int{}
+	out := rows[:0]
+	for _, l := range rows {
+		k := cellKey{l.TargetKind, l.Node, l.PageOrigin}
+		if i, ok := newest[k]; ok {
+			if l.ReceivedAt.After(out[i].ReceivedAt) {
+				out[i] = l
+			}
+			continue
+		}
+		newest[k] = len(out)
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b Latest) int {
+		return cmp.Or(cmp.Compare(a.TargetKind, b.TargetKind), cmp.Compare(a.Node, b.Node), cmp.Compare(a.PageOrigin, b.PageOrigin))
+	})
+	return out
+}
+
+// sortReasons orders the most frequent first, then by name, so the page is stable.
+func sortReasons(rs []ReasonCount) {
+	slices.SortFunc(rs, func(a, b ReasonCount) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.TargetKind, b.TargetKind),
+			cmp.Compare(a.Node, b.Node))
+	})
+}
+
+// summarize reads the summary through q (a query on the backend's read pool, returning the rows
+// and their close), with timeDest and timeFrom scanning the backend's time column.
+func summarize(ctx context.Context, q func(ctx context.Context, sql string, args ...any) (rows, func(), error),
+	timeFrom func(v any) time.Time, timeDest func() any, since time.Time) (Summary, error) {
+	s := Summary{Since: time.Unix(hourOf(since), 0).UTC()}
+	hour := hourOf(since)
+
+	rs, done, err := q(ctx, countsSQL, hour)
+	if err != nil {
+		return Summary{}, err
+	}
+	s.Counts, err = collect(rs, func(r scanner) (Count, error) {
+		var c Count
+		var h int64
+		err := r.Scan(&h, &c.TargetKind, &c.Node, &c.PageOrigin, &c.Verdict, &c.N)
+		c.Hour = time.Unix(h, 0).UTC()
+		return c, err
+	}, 256)
+	done()
+	if err != nil {
+		return Summary{}, err
+	}
+
+	rs, done, err = q(ctx, latestSQL)
+	if err != nil {
+		return Summary{}, err
+	}
+	latest, err := collect(rs, func(r scanner) (Latest, error) {
+		var l Latest
+		at := timeDest()
+		err := r.Scan(&l.TargetKind, &l.Node, &l.PageOrigin, at, &l.Verdict)
+		l.ReceivedAt = timeFrom(at)
+		return l, err
+	}, 64)
+	done()
+	if err != nil {
+		return Summary{}, err
+	}
+	s.Latest = reduceLatest(latest)
+
+	rs, done, err = q(ctx, reasonsSQL, hour)
+	if err != nil {
+		return Summary{}, err
+	}
+	s.Reasons, err = collect(rs, func(r scanner) (ReasonCount, error) {
+		var c ReasonCount
+		err := r.Scan(&c.Reason, &c.TargetKind, &c.Node, &c.N)
+		return c, err
+	}, 32)
+	done()
+	if err != nil {
+		return Summary{}, err
+	}
+	sortReasons(s.Reasons)
+	return s, nil
+}
