@@ -26,7 +26,7 @@ type Option struct {
 
 // FilterForm is the results filter as the form shows it (the request's query values).
 type FilterForm struct {
-	Since, Until, Kind, Node, Origin, Verdict, Agent string
+	Since, Until, Kind, Node, Origin, Verdict, Agent, Reason string
 }
 
 // ResultsView is the results page.
@@ -35,8 +35,9 @@ type ResultsView struct {
 	Filter   FilterForm
 	Kinds    []Option
 	Verdicts []Option
-	Error    string // a filter that could not be read
-	Total    int64  // results matching the filter
+	Reasons  []Option // suggestions for the reason filter
+	Error    string   // a filter that could not be read
+	Total    string   // how many results match, in words
 	Rows     []ResultRow
 	// Internal links, built by the handler (paths under /admin with encoded queries).
 	NewestURL, OlderURL     string // OlderURL empty on the last page; NewestURL empty on the first
@@ -56,6 +57,7 @@ type ResultRow struct {
 	Agent      string
 	Error      string
 	Duration   string
+	Reason     string
 }
 
 // Field is one labelled value.

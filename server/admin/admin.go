@@ -1,5 +1,6 @@
 // Package admin is the service's admin UI under /admin: sign-in with the admin password, the
-// results browser with filters and keyset pagination, one result next to the service's
+// dashboard (health matrix, results over time, top reasons), the results browser with filters
+// and keyset pagination, the target catalogue, one result next to the service's
 // diagnoses, and CSV/NDJSON export. Pages are rendered by the templ components in package web.
 package admin
 
@@ -75,6 +76,9 @@ func New(cfg Config) http.Handler {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	if h.catalogue == nil {
+		h.catalogue = targets.NewLive(targets.Defaults(), nil)
+	}
 	if h.pageSize <= 0 {
 		h.pageSize = 50
 	}
@@ -97,13 +101,13 @@ func New(cfg Config) http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(h.requireSession)
 		r.Post("/logout", h.logout)
-		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "/admin/results", http.StatusSeeOther)
-		})
+		r.Get("/", h.dashboard)
 		r.Get("/results", h.results)
 		r.Get("/results/{id}", h.result)
 		r.Get("/export.csv", h.exportCSV)
 		r.Get("/export.ndjson", h.exportNDJSON)
+		r.Get("/targets", h.targets)
+		r.Post("/targets", h.saveTargets)
 	})
 	return http.NewCrossOriginProtection().Handler(r)
 }

@@ -91,7 +91,7 @@ func (e *env) do(method, target string, form url.Values, hdr ...string) *http.Re
 func (e *env) login() {
 	e.t.Helper()
 	resp := e.do("POST", "/admin/login", url.Values{"user": {"admin"}, "password": {password}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/results" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/" {
 		e.t.Fatalf("sign-in: %s, Location %q", resp.Status, resp.Header.Get("Location"))
 	}
 	for _, c := range resp.Cookies() {
@@ -183,8 +183,11 @@ func TestSignInAndOut(t *testing.T) {
 	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/admin" || c.Secure || len(c.Value) != 64 {
 		t.Errorf("cookie %+v", c)
 	}
-	if resp := e.do("GET", "/admin/", nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/results" {
-		t.Errorf("GET /admin/: %s %q", resp.Status, resp.Header.Get("Location"))
+	if resp := e.do("GET", "/admin/", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /admin/ (the dashboard): %s", resp.Status)
+	}
+	if resp := e.do("GET", "/admin/login", nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/" {
+		t.Errorf("GET /admin/login signed in: %s %q", resp.Status, resp.Header.Get("Location"))
 	}
 	doc = e.page("/admin/results")
 	if doc.Find(`form[action="/admin/logout"] button`).Length() != 1 {
@@ -568,19 +571,20 @@ func TestHostileValuesRenderInert(t *testing.T) {
 	r.URL = "javascript:alert(1)//" + img
 	r.PageOrigin = img
 	r.AgentID = script
+	r.ReceivedAt = e.clock.Now().Add(-time.Hour) // inside every dashboard window
 	id := e.add(r)[0]
 	rep := report()
 	rep.Preflight.Headers = http.Header{"X-Evil": {script, img}}
 	rep.Fixes[0].Node = img
 	rep.Console = script
 	b, _ := json.Marshal(rep)
-	if _, err := e.store.AddDiagnosis(context.Background(), store.Diagnosis{ResultID: id, CreatedAt: t0,
+	if _, err := e.store.AddDiagnosis(context.Background(), store.Diagnosis{ResultID: id, CreatedAt: e.clock.Now(),
 		URL: r.URL, Origin: img, Kind: "cuic", Node: script, Verdict: "blocked", Reason: img, Report: b}); err != nil {
 		t.Fatal(err)
 	}
 	e.login()
 	for _, p := range []string{"/admin/results", "/admin/results?node=" + url.QueryEscape(script) + "&origin=" + url.QueryEscape(img),
-		"/admin/results/" + strconv.FormatInt(id, 10)} {
+		"/admin/results/" + strconv.FormatInt(id, 10), "/admin/"} {
 		resp := e.do("GET", p, nil)
 		raw, _ := io.ReadAll(resp.Body)
 		doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(raw)))

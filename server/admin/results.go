@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
@@ -33,10 +34,10 @@ func filterForm(q url.Values) (store.Filter, web.FilterForm, error) {
 		Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until")),
 		Kind: strings.TrimSpace(q.Get("kind")), Node: strings.TrimSpace(q.Get("node")),
 		Origin: strings.TrimSpace(q.Get("origin")), Verdict: strings.TrimSpace(q.Get("verdict")),
-		Agent: strings.TrimSpace(q.Get("agent")),
+		Agent: strings.TrimSpace(q.Get("agent")), Reason: strings.TrimSpace(q.Get("reason")),
 	}
 	f := store.Filter{Node: form.Node, PageOrigin: form.Origin, TargetKind: form.Kind,
-		Verdict: form.Verdict, AgentID: form.Agent}
+		Verdict: form.Verdict, AgentID: form.Agent, Reason: form.Reason}
 	var errs []error
 	var err error
 	if f.Since, err = parseTime(form.Since); err != nil {
@@ -80,7 +81,8 @@ func parseTime(s string) (time.Time, error) {
 func query(form web.FilterForm, before int64) string {
 	q := url.Values{}
 	for k, v := range map[string]string{"since": form.Since, "until": form.Until, "kind": form.Kind,
-		"node": form.Node, "origin": form.Origin, "verdict": form.Verdict, "agent": form.Agent} {
+		"node": form.Node, "origin": form.Origin, "verdict": form.Verdict, "agent": form.Agent,
+		"reason": form.Reason} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -107,6 +109,7 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 	for _, vd := range verdicts {
 		v.Verdicts = append(v.Verdicts, web.Option{Value: vd, Label: vd})
 	}
+	v.Reasons = knownReasons()
 	if ferr != nil {
 		v.Error = "The filter could not be read: " + ferr.Error()
 		h.render(w, r, http.StatusBadRequest, web.ResultsPage(v))
@@ -119,17 +122,15 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	if v.Total, err = h.store.CountResults(ctx, f); err != nil {
+	// Counting stops at countCap, so the page costs the same at ten million results.
+	total, err := h.store.CountResultsUpTo(ctx, f, countCap+1)
+	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
+	v.Total = countText(total)
 	for _, res := range rs {
-		v.Rows = append(v.Rows, web.ResultRow{
-			ID: res.ID, DetailURL: "/admin/results/" + strconv.FormatInt(res.ID, 10),
-			ReceivedAt: res.ReceivedAt.UTC().Format(shownTime), Kind: res.TargetKind, Node: res.Node,
-			PageOrigin: res.PageOrigin, Verdict: res.Verdict, Agent: agent(res), Error: res.BrowserError,
-			Duration: strconv.FormatFloat(res.DurationMs, 'f', 0, 64),
-		})
+		v.Rows = append(v.Rows, resultRow(res))
 	}
 	if f.BeforeID > 0 {
 		v.NewestURL = "/admin/results" + query(form, 0)
@@ -138,6 +139,52 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 		v.OlderURL = "/admin/results" + query(form, rs[len(rs)-1].ID)
 	}
 	h.render(w, r, http.StatusOK, web.ResultsPage(v))
+}
+
+// resultRow is one line of a results table.
+func resultRow(res store.Result) web.ResultRow {
+	return web.ResultRow{
+		ID: res.ID, DetailURL: "/admin/results/" + strconv.FormatInt(res.ID, 10),
+		ReceivedAt: res.ReceivedAt.UTC().Format(shownTime), Kind: res.TargetKind, Node: res.Node,
+		PageOrigin: res.PageOrigin, Verdict: res.Verdict, Agent: agent(res), Error: res.BrowserError,
+		Duration: strconv.FormatFloat(res.DurationMs, 'f', 0, 64), Reason: res.Reason,
+	}
+}
+
+// countCap is where the results page stops counting.
+const countCap = 10_000
+
+// countText says how many results match, "more than 10,000" past countCap.
+func countText(n int64) string {
+	if n > countCap {
+		return "More than " + thousands(countCap) + " matching results"
+	}
+	if n == 1 {
+		return "1 matching result"
+	}
+	return thousands(n) + " matching results"
+}
+
+// thousands writes n with comma separators.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// knownReasons are the reasons a result can have: Chromium's CORS error names and the network
+// classes, offered as suggestions by the reason filter.
+func knownReasons() []web.Option {
+	var out []web.Option
+	for _, r := range slices.Concat(cors.Reasons, cors.BrowserOnlyReasons) {
+		out = append(out, web.Option{Value: string(r), Label: "CORS: " + string(r)})
+	}
+	for _, c := range probe.NetworkClasses {
+		out = append(out, web.Option{Value: string(c), Label: "network: " + string(c)})
+	}
+	return out
 }
 
 func agent(r store.Result) string {
@@ -205,6 +252,7 @@ func detailView(res store.Result, ds []store.Diagnosis) web.DetailView {
 			{Label: "Agent", Value: res.AgentID},
 			{Label: "Extension", Value: res.Extension},
 			{Label: "Role", Value: res.Role},
+			{Label: "Reason (from the diagnosis)", Value: res.Reason},
 		},
 	}
 	for _, d := range ds {

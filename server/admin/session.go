@@ -156,7 +156,7 @@ func (h *handler) requireSession(next http.Handler) http.Handler {
 
 func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	if h.sessions.valid(h.sessionToken(r)) {
-		http.Redirect(w, r, "/admin/results", http.StatusSeeOther)
+		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 		return
 	}
 	h.render(w, r, http.StatusOK, web.LoginPage(""))
@@ -194,7 +194,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode,
 	})
 	h.log.InfoContext(r.Context(), "admin: signed in", "client", addr)
-	http.Redirect(w, r, "/admin/results", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) {

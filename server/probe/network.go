@@ -34,6 +34,10 @@ const (
 	Forbidden        NetworkClass = "forbidden"
 )
 
+// NetworkClasses lists every class, in the order above.
+var NetworkClasses = []NetworkClass{DNS, Refused, Timeout, TLSUntrusted, TLSNameMismatch, TLSExpired, TLSOther,
+	Reset, Protocol, MixedContent, TooManyRedirects, UnsafeRedirect, Forbidden}
+
 // NetworkError is a request that got no HTTP answer.
 type NetworkError struct {
 	Class       NetworkClass `json:"class"`

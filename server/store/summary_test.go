@@ -118,7 +118,7 @@ func testReasons(t *testing.T, dsn string) {
 	addDiagnosis(t, s, diag(ids[0], "PreflightMissingAllowOriginHeader", "", time.Minute)) // newest wins
 	addDiagnosis(t, s, diag(ids[1], "PreflightMissingAllowOriginHeader", "", 2*time.Hour))
 	addDiagnosis(t, s, diag(ids[2], "", "dns", 0))
-	addDiagnosis(t, s, diag(ids[3], "", "", 0))                           // found nothing wrong
+	addDiagnosis(t, s, diag(ids[3], "", "", 0))                             // found nothing wrong
 	addDiagnosis(t, s, diag(0, "PreflightMissingAllowOriginHeader", "", 0)) // explains no result
 
 	for i, want := range []string{"PreflightMissingAllowOriginHeader", "PreflightMissingAllowOriginHeader", "dns", ""} {
