@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,6 +183,27 @@ func TestAdminInBrowser(t *testing.T) {
 	}
 	evalPage[bool](t, ctx, fmt.Sprintf(`(() => { document.querySelector('input[name=password]').value = %s;
 		document.querySelector('.login form').submit(); return true })()`, strconv.Quote(password)))
+	// Signed in, the dashboard: the subscriber's CUIC cell is blocked and leads to its results.
+	waitPage(t, ctx, `location.pathname === '/admin/' && document.readyState === 'complete' && document.querySelector('#matrix')`)
+	cell := `[...document.querySelectorAll('#matrix tbody tr')].find(tr => tr.querySelector('th').textContent.includes('cuicsub.example.com') && tr.querySelector('th .kind').textContent === 'cuic').querySelector('td')`
+	if got := evalPage[string](t, ctx, cell+`.className`); got != "cell cell-blocked" {
+		t.Errorf("the cuicsub CUIC cell has class %q, want cell cell-blocked", got)
+	}
+	if got := evalPage[string](t, ctx, cell+`.textContent.replace(/\s+/g, ' ').trim()`); !strings.HasPrefix(got, "blocked 4 min ago 0% allowed of 2") {
+		t.Errorf("the cuicsub CUIC cell reads %q", got)
+	}
+	if n := evalPage[int](t, ctx, `document.querySelectorAll('#chart rect.bar-blocked').length`); n != 1 {
+		t.Errorf("the chart draws %d blocked segments, want 1 (all failures are in this hour)", n)
+	}
+	screenshot(t, ctx, "admin-dashboard.png")
+	evalPage[bool](t, ctx, `(() => { `+cell+`.querySelector('a').click(); return true })()`)
+	waitPage(t, ctx, `location.pathname === '/admin/results' && new URL(location.href).searchParams.get('node') === 'cuicsub.example.com' && document.readyState === 'complete' && document.querySelector('#results')`)
+	want := []string{strconv.FormatInt(ids[4], 10), strconv.FormatInt(ids[2], 10)}
+	if got := evalPage[[]string](t, ctx, `[...document.querySelectorAll('#results tbody tr')].map(tr => tr.dataset.id)`); !slices.Equal(got, want) {
+		t.Errorf("the cell's results are %q, want %q: the two blocked CUIC checks of cuicsub", got, want)
+	}
+
+	navigate(t, ctx, e.base+"/admin/results")
 	waitPage(t, ctx, `location.pathname === '/admin/results' && document.readyState === 'complete' && document.querySelector('#results')`)
 	if n := evalPage[int](t, ctx, `document.querySelectorAll('#results tbody tr').length`); n != len(rs) {
 		t.Errorf("results page shows %d rows, want %d", n, len(rs))
@@ -346,4 +368,4 @@ func TestAdminInBrowser(t *testing.T) {
 // csvColumns is the export's header, as docs/admin.md lists it.
 var csvColumns = []string{"id", "received_at", "client_time", "client_addr", "gadget_version",
 	"page_origin", "target_kind", "node", "url", "method", "header_names", "credentials", "verdict",
-	"browser_error", "duration_ms", "user_agent", "agent_id", "extension", "role"}
+	"browser_error", "duration_ms", "user_agent", "agent_id", "extension", "role", "reason"}
