@@ -7,7 +7,7 @@ PKGS    := ./...
 # machines), and otherwise says what to install.
 DEBS    := chromium postgresql nginx-light
 
-.PHONY: all build run test deps vet fmt lint generate bench fuzz clean gadget-test screenshots templ-check
+.PHONY: all build run test deps vet fmt lint generate bench fuzz clean gadget-test screenshots templ-check fill
 
 all: build
 
@@ -71,6 +71,14 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 20000x ./server/store/
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./server/api/
 	$(GO) test -run '^$$' -bench GadgetThreeNodes -benchtime 5x .
+
+# A store of synthetic results for the scale benchmarks (docs/benchmarks.md): 10 million by
+# default, in a data directory outside the repository (or FILL_DIR=postgres://…). Run again, it
+# adds nothing; interrupted, it resumes.
+FILL_DIR     ?= $(HOME)/.cache/corscheck/bench-10m
+FILL_RESULTS ?= 10000000
+fill:
+	$(GO) run ./server/synth/fill -data $(FILL_DIR) -results $(FILL_RESULTS)
 
 # A short fuzzing pass over the parsers; `make fuzz FUZZTIME=10m` for a longer one.
 FUZZTIME ?= 15s

@@ -11,18 +11,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/api"
 	"github.com/corsquickcheck/corscheck/server/config"
+	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/synth"
 )
 
-const demoUsage = `usage: corscheck demo [--once] [--listen ADDR] [--data-dir DIR]
+const demoUsage = `usage: corscheck demo [--once] [--listen ADDR] [--data-dir DIR] [--no-history]
 
 Starts the service and, on loopback, lab targets that reproduce the field cases (a CUIC publisher
 that allows the Finesse origin, a subscriber that answers 403, Live Data nodes with half a CORS
@@ -30,9 +35,14 @@ configuration, a node that is down). Asks the service to diagnose each target as
 Data gadget on the Finesse desktop would call it, and prints the diagnoses. Then it keeps
 everything running until interrupted, so that you can use the service and probe the lab yourself.
 
+An empty database first gets a week of synthetic history, so that the admin UI has something to
+show: results of agents demo-agent-01 … (gadget version demo-history) against the lab's nodes,
+failing as the lab's nodes really fail, with the subscriber failing only since two days ago.
+
   --once           print the diagnoses and exit
   --listen ADDR    where the service listens (default 127.0.0.1:8080)
   --data-dir DIR   keep the SQLite database in DIR (default: a temporary directory, removed at exit)
+  --no-history     do not add the synthetic history
 `
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -41,6 +51,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	once := fs.Bool("once", false, "")
 	listen := fs.String("listen", "127.0.0.1:8080", "")
 	dataDir := fs.String("data-dir", "", "")
+	noHistory := fs.Bool("no-history", false, "")
 	positional, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, demoUsage)
@@ -53,7 +64,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "corscheck demo: %v\n", err)
 		return probe.ExitUsage
 	}
-	if err := demo(ctx, demoOptions{once: *once, listen: *listen, dataDir: *dataDir}, stdout, stderr); err != nil {
+	if err := demo(ctx, demoOptions{once: *once, listen: *listen, dataDir: *dataDir, noHistory: *noHistory}, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "corscheck demo: %v\n", err)
 		return 1
 	}
@@ -61,7 +72,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 type demoOptions struct {
-	once            bool
+	once, noHistory bool
 	listen, dataDir string
 	extraHosts      []string // more names for the lab certificate (tests' own servers)
 }
@@ -174,6 +185,16 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stdout, strings.TrimRight(fmt.Sprintf("  %-11s %-12s %s", t.Name, r.Verdict, why), " "))
 	}
 
+	if !opt.noHistory {
+		n, err := seedHistory(ctx, e, time.Now())
+		if err != nil {
+			return fmt.Errorf("demo history: %w", err)
+		}
+		if n > 0 {
+			fmt.Fprintf(stdout, "\nSeeded %d results of demo history (a week, synthetic)\n", n)
+		}
+	}
+
 	fmt.Fprintf(stdout, "\nService: %s  (targets %s/api/v1/targets, health %s/healthz, metrics %s/metrics)\n", base, base, base, base)
 	fmt.Fprintf(stdout, "Admin UI: %s/admin/ (user admin, the password printed above)\n", base)
 	fmt.Fprintf(stdout, "Database: %s\n", opt.dataDir)
@@ -192,6 +213,86 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
+}
+
+// History the demo adds to an empty store: a week of a dozen agents' checks, with the lab
+// subscriber's "upgrade" two days ago.
+const (
+	historyResults = 3000
+	historySpan    = 7 * 24 * time.Hour
+	historyAgents  = 12
+	historyVersion = "demo-history"
+	upgradeAgo     = 2 * 24 * time.Hour
+)
+
+// seedHistory stores a week of synthetic results when the store has none (so a restart with
+// --data-dir adds nothing) and returns how many. The failures are the lab's real ones: the
+// service's prober checks each lab node from each page origin once, and every synthetic
+// failure of that node and origin gets that report as its diagnosis. The subscriber, the field
+// case, fails only since upgradeAgo: before, it allowed the origins like the publisher.
+func seedHistory(ctx context.Context, e *demoEnv, now time.Time) (int, error) {
+	st := e.svc.store
+	if n, err := st.CountResults(ctx, store.Filter{}); err != nil || n > 0 {
+		return 0, err
+	}
+	origins := []string{lab.FinesseOrigin, e.lab.SimulatorOrigin()}
+	labTargets := e.lab.Targets()
+	reports := make([][]*probe.Report, len(labTargets))
+	errs := make([]error, len(labTargets)*len(origins))
+	var wg sync.WaitGroup
+	for i, t := range labTargets {
+		reports[i] = make([]*probe.Report, len(origins))
+		for j, origin := range origins {
+			wg.Go(func() {
+				req, err := lab.GadgetRequest(t.URL, origin)
+				if err != nil {
+					errs[i*len(origins)+j] = err
+					return
+				}
+				reports[i][j] = e.svc.prober.Check(ctx, req, t.Kind)
+			})
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+
+	o := synth.Options{Now: now, Span: historySpan, Count: historyResults, Seed: 1, Origins: origins,
+		Agents: historyAgents, AgentPrefix: "demo-agent-", GadgetVersion: historyVersion, Location: time.Local}
+	for i, t := range labTargets {
+		u, err := url.Parse(t.URL)
+		if err != nil {
+			return 0, err
+		}
+		node := synth.Node{Name: u.Hostname(), Kind: t.Kind, URLs: []string{t.URL}}
+		for j, origin := range origins {
+			rep := reports[i][j]
+			if rep.Verdict == cors.Allowed {
+				continue
+			}
+			body, err := json.Marshal(rep)
+			if err != nil {
+				return 0, err
+			}
+			in := synth.Incident{Node: node.Name, Origin: origin, Failure: synth.Failure{
+				Verdict: rep.Verdict, Reason: rep.CorsError, FailedParameter: rep.FailedParameter,
+				Reports: map[string][]byte{origin: body}}}
+			if rep.Network != nil {
+				in.Failure.NetworkClass = string(rep.Network.Class)
+				node.Share = 0.25 // a node that is down: only a few agents still have it in their list
+			}
+			if t.Name == "cuicsub" {
+				in.Start = now.Add(-upgradeAgo)
+			}
+			o.Incidents = append(o.Incidents, in)
+		}
+		o.Nodes = append(o.Nodes, node)
+	}
+	if err := synth.Fill(ctx, st, o, 0, nil); err != nil {
+		return 0, err
+	}
+	return historyResults, nil
 }
 
 // diagnose asks the service, as the gadget does, why a lab target fails.

@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/lab"
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
 )
 
 const finesse = "https://finessep.example:8445"
@@ -409,6 +412,143 @@ func TestDemoOnce(t *testing.T) {
 	}
 	if strings.Contains(stdout, "Serving the service") {
 		t.Error("--once says it keeps serving")
+	}
+}
+
+// TestDemoHistory runs the demo on a data directory twice: the first run seeds a week of
+// synthetic history whose failures are the lab's real ones, the second adds nothing.
+func TestDemoHistory(t *testing.T) {
+	dir := t.TempDir()
+	before := time.Now()
+	code, stdout, stderr := runCLI(t, nil, "demo", "--once", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	after := time.Now()
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	m := regexp.MustCompile(`(?m)^Seeded (\d+) results of demo history \(a week, synthetic\)$`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no line about the seeded history:\n%s", stdout)
+	}
+	rs := demoResults(t, dir)
+	if m[1] != strconv.Itoa(len(rs)) || len(rs) == 0 {
+		t.Fatalf("said %s results, stored %d", m[1], len(rs))
+	}
+
+	// The subscriber failed from the "upgrade" two days before the run on; the others fail as
+	// the lab does. Every failure's diagnosis carries the prober's real report.
+	upgradeFrom, upgradeTo := before.Add(-upgradeAgo), after.Add(-upgradeAgo)
+	st := demoStore(t, dir)
+	defer st.Close()
+	seen := map[string]int{}
+	for _, r := range rs {
+		if r.GadgetVersion != historyVersion || !strings.HasPrefix(r.AgentID, "demo-agent-") {
+			t.Fatalf("result not labelled as demo history: %+v", r)
+		}
+		if r.ReceivedAt.Before(before.Add(-historySpan)) || r.ReceivedAt.After(after) {
+			t.Fatalf("result received at %s, outside the week before the run", r.ReceivedAt)
+		}
+		name, _, _ := strings.Cut(r.Node, ".")
+		want := map[string]string{"cuicpub": "allowed", "livedata-a": "blocked PreflightInvalidAllowCredentials",
+			"livedata-b": "blocked HeaderDisallowedByPreflightResponse", "127": "unreachable refused"}[name]
+		switch {
+		case name == "cuicsub" && r.ReceivedAt.Before(upgradeFrom):
+			want = "allowed"
+		case name == "cuicsub" && r.ReceivedAt.After(upgradeTo):
+			want = "blocked PreflightMissingAllowOriginHeader"
+		case name == "cuicsub":
+			continue // during the run's own time, either
+		}
+		seen[name+" "+want]++
+		got := r.Verdict
+		if r.Verdict != "allowed" {
+			ds, err := st.Diagnoses(t.Context(), r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) != 1 {
+				t.Fatalf("%s %s at %s: %d diagnoses, want 1", r.Node, r.Verdict, r.ReceivedAt, len(ds))
+			}
+			var rep probe.Report
+			if err := json.Unmarshal(ds[0].Report, &rep); err != nil {
+				t.Fatalf("diagnosis of %s: report %q: %v", r.Node, ds[0].Report, err)
+			}
+			why := string(rep.CorsError)
+			if rep.Network != nil {
+				why = string(rep.Network.Class)
+			}
+			if rep.Origin != r.PageOrigin || rep.URL != r.URL || len(rep.Steps) == 0 || store.ReasonOf(&ds[0]) != why {
+				t.Fatalf("diagnosis of %s from %s: report of %s from %s, reason %s", r.Node, r.PageOrigin, rep.URL, rep.Origin, why)
+			}
+			got += " " + why
+		}
+		if got != want {
+			t.Fatalf("%s from %s at %s: %q, want %q", r.Node, r.PageOrigin, r.ReceivedAt, got, want)
+		}
+	}
+	for _, k := range []string{"cuicpub allowed", "cuicsub allowed", "cuicsub blocked PreflightMissingAllowOriginHeader",
+		"livedata-a blocked PreflightInvalidAllowCredentials", "127 unreachable refused"} {
+		if seen[k] == 0 {
+			t.Errorf("no result of %q in the history: %v", k, seen)
+		}
+	}
+
+	st.Close()
+
+	code, stdout, stderr = runCLI(t, nil, "demo", "--once", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	if code != 0 || stderr != "" {
+		t.Fatalf("second run: exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stdout, "Seeded") {
+		t.Error("the second run seeded history again")
+	}
+	if n := len(demoResults(t, dir)); n != len(rs) {
+		t.Errorf("%d results after the second run, want %d", n, len(rs))
+	}
+}
+
+func TestDemoNoHistory(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, nil, "demo", "--once", "--no-history", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stdout, "Seeded") {
+		t.Error("--no-history seeded history")
+	}
+	for _, r := range demoResults(t, dir) {
+		if r.GadgetVersion == historyVersion {
+			t.Fatalf("--no-history stored demo history: %+v", r)
+		}
+	}
+}
+
+// demoStore opens the store the demo left in dir; the caller closes it.
+func demoStore(t *testing.T, dir string) store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// demoResults lists every result in the store in dir.
+func demoResults(t *testing.T, dir string) []store.Result {
+	t.Helper()
+	st := demoStore(t, dir)
+	defer st.Close()
+	var all []store.Result
+	f := store.Filter{Limit: 1000}
+	for {
+		page, err := st.Results(t.Context(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		f.BeforeID = page[len(page)-1].ID
 	}
 }
 
