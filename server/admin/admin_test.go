@@ -628,3 +628,25 @@ func TestStaticStylesheet(t *testing.T) {
 		t.Fatalf("%s %q", resp.Status, resp.Header.Get("Content-Type"))
 	}
 }
+
+// A page link whose first result retention removed meanwhile says so instead of guessing.
+func TestResultsPageAfterRetention(t *testing.T) {
+	e := newEnv(t, 2)
+	ids := e.add(result(0), result(1), result(2), result(3))
+	e.login()
+	older := e.page("/admin/results").Find("#older").AttrOr("href", "")
+	if want := "/admin/results?before=" + strconv.FormatInt(ids[2], 10); older != want {
+		t.Fatalf("Older link %q, want %q", older, want)
+	}
+	if got := rowIDs(e.page(older)); len(got) != 2 || got[0] != strconv.FormatInt(ids[1], 10) {
+		t.Fatalf("second page %q", got)
+	}
+	if _, err := e.store.DeleteBefore(context.Background(), t0.Add(150*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do("GET", older, nil)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "no longer exists") {
+		t.Fatalf("page after a deleted result: %s\n%s", resp.Status, body)
+	}
+}

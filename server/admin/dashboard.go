@@ -50,7 +50,7 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	win, now := windows[i], h.now().UTC()
 	since := win.start(now)
 	ctx := r.Context()
-	sum, err := h.store.Summary(ctx, since)
+	sum, err := h.store.Summary(ctx, since, win.step)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -123,7 +123,6 @@ func totals(counts []store.Count, since string) []web.Total {
 func matrix(sum store.Summary, catalogue []node, now time.Time, since string) ([]string, []web.MatrixRow) {
 	type tally struct{ allowed, total int64 }
 	inWindow := map[matrixKey]*tally{}
-	hours := map[matrixKey][]store.Count{} // in time order, as Summary returns them
 	for _, c := range sum.Counts {
 		k := matrixKey{c.TargetKind, c.Node, c.PageOrigin}
 		t := inWindow[k]
@@ -135,7 +134,6 @@ func matrix(sum store.Summary, catalogue []node, now time.Time, since string) ([
 		if c.Verdict == "allowed" {
 			t.allowed += c.N
 		}
-		hours[k] = append(hours[k], c)
 	}
 	latest := map[matrixKey]store.Latest{}
 	nodes := slices.Clone(catalogue)
@@ -159,7 +157,7 @@ func matrix(sum store.Summary, catalogue []node, now time.Time, since string) ([
 			if l, ok := latest[k]; ok {
 				c.Verdict, c.Age = l.Verdict, age(now.Sub(l.ReceivedAt))
 				if l.Verdict != "allowed" {
-					c.Since = failingSince(hours[k], l.Verdict)
+					c.Since = failingSince(l)
 				}
 			}
 			if t := inWindow[k]; t != nil {
@@ -173,28 +171,15 @@ func matrix(sum store.Summary, catalogue []node, now time.Time, since string) ([
 	return origins, rows
 }
 
-// failingSince says from which hour on a failing cell has had only failures: the first hour
-// with a failure after its last hour with an allowed result. Empty when the newest hour with
-// results also had an allowed one (intermittent).
-func failingSince(hours []store.Count, verdict string) string {
-	var lastAllowed, first time.Time
-	for _, c := range hours {
-		if c.Verdict == "allowed" && c.Hour.After(lastAllowed) {
-			lastAllowed = c.Hour
-		}
-	}
-	for _, c := range hours {
-		if c.Verdict != "allowed" && c.Hour.After(lastAllowed) && (first.IsZero() || c.Hour.Before(first)) {
-			first = c.Hour
-		}
-	}
+// failingSince says since when a cell has failed (see store.Latest.FailingSince).
+func failingSince(l store.Latest) string {
 	switch {
-	case first.IsZero():
-		return ""
-	case lastAllowed.IsZero():
-		return verdict + " in every result of the window"
+	case l.FailingSince.IsZero():
+		return "" // intermittent
+	case l.AllowedBefore:
+		return l.Verdict + " since " + l.FailingSince.Format("Mon Jan 2 15:04") + " UTC"
 	}
-	return verdict + " since " + first.Format("Mon Jan 2 15:04") + " UTC"
+	return l.Verdict + " in every result since " + l.FailingSince.Format("Mon Jan 2 15:04") + " UTC"
 }
 
 // age is a duration as people say it.

@@ -84,7 +84,7 @@ func TestDashboard(t *testing.T) {
 		{"cuicsub.example.com", originS, "cell-allowed", "allowed 4 h ago 100% allowed of 1"},
 		{"cuicpub.example.com", originP, "cell-allowed", "allowed 5 h ago 100% allowed of 1"},
 		{"silent.example.com", originP, "", "no results"},
-		{"dead.example.com", originS, "cell-unreachable", "unreachable 10 min ago 0% allowed of 1 unreachable in every result of the window"},
+		{"dead.example.com", originS, "cell-unreachable", "unreachable 10 min ago 0% allowed of 1 unreachable in every result since Tue Nov 24 12:00 UTC"},
 	} {
 		cell, text := cellText(doc, c.node, c.origin)
 		if cell == nil {

@@ -46,7 +46,11 @@ func (h *handler) exportNDJSON(w http.ResponseWriter, r *http.Request) {
 // up to exportCap rows.
 func (h *handler) export(w http.ResponseWriter, r *http.Request, ext, contentType string,
 	start func() error, row func(store.Result) error, flush func() error) {
-	f, _, err := filterForm(r.URL.Query())
+	f, _, err, dbErr := h.filter(r)
+	if dbErr != nil {
+		h.serverError(w, r, dbErr)
+		return
+	}
 	if err != nil {
 		http.Error(w, "the filter could not be read: "+err.Error(), http.StatusBadRequest)
 		return
@@ -92,7 +96,7 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request, ext, contentTyp
 		if len(rs) < f.Limit {
 			return
 		}
-		f.BeforeID = rs[len(rs)-1].ID
+		f.Before = rs[len(rs)-1].Cursor()
 	}
 	h.log.InfoContext(ctx, "admin: export stopped at the cap", "rows", n, "cap", exportCap)
 }

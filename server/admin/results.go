@@ -55,11 +55,33 @@ func filterForm(q url.Values) (store.Filter, web.FilterForm, error) {
 		errs = append(errs, fmt.Errorf("verdict %q must be one of %s", form.Verdict, strings.Join(verdicts, ", ")))
 	}
 	if b := q.Get("before"); b != "" {
-		if f.BeforeID, err = strconv.ParseInt(b, 10, 64); err != nil || f.BeforeID <= 0 {
+		// The page after result b; filter sets the cursor's time.
+		if f.Before.ID, err = strconv.ParseInt(b, 10, 64); err != nil || f.Before.ID <= 0 {
 			errs = append(errs, fmt.Errorf("before %q must be a result id", b))
 		}
 	}
 	return f, form, errors.Join(errs...)
+}
+
+// errGone is a page cursor whose result retention has removed.
+var errGone = errors.New("that page starts at a result that no longer exists: start again from the newest")
+
+// filter reads the request's filter (see filterForm) and completes its page cursor with the time
+// of the result it names. Errors other than the request's own come back as dbErr.
+func (h *handler) filter(r *http.Request) (f store.Filter, form web.FilterForm, ferr, dbErr error) {
+	f, form, ferr = filterForm(r.URL.Query())
+	if ferr != nil || f.Before.ID == 0 {
+		return f, form, ferr, nil
+	}
+	res, err := h.store.Result(r.Context(), f.Before.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return f, form, errGone, nil
+	case err != nil:
+		return f, form, nil, err
+	}
+	f.Before = res.Cursor()
+	return f, form, nil, nil
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -97,7 +119,11 @@ func query(form web.FilterForm, before int64) string {
 }
 
 func (h *handler) results(w http.ResponseWriter, r *http.Request) {
-	f, form, ferr := filterForm(r.URL.Query())
+	f, form, ferr, dbErr := h.filter(r)
+	if dbErr != nil {
+		h.serverError(w, r, dbErr)
+		return
+	}
 	v := web.ResultsView{
 		Nav: web.Nav{SignedIn: true, Current: "results"}, Filter: form, ExportCap: exportCap,
 		ExportCSV:    "/admin/export.csv" + query(form, 0),
@@ -132,7 +158,7 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 	for _, res := range rs {
 		v.Rows = append(v.Rows, resultRow(res))
 	}
-	if f.BeforeID > 0 {
+	if !f.Before.IsZero() {
 		v.NewestURL = "/admin/results" + query(form, 0)
 	}
 	if len(rs) == h.pageSize {

@@ -39,6 +39,8 @@ func testContract(t *testing.T, newDSN func(testing.TB) string) {
 		{"CountUpTo", testCountUpTo},
 		{"SummaryRetention", testSummaryRetention},
 		{"SummaryBackfill", testSummaryBackfill},
+		{"TimeOrder", testTimeOrder},
+		{"FailingSince", testFailingSince},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newDSN(t)) })
 	}
@@ -150,7 +152,7 @@ func allResults(t testing.TB, s Store, f Filter) []Result {
 		if len(page) < f.Limit {
 			return all
 		}
-		f.BeforeID = page[len(page)-1].ID
+		f.Before = page[len(page)-1].Cursor()
 	}
 }
 
@@ -355,13 +357,13 @@ func testKeysetPagination(t *testing.T, dsn string) {
 				if len(rows) < f.Limit {
 					break
 				}
-				f.BeforeID = rows[len(rows)-1].ID
+				f.Before = rows[len(rows)-1].Cursor()
 			}
 			if !slices.Equal(got, want) {
 				t.Fatalf("pages gave %v, want each of %v once, in order", got, want)
 			}
-			// BeforeID does not change the count.
-			if n, err := s.CountResults(ctx, Filter{Node: c.f.Node, Verdict: c.f.Verdict, BeforeID: ids[10], Limit: 1,
+			// Before does not change the count.
+			if n, err := s.CountResults(ctx, Filter{Node: c.f.Node, Verdict: c.f.Verdict, Before: Cursor{ReceivedAt: base, ID: ids[10]}, Limit: 1,
 				Since: c.f.Since, Until: c.f.Until, PageOrigin: c.f.PageOrigin, TargetKind: c.f.TargetKind,
 				AgentID: c.f.AgentID}); err != nil || n != int64(len(want)) {
 				t.Fatalf("count %d (%v), want %d", n, err, len(want))

@@ -310,14 +310,14 @@ func (s *pgStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (i
 	return n, err
 }
 
-func (s *pgStore) Summary(ctx context.Context, since time.Time) (Summary, error) {
+func (s *pgStore) Summary(ctx context.Context, since time.Time, step time.Duration) (Summary, error) {
 	return summarize(ctx, func(ctx context.Context, query string, args ...any) (rows, func(), error) {
 		rs, err := s.pool.Query(ctx, query, args...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return rs, rs.Close, nil
-	}, func(v any) time.Time { return v.(*time.Time).UTC() }, func() any { return new(time.Time) }, since)
+	}, func(v any) time.Time { return v.(*time.Time).UTC() }, func() any { return new(time.Time) }, since, step)
 }
 
 // DeleteBefore deletes in chunks, so no transaction holds millions of row locks.

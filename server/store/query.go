@@ -44,7 +44,7 @@ func placeholders(first, n int) string {
 }
 
 // where renders f's conditions; timeArg converts a time to the backend's column type. With
-// keyset, BeforeID is included.
+// keyset, the Before cursor is included.
 func where(f Filter, keyset bool, timeArg func(time.Time) any) (string, []any) {
 	var conds []string
 	var args []any
@@ -70,8 +70,9 @@ func where(f Filter, keyset bool, timeArg func(time.Time) any) (string, []any) {
 			add(eq.column+" = $%d", eq.value)
 		}
 	}
-	if keyset && f.BeforeID > 0 {
-		add("id < $%d", f.BeforeID)
+	if keyset && !f.Before.IsZero() {
+		args = append(args, timeArg(f.Before.ReceivedAt), f.Before.ID)
+		conds = append(conds, fmt.Sprintf("(received_at, id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -81,7 +82,7 @@ func where(f Filter, keyset bool, timeArg func(time.Time) any) (string, []any) {
 
 func resultsQuery(f Filter, timeArg func(time.Time) any) (string, []any) {
 	w, args := where(f, true, timeArg)
-	return fmt.Sprintf("SELECT %s FROM results%s ORDER BY id DESC LIMIT %d", resultColumns, w, f.limit()), args
+	return fmt.Sprintf("SELECT %s FROM results%s ORDER BY received_at DESC, id DESC LIMIT %d", resultColumns, w, f.limit()), args
 }
 
 // countQuery counts the results matching f; with upTo > 0 it stops there.

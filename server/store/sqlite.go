@@ -343,14 +343,14 @@ func (s *sqliteStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64
 	return n, err
 }
 
-func (s *sqliteStore) Summary(ctx context.Context, since time.Time) (Summary, error) {
+func (s *sqliteStore) Summary(ctx context.Context, since time.Time, step time.Duration) (Summary, error) {
 	return summarize(ctx, func(ctx context.Context, query string, args ...any) (rows, func(), error) {
 		rs, err := s.readers.QueryContext(ctx, query, args...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return rs, func() { rs.Close() }, nil
-	}, func(v any) time.Time { return fromMicros(*v.(*int64)) }, func() any { return new(int64) }, since)
+	}, func(v any) time.Time { return fromMicros(*v.(*int64)) }, func() any { return new(int64) }, since, step)
 }
 
 // DeleteBefore deletes in chunks so that group commits get the write connection in between.

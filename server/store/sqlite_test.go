@@ -46,8 +46,8 @@ func TestSQLitePragmas(t *testing.T) {
 	}
 }
 
-// The admin's filtered lists must read an index in id order and stop at the limit: no full
-// scan, no sort of every matching row.
+// The admin's filtered lists must read an index in time order and stop at the limit: no full
+// scan, no sort of every matching row, whatever the filter, the time range and the page.
 func TestSQLiteQueryPlans(t *testing.T) {
 	s := open(t, t.TempDir(), Options{}).(*sqliteStore)
 	var rs []Result
@@ -56,10 +56,16 @@ func TestSQLiteQueryPlans(t *testing.T) {
 	}
 	add(t, s, rs...)
 	s.writer.Exec("ANALYZE")
+	page := Cursor{ReceivedAt: base.Add(900 * time.Second), ID: 900}
+	since, until := base.Add(100*time.Second), base.Add(1500*time.Second)
 	for _, f := range []Filter{
-		{Node: nodes[0]}, {PageOrigin: origins[1], BeforeID: 500}, {TargetKind: "rest"}, {Verdict: "blocked"},
-		{AgentID: "agent1", BeforeID: 900}, {Node: nodes[0], Verdict: "allowed"},
-		{Reason: "PreflightMissingAllowOriginHeader", BeforeID: 900},
+		{}, {Before: page}, {Since: since}, {Until: until, Before: page},
+		{Node: nodes[0]}, {PageOrigin: origins[1], Before: page}, {TargetKind: "rest"}, {Verdict: "blocked"},
+		{AgentID: "agent1", Before: page}, {Node: nodes[0], Verdict: "allowed"},
+		{Reason: "PreflightMissingAllowOriginHeader", Before: page},
+		// A cell of the dashboard's matrix, in its window.
+		{TargetKind: "rest", Node: nodes[0], PageOrigin: origins[1], Since: since},
+		{TargetKind: "rest", Node: nodes[0], PageOrigin: origins[1], Since: since, Until: until, Before: page},
 	} {
 		query, args := resultsQuery(f, sqliteTime)
 		plan := explain(t, s, query, args)

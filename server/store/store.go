@@ -40,6 +40,18 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Cursor is a result's place in the newest-first order of Results.
+type Cursor struct {
+	ReceivedAt time.Time
+	ID         int64
+}
+
+// IsZero reports whether c is the zero cursor, the start of the list.
+func (c Cursor) IsZero() bool { return c.ID == 0 && c.ReceivedAt.IsZero() }
+
+// Cursor is r's place in the newest-first order of Results.
+func (r Result) Cursor() Cursor { return Cursor{ReceivedAt: r.ReceivedAt, ID: r.ID} }
+
 // Diagnosis is the service's server-side check of a URL for an origin, stored next to the
 // browser result it explains (ResultID 0 when it explains none).
 type Diagnosis struct {
@@ -58,7 +70,7 @@ type Diagnosis struct {
 }
 
 // Filter selects results, newest first. Zero fields do not filter. Pagination is by keyset:
-// BeforeID returns results with a smaller id.
+// Before, the cursor of the last result of a page, selects the results after it.
 type Filter struct {
 	Since, Until time.Time // ReceivedAt in [Since, Until), to the microsecond
 	Node         string
@@ -67,7 +79,7 @@ type Filter struct {
 	Verdict      string
 	AgentID      string
 	Reason       string // see Result.Reason
-	BeforeID     int64
+	Before       Cursor
 	Limit        int // default 100, at most 1000
 }
 
@@ -80,20 +92,22 @@ type Store interface {
 	// AddDiagnosis stores a diagnosis once committed and returns its id; a diagnosis of a
 	// result also sets that result's Reason.
 	AddDiagnosis(ctx context.Context, d Diagnosis) (int64, error)
-	// Results lists results matching f, newest (highest id) first.
+	// Results lists results matching f, newest first: by ReceivedAt, then by id.
 	Results(ctx context.Context, f Filter) ([]Result, error)
 	// Result returns one result; ErrNotFound when there is none.
 	Result(ctx context.Context, id int64) (Result, error)
 	// Diagnoses returns the diagnoses of a result, newest first.
 	Diagnoses(ctx context.Context, resultID int64) ([]Diagnosis, error)
-	// CountResults counts the results matching f (Limit and BeforeID ignored).
+	// CountResults counts the results matching f (Limit and Before ignored).
 	CountResults(ctx context.Context, f Filter) (int64, error)
 	// CountResultsUpTo is CountResults that stops at upTo: a page can say "10,000 or more"
 	// at the cost of reading 10,000 index entries, however many results there are.
 	CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (int64, error)
-	// Summary returns the dashboard's figures for the hours from since on. Its cost depends on
-	// the number of nodes, origins and hours, not on the number of results.
-	Summary(ctx context.Context, since time.Time) (Summary, error)
+	// Summary returns the dashboard's figures for the hours from since on, counted in periods
+	// of step (a whole number of hours; periods start at multiples of step since the Unix
+	// epoch, so a day is a UTC day). Its cost depends on the number of nodes, origins and
+	// periods, not on the number of results.
+	Summary(ctx context.Context, since time.Time, step time.Duration) (Summary, error)
 	// DeleteBefore removes results (and their diagnoses) received before t; retention.
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 	// InitSetting stores value under key unless the key already has one, and returns the value

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -20,9 +21,9 @@ import (
 // desktops costs a handful of upserts. Rows carry a shard: concurrent PostgreSQL writers add to
 // different rows and never wait for each other's commit; readers sum the shards.
 
-// Count is how many results one target node gave one page origin with one verdict in one hour.
+// Count is how many results one target node gave one page origin with one verdict in one period.
 type Count struct {
-	Hour       time.Time // the hour's start, UTC
+	Hour       time.Time // the period's start, UTC
 	TargetKind string
 	Node       string
 	PageOrigin string
@@ -37,6 +38,11 @@ type Latest struct {
 	PageOrigin string
 	ReceivedAt time.Time
 	Verdict    string
+	// For a failing node and origin: the first hour with a failure after the last hour with an
+	// allowed result (AllowedBefore), or after none at all (the first failure kept). Zero
+	// when the newest hour with a failure also had an allowed result: an intermittent failure.
+	FailingSince  time.Time
+	AllowedBefore bool
 }
 
 // ReasonCount is how many failures of a target node the service diagnosed with one reason.
@@ -50,7 +56,8 @@ type ReasonCount struct {
 // Summary is what the dashboard shows for the hours from Since (rounded down to the hour) on.
 type Summary struct {
 	Since   time.Time
-	Counts  []Count       // by hour, then node and origin
+	Step    time.Duration // the periods of Counts
+	Counts  []Count       // by period, then node and origin
 	Latest  []Latest      // every node and origin ever seen (within retention)
 	Reasons []ReasonCount // most frequent first
 }
@@ -180,9 +187,17 @@ func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
 
 // The summary queries, the same on both backends; shards are summed here or in reduceLatest.
 const (
-	countsSQL = `SELECT hour, target_kind, node, page_origin, verdict, sum(n) FROM result_counts
-		WHERE hour >= $1 GROUP BY hour, target_kind, node, page_origin, verdict
-		ORDER BY hour, target_kind, node, page_origin, verdict`
+	countsSQL = `SELECT (hour / $2) * $2 AS period, target_kind, node, page_origin, verdict, sum(n) FROM result_counts
+		WHERE hour >= $1 GROUP BY period, target_kind, node, page_origin, verdict
+		ORDER BY period, target_kind, node, page_origin, verdict`
+	// failingSinceSQL returns the first hour with a failure after the last hour with an allowed
+	// result, and that last allowed hour (NULLs when there are none), of one node and origin.
+	failingSinceSQL = `SELECT
+		(SELECT min(hour) FROM result_counts WHERE target_kind = $1 AND node = $2 AND page_origin = $3
+			AND verdict <> 'allowed' AND hour > coalesce(a.last, -1)),
+		a.last
+		FROM (SELECT max(hour) AS last FROM result_counts
+			WHERE target_kind = $1 AND node = $2 AND page_origin = $3 AND verdict = 'allowed') AS a`
 	latestSQL  = `SELECT target_kind, node, page_origin, received_at, verdict FROM latest_results`
 	reasonsSQL = `SELECT reason, target_kind, node, sum(n) FROM reason_counts WHERE hour >= $1
 		GROUP BY reason, target_kind, node`
@@ -231,11 +246,14 @@ func sortReasons(rs []ReasonCount) {
 // summarize reads the summary through q (a query on the backend's read pool, returning the rows
 // and their close), with timeDest and timeFrom scanning the backend's time column.
 func summarize(ctx context.Context, q func(ctx context.Context, sql string, args ...any) (rows, func(), error),
-	timeFrom func(v any) time.Time, timeDest func() any, since time.Time) (Summary, error) {
-	s := Summary{Since: time.Unix(hourOf(since), 0).UTC()}
+	timeFrom func(v any) time.Time, timeDest func() any, since time.Time, step time.Duration) (Summary, error) {
+	if step < time.Hour || step%time.Hour != 0 {
+		return Summary{}, fmt.Errorf("store: summary step %s is not a whole number of hours", step)
+	}
+	s := Summary{Since: time.Unix(hourOf(since), 0).UTC(), Step: step}
 	hour := hourOf(since)
 
-	rs, done, err := q(ctx, countsSQL, hour)
+	rs, done, err := q(ctx, countsSQL, hour, int64(step/time.Second))
 	if err != nil {
 		return Summary{}, err
 	}
@@ -267,6 +285,30 @@ func summarize(ctx context.Context, q func(ctx context.Context, sql string, args
 		return Summary{}, err
 	}
 	s.Latest = reduceLatest(latest)
+	for i := range s.Latest {
+		l := &s.Latest[i]
+		if l.Verdict == "allowed" {
+			continue
+		}
+		rs, done, err := q(ctx, failingSinceSQL, l.TargetKind, l.Node, l.PageOrigin)
+		if err != nil {
+			return Summary{}, err
+		}
+		var first, lastAllowed *int64
+		if rs.Next() {
+			err = rs.Scan(&first, &lastAllowed)
+		}
+		if err == nil {
+			err = rs.Err()
+		}
+		done()
+		if err != nil {
+			return Summary{}, err
+		}
+		if first != nil {
+			l.FailingSince, l.AllowedBefore = time.Unix(*first, 0).UTC(), lastAllowed != nil
+		}
+	}
 
 	rs, done, err = q(ctx, reasonsSQL, hour)
 	if err != nil {

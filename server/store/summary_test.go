@@ -11,13 +11,15 @@ import (
 	"time"
 )
 
-// wantSummary recounts rs the slow way: what Summary must return for since.
-func wantSummary(rs []Result, since time.Time) ([]Count, []Latest) {
+// wantSummary recounts rs the slow way: what Summary must return for since and step (but
+// FailingSince, which testFailingSince checks).
+func wantSummary(rs []Result, since time.Time, step time.Duration) ([]Count, []Latest) {
 	counts := map[countKey]int64{}
 	latest := map[cellKey]Latest{}
 	for _, r := range rs {
 		if hourOf(r.ReceivedAt) >= hourOf(since) {
-			counts[countKey{hourOf(r.ReceivedAt), r.TargetKind, r.Node, r.PageOrigin, r.Verdict}]++
+			period := r.ReceivedAt.Unix() - r.ReceivedAt.Unix()%int64(step/time.Second)
+			counts[countKey{period, r.TargetKind, r.Node, r.PageOrigin, r.Verdict}]++
 		}
 		k := cellKey{r.TargetKind, r.Node, r.PageOrigin}
 		at := r.ReceivedAt.Truncate(time.Microsecond).UTC()
@@ -43,7 +45,12 @@ func wantSummary(rs []Result, since time.Time) ([]Count, []Latest) {
 
 func summary(t testing.TB, s Store, since time.Time) Summary {
 	t.Helper()
-	sum, err := s.Summary(ctx, since)
+	return summaryBy(t, s, since, time.Hour)
+}
+
+func summaryBy(t testing.TB, s Store, since time.Time, step time.Duration) Summary {
+	t.Helper()
+	sum, err := s.Summary(ctx, since, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +87,19 @@ func testSummary(t *testing.T, dsn string) {
 		})
 	}
 	wg.Wait()
-	for _, since := range []time.Time{base.Add(-time.Hour), base.Add(2*time.Hour + 5*time.Minute), base.Add(10 * time.Hour)} {
-		sum := summary(t, s, since)
-		wantCounts, wantLatest := wantSummary(all, since)
+	for _, c := range []struct {
+		since time.Time
+		step  time.Duration
+	}{
+		{base.Add(-time.Hour), time.Hour}, {base.Add(2*time.Hour + 5*time.Minute), time.Hour}, {base.Add(10 * time.Hour), time.Hour},
+		{base.Add(-24 * time.Hour), 2 * time.Hour}, {base.Add(-24 * time.Hour), 24 * time.Hour},
+	} {
+		since := c.since
+		sum := summaryBy(t, s, since, c.step)
+		for i := range sum.Latest {
+			sum.Latest[i].FailingSince, sum.Latest[i].AllowedBefore = time.Time{}, false
+		}
+		wantCounts, wantLatest := wantSummary(all, since, c.step)
 		if !reflect.DeepEqual(sum.Counts, wantCounts) {
 			t.Fatalf("since %v: counts\n got %+v\nwant %+v", since, sum.Counts, wantCounts)
 		}
@@ -100,7 +117,10 @@ func testSummary(t *testing.T, dsn string) {
 	add(t, s, late)
 	all = append(all, late)
 	sum := summary(t, s, base.Add(-time.Hour))
-	wantCounts, wantLatest := wantSummary(all, base.Add(-time.Hour))
+	for i := range sum.Latest {
+		sum.Latest[i].FailingSince, sum.Latest[i].AllowedBefore = time.Time{}, false
+	}
+	wantCounts, wantLatest := wantSummary(all, base.Add(-time.Hour), time.Hour)
 	if !reflect.DeepEqual(sum.Counts, wantCounts) || !reflect.DeepEqual(sum.Latest, wantLatest) {
 		t.Fatalf("after a late result:\n got %+v %+v\nwant %+v %+v", sum.Counts, sum.Latest, wantCounts, wantLatest)
 	}
@@ -227,7 +247,7 @@ func rawExec(t testing.TB, s Store, query string) {
 	}
 }
 
-// testSummaryBackfill undoes migration 3 on a store holding results and diagnoses, as if it
+// testSummaryBackfill undoes migrations 3 and 4 on a store holding results and diagnoses, as if it
 // had been written by the version before it; reopening must rebuild the same summaries.
 func testSummaryBackfill(t *testing.T, dsn string) {
 	s, err := Open(ctx, dsn, Options{})
@@ -247,7 +267,7 @@ func testSummaryBackfill(t *testing.T, dsn string) {
 	addDiagnosis(t, s, network)
 	want := summary(t, s, base)
 	for _, q := range []string{"DROP TABLE result_counts", "DROP TABLE latest_results", "DROP TABLE reason_counts",
-		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DELETE FROM schema_version WHERE version = 3"} {
+		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DELETE FROM schema_version WHERE version >= 3"} {
 		rawExec(t, s, q)
 	}
 	s.Close()
@@ -258,5 +278,83 @@ func testSummaryBackfill(t *testing.T, dsn string) {
 	}
 	if r, err := s.Result(ctx, ids[4]); err != nil || r.Reason != "tls-untrusted" {
 		t.Fatalf("backfilled reason %q, %v", r.Reason, err)
+	}
+}
+
+// testTimeOrder: lists are newest first by the time the service received a result, not by id
+// (two instances on one PostgreSQL commit out of time order), and pages with ties in time
+// still list every result once.
+func testTimeOrder(t *testing.T, dsn string) {
+	s := open(t, dsn, Options{})
+	var rs []Result
+	for i := range 250 {
+		r := sampleResult(i)
+		r.ReceivedAt = base.Add(time.Duration((i*37)%50) * time.Second) // ties, out of id order
+		rs = append(rs, r)
+	}
+	ids := add(t, s, rs...)
+	want := make([]Cursor, len(rs))
+	for i, r := range rs {
+		want[i] = Cursor{ReceivedAt: r.ReceivedAt.Truncate(time.Microsecond).UTC(), ID: ids[i]}
+	}
+	slices.SortFunc(want, func(a, b Cursor) int { return cmp.Or(b.ReceivedAt.Compare(a.ReceivedAt), cmp.Compare(b.ID, a.ID)) })
+	for _, limit := range []int{1, 7, 1000} {
+		var got []Cursor
+		f := Filter{Limit: limit}
+		for {
+			page, err := s.Results(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page {
+				got = append(got, r.Cursor())
+			}
+			if len(page) < limit {
+				break
+			}
+			f.Before = page[len(page)-1].Cursor()
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("pages of %d: %d results in the wrong order", limit, len(got))
+		}
+	}
+}
+
+// testFailingSince: how long a node has failed for an origin, from its hours by verdict.
+func testFailingSince(t *testing.T, dsn string) {
+	s := open(t, dsn, Options{})
+	hour := time.Unix(hourOf(base), 0).UTC()
+	at := func(h int, node, verdict string) Result {
+		r := sampleResult(0)
+		r.ReceivedAt, r.Node, r.Verdict = hour.Add(time.Duration(h)*time.Hour+time.Minute), node, verdict
+		return r
+	}
+	add(t, s,
+		// Worked, then failed from hour 3 on (with an unreachable hour in between).
+		at(0, "upgraded.example.com", "allowed"), at(2, "upgraded.example.com", "allowed"),
+		at(3, "upgraded.example.com", "blocked"), at(4, "upgraded.example.com", "unreachable"),
+		at(5, "upgraded.example.com", "blocked"),
+		// Never worked.
+		at(1, "never.example.com", "blocked"), at(4, "never.example.com", "blocked"),
+		// Fails now and then.
+		at(1, "flaky.example.com", "blocked"), at(4, "flaky.example.com", "allowed"), at(4, "flaky.example.com", "blocked"),
+		// Works.
+		at(1, "fine.example.com", "blocked"), at(5, "fine.example.com", "allowed"))
+	got := map[string]string{}
+	for _, l := range summary(t, s, hour.Add(4*time.Hour)).Latest { // the window does not matter
+		got[l.Node] = fmt.Sprintf("%s %v", l.FailingSince.Format("15:04"), l.AllowedBefore)
+	}
+	zero := time.Time{}.Format("15:04")
+	want := map[string]string{
+		"upgraded.example.com": hour.Add(3*time.Hour).Format("15:04") + " true",
+		"never.example.com":    hour.Add(time.Hour).Format("15:04") + " false",
+		"flaky.example.com":    zero + " false",
+		"fine.example.com":     zero + " false",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("failing since %v, want %v", got, want)
+	}
+	if _, err := s.Summary(ctx, base, 90*time.Minute); err == nil {
+		t.Fatal("a step of 90 minutes was accepted")
 	}
 }

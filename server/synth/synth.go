@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -564,4 +565,51 @@ func FillFrom(ctx context.Context, st store.Store, o Options, skip, batch int, p
 		}
 	}
 	return finish(flush())
+}
+
+// FillSetting is the store setting where a fill (server/synth/fill) records its plan, so that
+// an interrupted fill resumes with the same results and a benchmark can make a small store
+// shaped like the big one.
+const FillSetting = "synth_fill"
+
+// FillPlan is what a fill makes: Options with the default origins, nodes and incidents.
+type FillPlan struct {
+	Now     time.Time `json:"now"`
+	Span    string    `json:"span"` // as ParseSpan reads it
+	Seed    uint64    `json:"seed"`
+	Results int       `json:"results"`
+}
+
+// Options are the generator's options for the plan, with count results.
+func (p FillPlan) Options(count int) (Options, error) {
+	span, err := ParseSpan(p.Span)
+	if err != nil {
+		return Options{}, err
+	}
+	return Options{Now: p.Now, Span: span, Count: count, Seed: p.Seed, Incidents: DefaultIncidents(p.Now)}, nil
+}
+
+// ParseSpan reads a duration, with d for days (30d).
+func ParseSpan(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("span %q: want a number of days such as 30d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("span %q: want a duration such as 30d or 36h", s)
+	}
+	return d, nil
+}
+
+// FormatSpan writes a span as ParseSpan reads it, in days when it is whole days.
+func FormatSpan(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d%day == 0 {
+		return strconv.Itoa(int(d/day)) + "d"
+	}
+	return d.String()
 }

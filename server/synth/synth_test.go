@@ -233,7 +233,7 @@ func allResults(t *testing.T, st store.Store) []store.Result {
 			break
 		}
 		all = append(all, page...)
-		f.BeforeID = page[len(page)-1].ID
+		f.Before = page[len(page)-1].Cursor()
 	}
 	slices.Reverse(all)
 	return all

@@ -19,24 +19,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/synth"
 )
-
-// fillKey is the setting where a fill keeps what it was asked, so that a second run can
-// resume it with the same results.
-const fillKey = "synth_fill"
-
-// plan is what a fill makes, as kept under fillKey.
-type plan struct {
-	Now     time.Time `json:"now"`
-	Span    string    `json:"span"`
-	Seed    uint64    `json:"seed"`
-	Results int       `json:"results"`
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -59,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	span, err := parseSpan(*spanFlag)
+	span, err := synth.ParseSpan(*spanFlag)
 	if *data == "" || *results <= 0 || err != nil || fs.NArg() > 0 {
 		fs.Usage()
 		return errors.New("usage: fill -data DIR -results N [-span 30d] [-seed 1]")
@@ -83,14 +70,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s already holds %d results (asked for %d): nothing to add.\n", where, have, *results)
 		return nil
 	}
-	want := plan{Now: time.Now().UTC().Truncate(time.Second), Span: formatSpan(span), Seed: *seed, Results: *results}
+	want := synth.FillPlan{Now: time.Now().UTC().Truncate(time.Second), Span: synth.FormatSpan(span), Seed: *seed, Results: *results}
 	p, err := startOrResume(ctx, st, want, have)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 
-	o := synth.Options{Now: p.Now, Span: span, Count: p.Results, Seed: p.Seed,
-		Incidents: synth.DefaultIncidents(p.Now), NoDiagnoses: *noDiagnoses}
+	o, err := p.Options(p.Results)
+	if err != nil {
+		return err
+	}
+	o.NoDiagnoses = *noDiagnoses
 	if have > 0 {
 		fmt.Fprintf(stdout, "Resuming: %s holds %d of the %d results.\n", where, have, p.Results)
 	}
@@ -125,56 +115,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // startOrResume records the plan of a new fill of an empty store, or returns the plan of the
 // fill that stopped after have results, which must be the same one.
-func startOrResume(ctx context.Context, st store.Store, want plan, have int64) (plan, error) {
-	stored, err := st.Setting(ctx, fillKey)
+func startOrResume(ctx context.Context, st store.Store, want synth.FillPlan, have int64) (synth.FillPlan, error) {
+	stored, err := st.Setting(ctx, synth.FillSetting)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && have == 0:
 		b, err := json.Marshal(want)
 		if err != nil {
-			return plan{}, err
+			return synth.FillPlan{}, err
 		}
-		if stored, err = st.InitSetting(ctx, fillKey, string(b)); err != nil {
-			return plan{}, err
+		if stored, err = st.InitSetting(ctx, synth.FillSetting, string(b)); err != nil {
+			return synth.FillPlan{}, err
 		}
 	case errors.Is(err, store.ErrNotFound):
-		return plan{}, fmt.Errorf("holds %d results that fill did not make; use an empty -data", have)
+		return synth.FillPlan{}, fmt.Errorf("holds %d results that fill did not make; use an empty -data", have)
 	case err != nil:
-		return plan{}, err
+		return synth.FillPlan{}, err
 	}
-	var p plan
+	var p synth.FillPlan
 	if err := json.Unmarshal([]byte(stored), &p); err != nil {
-		return plan{}, fmt.Errorf("setting %s: %w", fillKey, err)
+		return synth.FillPlan{}, fmt.Errorf("setting %s: %w", synth.FillSetting, err)
 	}
 	if p.Span != want.Span || p.Seed != want.Seed || p.Results != want.Results {
-		return plan{}, fmt.Errorf("holds %d results of a fill with -results %d -span %s -seed %d: run that to complete it, or use an empty -data",
+		return synth.FillPlan{}, fmt.Errorf("holds %d results of a fill with -results %d -span %s -seed %d: run that to complete it, or use an empty -data",
 			have, p.Results, p.Span, p.Seed)
 	}
 	return p, nil
-}
-
-// parseSpan reads a duration, with d for days (30d).
-func parseSpan(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("span %q: want a number of days such as 30d", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("span %q: want a duration such as 30d or 36h", s)
-	}
-	return d, nil
-}
-
-// formatSpan writes a span as parseSpan reads it, in days when it is whole days.
-func formatSpan(d time.Duration) string {
-	const day = 24 * time.Hour
-	if d%day == 0 {
-		return strconv.Itoa(int(d/day)) + "d"
-	}
-	return d.String()
 }
 
 // thousands writes n with thin separators: 10,000,000.
