@@ -548,7 +548,7 @@ func demoResults(t *testing.T, dir string) []store.Result {
 			return all
 		}
 		all = append(all, page...)
-		f.BeforeID = page[len(page)-1].ID
+		f.Before = page[len(page)-1].Cursor()
 	}
 }
 
