@@ -189,7 +189,7 @@ func (e *env) diagnose(id int64, reason, class string) {
 
 func TestCountText(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 matching results", 1: "1 matching result", 999: "999 matching results",
-		1000: "1,000 matching results", 10_000: "10,000 matching results", 10_001: "More than 10,000 matching results"} {
+		1000: "1,000 matching results", 1001: "More than 1,000 matching results"} {
 		if got := countText(n); got != want {
 			t.Errorf("countText(%d) = %q, want %q", n, got, want)
 		}

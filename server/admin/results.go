@@ -178,9 +178,9 @@ func resultRow(res store.Result) web.ResultRow {
 }
 
 // countCap is where the results page stops counting.
-const countCap = 10_000
+const countCap = 1_000
 
-// countText says how many results match, "more than 10,000" past countCap.
+// countText says how many results match, "more than 1,000" past countCap.
 func countText(n int64) string {
 	if n > countCap {
 		return "More than " + thousands(countCap) + " matching results"

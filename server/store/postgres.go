@@ -307,6 +307,9 @@ func (s *pgStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (i
 	query, args := countQuery(f, upTo, pgTime)
 	var n int64
 	err := s.pool.QueryRow(ctx, query, args...).Scan(&n)
+	if upTo > 0 {
+		n = min(n, upTo)
+	}
 	return n, err
 }
 

@@ -85,13 +85,55 @@ func resultsQuery(f Filter, timeArg func(time.Time) any) (string, []any) {
 	return fmt.Sprintf("SELECT %s FROM results%s ORDER BY received_at DESC, id DESC LIMIT %d", resultColumns, w, f.limit()), args
 }
 
-// countQuery counts the results matching f; with upTo > 0 it stops there.
+// countQuery counts the results matching f; with upTo > 0 it stops there (the caller caps
+// the count at upTo: from the summaries it may be more).
 func countQuery(f Filter, upTo int64, timeArg func(time.Time) any) (string, []any) {
+	if upTo > 0 {
+		if q, args, ok := summaryCount(f); ok {
+			return q, args
+		}
+	}
 	w, args := where(f, false, timeArg)
 	if upTo > 0 {
 		return fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM results%s LIMIT %d) AS matching", w, upTo), args
 	}
 	return "SELECT count(*) FROM results" + w, args
+}
+
+// summaryCount counts from result_counts when that is exact and cheaper than reading up to
+// upTo index entries. Exact: the filter uses only the summary's columns and whole hours.
+// Cheaper: two or more of those columns, where the results' indexes, which cover one column
+// and the time, would make every candidate a row lookup. (A dashboard cell's results are
+// kind, node and origin since an hour.) After retention the hour of the cut still counts the
+// results deleted from it, as on the dashboard.
+func summaryCount(f Filter) (string, []any, bool) {
+	aligned := func(t time.Time) bool { return t.IsZero() || t.Equal(time.Unix(hourOf(t), 0)) }
+	if f.AgentID != "" || f.Reason != "" || !aligned(f.Since) || !aligned(f.Until) {
+		return "", nil, false
+	}
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	for _, eq := range []struct{ column, value string }{
+		{"target_kind", f.TargetKind}, {"node", f.Node}, {"page_origin", f.PageOrigin}, {"verdict", f.Verdict},
+	} {
+		if eq.value != "" {
+			add(eq.column+" = $%d", eq.value)
+		}
+	}
+	if len(conds) < 2 {
+		return "", nil, false
+	}
+	if !f.Since.IsZero() {
+		add("hour >= $%d", f.Since.Unix())
+	}
+	if !f.Until.IsZero() {
+		add("hour < $%d", f.Until.Unix())
+	}
+	return "SELECT coalesce(sum(n), 0) FROM result_counts WHERE " + strings.Join(conds, " AND "), args, true
 }
 
 // retention deletes results older than keep, at start and then every hour, until stop.

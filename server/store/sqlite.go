@@ -340,6 +340,9 @@ func (s *sqliteStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64
 	query, args := countQuery(f, upTo, sqliteTime)
 	var n int64
 	err := s.readers.QueryRowContext(ctx, query, args...).Scan(&n)
+	if upTo > 0 {
+		n = min(n, upTo)
+	}
 	return n, err
 }
 

@@ -74,7 +74,8 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		}
 		for _, upTo := range []int64{0, 10_000} {
 			query, args = countQuery(f, upTo, sqliteTime)
-			if plan := explain(t, s, query, args); !strings.Contains(plan, "INDEX") {
+			// Counted from the results' indexes, or from the small summary table.
+			if plan := explain(t, s, query, args); !strings.Contains(plan, "INDEX") && !strings.Contains(plan, "result_counts") {
 				t.Errorf("count up to %d %+v: plan %q", upTo, f, plan)
 			}
 		}

@@ -13,7 +13,8 @@ import (
 // adds its results to three small tables in the same transaction (so they are exactly as
 // durable as the results), and the dashboard reads only those:
 //
-//   - result_counts: results per hour, target node, page origin and verdict;
+//   - result_counts: results per hour, target node, page origin and verdict, and the same per
+//     UTC day in result_counts_daily, for long windows;
 //   - latest_results: the newest result's time and verdict per target node and page origin;
 //   - reason_counts: diagnosed failures per hour, reason and target node.
 //
@@ -72,6 +73,9 @@ func ReasonOf(d *Diagnosis) string {
 }
 
 func hourOf(t time.Time) int64 { return t.Unix() - t.Unix()%3600 }
+
+// day is a UTC day in seconds.
+const day = 24 * 3600
 
 type countKey struct {
 	hour                                  int64
@@ -132,6 +136,9 @@ const (
 	addCountSQL = `INSERT INTO result_counts (hour, target_kind, node, page_origin, verdict, shard, n)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (hour, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts.n + excluded.n`
+	addDailyCountSQL = `INSERT INTO result_counts_daily (day, target_kind, node, page_origin, verdict, shard, n)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (day, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts_daily.n + excluded.n`
 	putLatestSQL = `INSERT INTO latest_results (target_kind, node, page_origin, shard, received_at, verdict)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (target_kind, node, page_origin, shard) DO UPDATE
@@ -152,12 +159,17 @@ func (d summaryDelta) statements(shard int, timeArg func(time.Time) any) []state
 	for _, r := range d.reasonOf {
 		out = append(out, statement{setReasonSQL, []any{r.reason, r.id}})
 	}
-	counts := sortedKeys(d.counts, func(a, b countKey) int {
-		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node),
-			cmp.Compare(a.pageOrigin, b.pageOrigin), cmp.Compare(a.verdict, b.verdict))
-	})
+	counts := sortedKeys(d.counts, compareCountKeys)
 	for _, k := range counts {
 		out = append(out, statement{addCountSQL, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, d.counts[k]}})
+	}
+	daily := map[countKey]int64{}
+	for k, n := range d.counts {
+		k.hour -= k.hour % day
+		daily[k] += n
+	}
+	for _, k := range sortedKeys(daily, compareCountKeys) {
+		out = append(out, statement{addDailyCountSQL, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, daily[k]}})
 	}
 	cells := sortedKeys(d.latest, func(a, b cellKey) int {
 		return cmp.Or(cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node), cmp.Compare(a.pageOrigin, b.pageOrigin))
@@ -176,6 +188,11 @@ func (d summaryDelta) statements(shard int, timeArg func(time.Time) any) []state
 	return out
 }
 
+func compareCountKeys(a, b countKey) int {
+	return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node),
+		cmp.Compare(a.pageOrigin, b.pageOrigin), cmp.Compare(a.verdict, b.verdict))
+}
+
 func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
 	keys := make([]K, 0, len(m))
 	for k := range m {
@@ -189,6 +206,9 @@ func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
 const (
 	countsSQL = `SELECT (hour / $2) * $2 AS period, target_kind, node, page_origin, verdict, sum(n) FROM result_counts
 		WHERE hour >= $1 GROUP BY period, target_kind, node, page_origin, verdict
+		ORDER BY period, target_kind, node, page_origin, verdict`
+	dailyCountsSQL = `SELECT (day / $2) * $2 AS period, target_kind, node, page_origin, verdict, sum(n) FROM result_counts_daily
+		WHERE day >= $1 GROUP BY period, target_kind, node, page_origin, verdict
 		ORDER BY period, target_kind, node, page_origin, verdict`
 	// failingSinceSQL returns the first hour with a failure after the last hour with an allowed
 	// result, and that last allowed hour (NULLs when there are none), of one node and origin.
@@ -209,6 +229,7 @@ func pruneSummary(cutoff time.Time, timeArg func(time.Time) any) []statement {
 	hour := hourOf(cutoff)
 	return []statement{
 		{`DELETE FROM result_counts WHERE hour < $1`, []any{hour}},
+		{`DELETE FROM result_counts_daily WHERE day < $1`, []any{hour - hour%day}},
 		{`DELETE FROM reason_counts WHERE hour < $1`, []any{hour}},
 		{`DELETE FROM latest_results WHERE received_at < $1`, []any{timeArg(cutoff)}},
 	}
@@ -253,7 +274,11 @@ func summarize(ctx context.Context, q func(ctx context.Context, sql string, args
 	s := Summary{Since: time.Unix(hourOf(since), 0).UTC(), Step: step}
 	hour := hourOf(since)
 
-	rs, done, err := q(ctx, countsSQL, hour, int64(step/time.Second))
+	counts := countsSQL
+	if step%(24*time.Hour) == 0 && hour%day == 0 {
+		counts = dailyCountsSQL // whole days from the start of one: the daily counts are exact
+	}
+	rs, done, err := q(ctx, counts, hour, int64(step/time.Second))
 	if err != nil {
 		return Summary{}, err
 	}

@@ -93,6 +93,7 @@ func testSummary(t *testing.T, dsn string) {
 	}{
 		{base.Add(-time.Hour), time.Hour}, {base.Add(2*time.Hour + 5*time.Minute), time.Hour}, {base.Add(10 * time.Hour), time.Hour},
 		{base.Add(-24 * time.Hour), 2 * time.Hour}, {base.Add(-24 * time.Hour), 24 * time.Hour},
+		{base.Truncate(24 * time.Hour), 24 * time.Hour}, {base.Truncate(24 * time.Hour).Add(-48 * time.Hour), 48 * time.Hour}, // the daily counts
 	} {
 		since := c.since
 		sum := summaryBy(t, s, since, c.step)
@@ -175,6 +176,7 @@ func testReasons(t *testing.T, dsn string) {
 
 func testCountUpTo(t *testing.T, dsn string) {
 	s := open(t, dsn, Options{})
+	hourStart := time.Unix(hourOf(base), 0).UTC()
 	var rs []Result
 	for i := range 30 {
 		rs = append(rs, sampleResult(i))
@@ -187,6 +189,14 @@ func testCountUpTo(t *testing.T, dsn string) {
 		{Filter{}, 10, 10}, {Filter{}, 100, 30}, {Filter{}, 0, 30},
 		{Filter{Verdict: "blocked"}, 5, 5}, {Filter{Verdict: "blocked"}, 50, 10},
 		{Filter{Node: "nowhere.example.com"}, 10, 0},
+		// Two summary columns and whole hours: counted from the summaries.
+		{Filter{Node: nodes[0], Verdict: verdicts[0]}, 5, 5}, {Filter{Node: nodes[0], Verdict: verdicts[0]}, 50, 10},
+		{Filter{Node: nodes[0], Verdict: verdicts[0], Since: hourStart, Until: hourStart.Add(time.Hour)}, 50, 10},
+		{Filter{Node: nodes[0], Verdict: verdicts[0], Since: hourStart.Add(time.Hour)}, 50, 0},
+		// Not whole hours, or an agent: counted from the results.
+		{Filter{Node: nodes[0], Verdict: verdicts[0], Since: base.Add(15 * time.Second)}, 50, 5},
+		{Filter{Node: nodes[0], Verdict: verdicts[0], AgentID: "agent1"}, 50, 2},
+		{Filter{Node: nodes[0], Verdict: verdicts[0], AgentID: agents[3]}, 50, 3},
 	} {
 		if n, err := s.CountResultsUpTo(ctx, c.f, c.upTo); err != nil || n != c.want {
 			t.Errorf("CountResultsUpTo(%+v, %d) = %d (%v), want %d", c.f, c.upTo, n, err, c.want)
@@ -247,7 +257,7 @@ func rawExec(t testing.TB, s Store, query string) {
 	}
 }
 
-// testSummaryBackfill undoes migrations 3 and 4 on a store holding results and diagnoses, as if it
+// testSummaryBackfill undoes migrations 3 to 5 on a store holding results and diagnoses, as if it
 // had been written by the version before it; reopening must rebuild the same summaries.
 func testSummaryBackfill(t *testing.T, dsn string) {
 	s, err := Open(ctx, dsn, Options{})
@@ -266,8 +276,10 @@ func testSummaryBackfill(t *testing.T, dsn string) {
 	network.Reason, network.NetworkClass = "", "tls-untrusted"
 	addDiagnosis(t, s, network)
 	want := summary(t, s, base)
+	day := base.Truncate(24 * time.Hour)
+	wantDaily := summaryBy(t, s, day, 24*time.Hour)
 	for _, q := range []string{"DROP TABLE result_counts", "DROP TABLE latest_results", "DROP TABLE reason_counts",
-		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DELETE FROM schema_version WHERE version >= 3"} {
+		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DROP TABLE result_counts_daily", "DELETE FROM schema_version WHERE version >= 3"} {
 		rawExec(t, s, q)
 	}
 	s.Close()
@@ -275,6 +287,9 @@ func testSummaryBackfill(t *testing.T, dsn string) {
 	s = open(t, dsn, Options{})
 	if got := summary(t, s, base); !reflect.DeepEqual(got, want) {
 		t.Fatalf("backfilled summary\n got %+v\nwant %+v", got, want)
+	}
+	if got := summaryBy(t, s, day, 24*time.Hour); !reflect.DeepEqual(got, wantDaily) || len(got.Counts) == 0 {
+		t.Fatalf("backfilled daily summary\n got %+v\nwant %+v", got, wantDaily)
 	}
 	if r, err := s.Result(ctx, ids[4]); err != nil || r.Reason != "tls-untrusted" {
 		t.Fatalf("backfilled reason %q, %v", r.Reason, err)
