@@ -62,7 +62,7 @@ gadget-test:
 
 # Screenshots of the gadget in the desktop simulator, for docs/.
 screenshots:
-	SCREENSHOT_DIR=docs/img $(GO) test -count=1 -run 'TestGadgetInSimulator' .
+	SCREENSHOT_DIR=docs/img $(GO) test -count=1 -run 'TestGadgetInSimulator|TestAdminInBrowser|TestDemoDashboardInBrowser' .
 
 # Benchmarks report ratios against a baseline measured in the same run (see docs/benchmarks.md).
 bench: deps build
