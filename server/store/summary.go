@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -132,60 +133,94 @@ type statement struct {
 	args []any
 }
 
-const (
-	addCountSQL = `INSERT INTO result_counts (hour, target_kind, node, page_origin, verdict, shard, n)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (hour, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts.n + excluded.n`
-	addDailyCountSQL = `INSERT INTO result_counts_daily (day, target_kind, node, page_origin, verdict, shard, n)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (day, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts_daily.n + excluded.n`
-	putLatestSQL = `INSERT INTO latest_results (target_kind, node, page_origin, shard, received_at, verdict)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (target_kind, node, page_origin, shard) DO UPDATE
+// upsert is a multi-row INSERT … ON CONFLICT of one summary table: its head up to VALUES, its
+// tail from ON CONFLICT, and how many values a row has. One statement per table and commit,
+// however many keys, keeps a commit's summary work to a few statements.
+type upsert struct {
+	head, tail string
+	arity      int
+}
+
+var (
+	addCounts = upsert{`INSERT INTO result_counts (hour, target_kind, node, page_origin, verdict, shard, n) VALUES `,
+		` ON CONFLICT (hour, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts.n + excluded.n`, 7}
+	addDailyCounts = upsert{`INSERT INTO result_counts_daily (day, target_kind, node, page_origin, verdict, shard, n) VALUES `,
+		` ON CONFLICT (day, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts_daily.n + excluded.n`, 7}
+	putLatest = upsert{`INSERT INTO latest_results (target_kind, node, page_origin, shard, received_at, verdict) VALUES `,
+		` ON CONFLICT (target_kind, node, page_origin, shard) DO UPDATE
 		SET received_at = excluded.received_at, verdict = excluded.verdict
-		WHERE excluded.received_at >= latest_results.received_at`
-	addReasonSQL = `INSERT INTO reason_counts (hour, reason, target_kind, node, shard, n)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (hour, reason, target_kind, node, shard) DO UPDATE SET n = reason_counts.n + excluded.n`
-	setReasonSQL = `UPDATE results SET reason = $1 WHERE id = $2`
+		WHERE excluded.received_at >= latest_results.received_at`, 6}
+	addReasons = upsert{`INSERT INTO reason_counts (hour, reason, target_kind, node, shard, n) VALUES `,
+		` ON CONFLICT (hour, reason, target_kind, node, shard) DO UPDATE SET n = reason_counts.n + excluded.n`, 6}
 )
+
+const setReasonSQL = `UPDATE results SET reason = $1 WHERE id = $2`
+
+// upsertChunk bounds the rows of one statement: 500 × 7 parameters stays far below both
+// backends' limits.
+const upsertChunk = 500
+
+// statements returns rows (each of u.arity values, keys distinct) as few statements.
+func (u upsert) statements(rows [][]any) []statement {
+	var out []statement
+	for start := 0; start < len(rows); start += upsertChunk {
+		chunk := rows[start:min(start+upsertChunk, len(rows))]
+		var b strings.Builder
+		b.WriteString(u.head)
+		args := make([]any, 0, len(chunk)*u.arity)
+		for i, row := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(placeholders(1+i*u.arity, u.arity))
+			args = append(args, row...)
+		}
+		b.WriteString(u.tail)
+		out = append(out, statement{b.String(), args})
+	}
+	return out
+}
 
 // statements returns the delta as SQL for shard, in one fixed order (table by table, keys
 // sorted), so concurrent transactions lock rows in the same order and cannot deadlock.
 // timeArg converts a time to the backend's column type.
 func (d summaryDelta) statements(shard int, timeArg func(time.Time) any) []statement {
-	out := make([]statement, 0, len(d.reasonOf)+len(d.counts)+len(d.latest)+len(d.reasons))
+	var out []statement
 	slices.SortFunc(d.reasonOf, func(a, b resultReason) int { return cmp.Compare(a.id, b.id) })
 	for _, r := range d.reasonOf {
 		out = append(out, statement{setReasonSQL, []any{r.reason, r.id}})
 	}
-	counts := sortedKeys(d.counts, compareCountKeys)
-	for _, k := range counts {
-		out = append(out, statement{addCountSQL, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, d.counts[k]}})
+	var rows [][]any
+	for _, k := range sortedKeys(d.counts, compareCountKeys) {
+		rows = append(rows, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, d.counts[k]})
 	}
+	out = append(out, addCounts.statements(rows)...)
 	daily := map[countKey]int64{}
 	for k, n := range d.counts {
 		k.hour -= k.hour % day
 		daily[k] += n
 	}
+	rows = rows[:0]
 	for _, k := range sortedKeys(daily, compareCountKeys) {
-		out = append(out, statement{addDailyCountSQL, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, daily[k]}})
+		rows = append(rows, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, daily[k]})
 	}
-	cells := sortedKeys(d.latest, func(a, b cellKey) int {
+	out = append(out, addDailyCounts.statements(rows)...)
+	rows = rows[:0]
+	for _, k := range sortedKeys(d.latest, func(a, b cellKey) int {
 		return cmp.Or(cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node), cmp.Compare(a.pageOrigin, b.pageOrigin))
-	})
-	for _, k := range cells {
+	}) {
 		l := d.latest[k]
-		out = append(out, statement{putLatestSQL, []any{k.targetKind, k.node, k.pageOrigin, shard, timeArg(l.ReceivedAt), l.Verdict}})
+		rows = append(rows, []any{k.targetKind, k.node, k.pageOrigin, shard, timeArg(l.ReceivedAt), l.Verdict})
 	}
-	reasons := sortedKeys(d.reasons, func(a, b reasonKey) int {
+	out = append(out, putLatest.statements(rows)...)
+	rows = rows[:0]
+	for _, k := range sortedKeys(d.reasons, func(a, b reasonKey) int {
 		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.reason, b.reason), cmp.Compare(a.targetKind, b.targetKind),
 			cmp.Compare(a.node, b.node))
-	})
-	for _, k := range reasons {
-		out = append(out, statement{addReasonSQL, []any{k.hour, k.reason, k.targetKind, k.node, shard, d.reasons[k]}})
+	}) {
+		rows = append(rows, []any{k.hour, k.reason, k.targetKind, k.node, shard, d.reasons[k]})
 	}
-	return out
+	return append(out, addReasons.statements(rows)...)
 }
 
 func compareCountKeys(a, b countKey) int {
