@@ -58,16 +58,26 @@ func where(f Filter, keyset bool, timeArg func(time.Time) any) (string, []any) {
 	if !f.Until.IsZero() {
 		add("received_at < $%d", timeArg(f.Until))
 	}
+	// Equality filters, the most selective column first. Only the first present one may use
+	// its index: the others are written as "column || ''", which no index serves, so the
+	// plan does not depend on statistics the database may not have (SQLite without ANALYZE
+	// chose the target kind's index for a dashboard cell, reading every CUIC node's rows).
+	indexed := false
 	for _, eq := range []struct{ column, value string }{
-		{"node", f.Node},
-		{"page_origin", f.PageOrigin},
-		{"target_kind", f.TargetKind},
-		{"verdict", f.Verdict},
 		{"agent_id", f.AgentID},
 		{"reason", f.Reason},
+		{"node", f.Node},
+		{"page_origin", f.PageOrigin},
+		{"verdict", f.Verdict},
+		{"target_kind", f.TargetKind},
 	} {
-		if eq.value != "" {
+		switch {
+		case eq.value == "":
+		case indexed:
+			add(eq.column+" || '' = $%d", eq.value)
+		default:
 			add(eq.column+" = $%d", eq.value)
+			indexed = true
 		}
 	}
 	if keyset && !f.Before.IsZero() {

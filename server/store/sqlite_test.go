@@ -72,6 +72,14 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		if !strings.Contains(plan, "USING INDEX") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%+v: plan %q", f, plan)
 		}
+		// The most selective column's index, whatever the statistics say.
+		want := map[bool]string{true: "results_node", false: "?"}[f.Node != ""]
+		if f.AgentID != "" {
+			want = "results_agent_id"
+		}
+		if want != "?" && !strings.Contains(plan, want) {
+			t.Errorf("%+v: plan %q, want %s", f, plan, want)
+		}
 		for _, upTo := range []int64{0, 10_000} {
 			query, args = countQuery(f, upTo, sqliteTime)
 			// Counted from the results' indexes, or from the small summary table.
