@@ -84,21 +84,28 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-// TestAdminInBrowser: the admin UI in headless Chromium. Sign-in with the generated password,
-// the verdict filter, a result beside its diagnosis with the fix, the CSV export, hostile
-// strings from browsers rendered as inert text, and a cross-site form POST refused.
-func TestAdminInBrowser(t *testing.T) {
+// startAdminDemo starts the demo's service (without history) for the test and returns it with
+// the admin password it generated.
+func startAdminDemo(t *testing.T) (*demoEnv, string) {
+	t.Helper()
 	var stdout bytes.Buffer
 	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, &stdout, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
 	m := regexp.MustCompile(`Admin password \(generated now, shown only this once\): (\S+)`).FindStringSubmatch(stdout.String())
 	if m == nil {
 		t.Fatalf("no generated admin password in the output:\n%s", stdout.String())
 	}
-	password := m[1]
+	return e, m[1]
+}
+
+// TestAdminInBrowser: the admin UI in headless Chromium. Sign-in with the generated password,
+// the verdict filter, a result beside its diagnosis with the fix, the CSV export, hostile
+// strings from browsers rendered as inert text, and a cross-site form POST refused.
+func TestAdminInBrowser(t *testing.T) {
+	e, password := startAdminDemo(t)
 
 	// Results as browsers report them (plus one carrying markup in every free-text field).
 	const origin = "https://finessep.example:8445"
@@ -377,16 +384,7 @@ var csvColumns = []string{"id", "received_at", "client_time", "client_addr", "ga
 // upgrade two days ago, the publisher allows it, the dead node is unreachable; each with its
 // reason. Takes the dashboard's screenshot for docs/admin.md.
 func TestDemoDashboardInBrowser(t *testing.T) {
-	var stdout bytes.Buffer
-	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, &stdout, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	password := regexp.MustCompile(`Admin password \(generated now, shown only this once\): (\S+)`).FindStringSubmatch(stdout.String())
-	if password == nil {
-		t.Fatalf("no generated admin password in the output:\n%s", stdout.String())
-	}
+	e, password := startAdminDemo(t)
 	now := time.Now()
 	if n, err := seedHistory(t.Context(), e, now); err != nil || n == 0 {
 		t.Fatalf("seeding the demo history: %d, %v", n, err)
@@ -395,7 +393,7 @@ func TestDemoDashboardInBrowser(t *testing.T) {
 	ctx := browsertest.New(t)
 	navigate(t, ctx, e.base+"/admin/login")
 	evalPage[bool](t, ctx, fmt.Sprintf(`(() => { document.querySelector('input[name=password]').value = %s;
-		document.querySelector('.login form').submit(); return true })()`, strconv.Quote(password[1])))
+		document.querySelector('.login form').submit(); return true })()`, strconv.Quote(password)))
 	waitPage(t, ctx, `location.pathname === '/admin/' && document.readyState === 'complete' && document.querySelector('#matrix')`)
 
 	cell := func(node, origin string) string {

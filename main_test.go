@@ -537,19 +537,11 @@ func demoResults(t *testing.T, dir string) []store.Result {
 	t.Helper()
 	st := demoStore(t, dir)
 	defer st.Close()
-	var all []store.Result
-	f := store.Filter{Limit: 1000}
-	for {
-		page, err := st.Results(t.Context(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			return all
-		}
-		all = append(all, page...)
-		f.Before = page[len(page)-1].Cursor()
+	all, err := store.All(t.Context(), st, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return all
 }
 
 // syncBuffer is a bytes.Buffer that a running command writes while the test reads.

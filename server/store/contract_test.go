@@ -141,19 +141,12 @@ func add(t testing.TB, s Store, rs ...Result) []int64 {
 // allResults pages through every result matching f.
 func allResults(t testing.TB, s Store, f Filter) []Result {
 	t.Helper()
-	var all []Result
 	f.Limit = 1000
-	for {
-		page, err := s.Results(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page...)
-		if len(page) < f.Limit {
-			return all
-		}
-		f.Before = page[len(page)-1].Cursor()
+	all, err := All(ctx, s, f)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return all
 }
 
 func testRoundTrip(t *testing.T, dsn string) {

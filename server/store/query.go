@@ -146,6 +146,26 @@ func summaryCount(f Filter) (string, []any, bool) {
 	return "SELECT coalesce(sum(n), 0) FROM result_counts WHERE " + strings.Join(conds, " AND "), args, true
 }
 
+// All pages through every result matching f, newest first, f.Limit at a time (default 1000).
+// For tests and tools: an admin page reads one page.
+func All(ctx context.Context, s Store, f Filter) ([]Result, error) {
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	var all []Result
+	for {
+		page, err := s.Results(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < f.limit() {
+			return all, nil
+		}
+		f.Before = page[len(page)-1].Cursor()
+	}
+}
+
 // retention deletes results older than keep, at start and then every hour, until stop.
 type retention struct {
 	cancel context.CancelFunc

@@ -222,18 +222,9 @@ func openStoreAt(t *testing.T, dsn string) store.Store {
 // allResults lists a store's results oldest first.
 func allResults(t *testing.T, st store.Store) []store.Result {
 	t.Helper()
-	var all []store.Result
-	f := store.Filter{Limit: 1000}
-	for {
-		page, err := st.Results(t.Context(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		all = append(all, page...)
-		f.Before = page[len(page)-1].Cursor()
+	all, err := store.All(t.Context(), st, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
 	}
 	slices.Reverse(all)
 	return all
