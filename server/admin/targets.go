@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -136,13 +135,7 @@ func targetsView(c targets.Catalogue) web.TargetsView {
 // editorText is the catalogue as the editor shows it: indented JSON with every list present
 // (`"nodes": []`, not null, so that adding a node is typing it in) and <, > and & as they are.
 func editorText(c targets.Catalogue) string {
-	ts := slices.Clone(c.Targets)
-	for i := range ts {
-		ts[i].Endpoints = orEmpty(ts[i].Endpoints)
-		ts[i].Nodes = orEmpty(ts[i].Nodes)
-		ts[i].Request.Headers = orEmpty(ts[i].Request.Headers)
-	}
-	c.Targets = ts
+	c = c.WithLists()
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -151,13 +144,6 @@ func editorText(c targets.Catalogue) string {
 		panic(err) // a catalogue is plain strings, numbers and lists
 	}
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // decodeCatalogue reads the editor's text in the catalogue file format: one JSON object, no

@@ -357,10 +357,14 @@ func TestAdminTargets(t *testing.T) {
 	if resp, body := e.do("PUT", "/api/v1/admin/targets", "application/json", []byte(`{"targets":[]}`), auth); resp.StatusCode != 400 {
 		t.Fatalf("invalid catalogue: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := e.do("PUT", "/api/v1/admin/targets", "application/json", b, auth); resp.StatusCode != 200 {
+	resp, body := e.do("PUT", "/api/v1/admin/targets", "application/json", b, auth)
+	if resp.StatusCode != 200 {
 		t.Fatalf("valid catalogue: %d %s", resp.StatusCode, body)
 	}
-	_, body := e.do("GET", "/api/v1/targets", "", nil, nil)
+	if strings.Contains(string(body), "null") {
+		t.Errorf("the answer has null lists: %s", body)
+	}
+	_, body = e.do("GET", "/api/v1/targets", "", nil, nil)
 	if !strings.Contains(string(body), "cuicnew.example.com") {
 		t.Fatalf("catalogue not replaced: %s", body)
 	}
@@ -388,3 +392,12 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func basic(u, p string) string { return base64.StdEncoding.EncodeToString([]byte(u + ":" + p)) }
+
+// A method a route does not take gets a JSON 405 that lists the methods it does take.
+func TestMethodNotAllowed(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	resp, body := e.do("DELETE", "/api/v1/results", "", nil, nil)
+	if resp.StatusCode != 405 || !strings.Contains(string(body), `"error"`) || !strings.Contains(resp.Header.Get("Allow"), "POST") {
+		t.Fatalf("DELETE /api/v1/results: %d, Allow %q, %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+}

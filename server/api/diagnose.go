@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
@@ -150,14 +149,8 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 
 // getTargets serves the catalogue for the gadget's dropdown (allowed domains stay private).
 func (s *server) getTargets(w http.ResponseWriter, r *http.Request) {
-	ts := slices.Clone(s.catalogue.Get().Targets)
-	for i := range ts { // arrays, never null, for the gadget
-		ts[i].Nodes = orEmpty(ts[i].Nodes)
-		ts[i].Endpoints = orEmpty(ts[i].Endpoints)
-		ts[i].Request.Headers = orEmpty(ts[i].Request.Headers)
-	}
 	w.Header().Set("Vary", "Origin")
-	encode(w, http.StatusOK, map[string]any{"targets": ts})
+	encode(w, http.StatusOK, map[string]any{"targets": s.catalogue.Get().WithLists().Targets})
 }
 
 // putTargets replaces the catalogue after validating it whole.
@@ -175,12 +168,5 @@ func (s *server) putTargets(w http.ResponseWriter, r *http.Request) {
 		internal(w, r, s.log, err)
 		return
 	}
-	encode(w, http.StatusOK, c)
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	encode(w, http.StatusOK, c.WithLists())
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,7 @@ func NewServer(cfg Config) http.Handler {
 	r.Use(middleware.Recoverer, s.metrics.middleware)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { fail(w, http.StatusNotFound, "no such endpoint", nil) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowedMethods(r), ", "))
 		fail(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here", nil)
 	})
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -221,4 +223,18 @@ func (l *limiter) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// allowedMethods lists the methods the router takes at r's path, for a 405's Allow header
+// (chi only sets it in its own 405 handler).
+func allowedMethods(r *http.Request) []string {
+	rctx := chi.RouteContext(r.Context())
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions} {
+		if rctx != nil && rctx.Routes != nil && rctx.Routes.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -252,6 +252,30 @@ func (c Catalogue) HasHost(host string) bool {
 	return false
 }
 
+// WithLists returns a copy of c whose lists are never nil, so that JSON shows them as [] (the
+// gadget iterates them; an admin adds a node between the brackets) rather than null.
+func (c Catalogue) WithLists() Catalogue {
+	c.Targets = slices.Clone(c.Targets)
+	if c.Targets == nil {
+		c.Targets = []Target{}
+	}
+	for i := range c.Targets {
+		t := &c.Targets[i]
+		t.Nodes = orEmpty(t.Nodes)
+		t.Endpoints = orEmpty(t.Endpoints)
+		t.Request.Headers = orEmpty(t.Request.Headers)
+	}
+	c.AllowedDomains = orEmpty(c.AllowedDomains)
+	return c
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // Live is the catalogue in use, which the admin API and the admin UI can replace while the
 // service runs. It is safe for concurrent use.
 type Live struct {
