@@ -333,8 +333,38 @@ func TestAdminInBrowser(t *testing.T) {
 	inert(t, e.base+"/admin/results")
 	inert(t, e.base+"/admin/results?node="+url.QueryEscape(hostile.Node))
 	inert(t, fmt.Sprintf("%s/admin/results/%d", e.base, hids[0]))
+	inert(t, e.base+"/admin/")
 	time.Sleep(200 * time.Millisecond) // a dialog would open at once; give its event a moment
 	noDialogs(t)
+
+	// The targets page: add a node to the first target in the editor and save; the gadget's
+	// dropdown (GET /api/v1/targets) has it at once.
+	navigate(t, ctx, e.base+"/admin/targets")
+	waitPage(t, ctx, `document.readyState === 'complete' && document.querySelector('#catalogue')`)
+	screenshot(t, ctx, "admin-targets.png")
+	evalPage[bool](t, ctx, `(() => { const ta = document.querySelector('#catalogue');
+		const c = JSON.parse(ta.value); c.targets[0].nodes.push('cuicnew.example.com');
+		ta.value = JSON.stringify(c, null, 2); ta.form.submit(); return true })()`)
+	waitPage(t, ctx, `new URL(location.href).searchParams.get('saved') === '1' && document.readyState === 'complete' && document.querySelector('#notice')`)
+	if got := evalPage[string](t, ctx, `document.querySelector('#in-use').textContent`); !strings.Contains(got, "cuicnew.example.com") {
+		t.Errorf("the saved catalogue does not list the new node")
+	}
+	apiResp, err := http.Get(e.base + "/api/v1/targets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(apiResp.Body)
+	apiResp.Body.Close()
+	if !strings.Contains(string(body), "cuicnew.example.com") {
+		t.Errorf("GET /api/v1/targets after the save: %s", body)
+	}
+	// An invalid catalogue is refused with its problems, and the text stays in the editor.
+	evalPage[bool](t, ctx, `(() => { const ta = document.querySelector('#catalogue');
+		ta.value = ta.value.replace('cuicnew.example.com', 'cuic new.example.com'); ta.form.submit(); return true })()`)
+	waitPage(t, ctx, `document.readyState === 'complete' && document.querySelector('#problems')`)
+	if got := evalPage[string](t, ctx, `document.querySelector('#catalogue').value`); !strings.Contains(got, "cuic new.example.com") {
+		t.Errorf("the refused text is not kept in the editor")
+	}
 
 	// A cross-site form POST (another site's page submitting to /admin/logout) is refused, and
 	// the session survives it.
