@@ -126,7 +126,7 @@ func TestGadgetInSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	ctx := browsertest.New(t, chromedp.Flag("ignore-certificate-errors-spki-list", e.lab.SPKIHash()))
+	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
 	var console consoleRecorder
 	if err := chromedp.Listen(ctx, console.listen); err != nil {
 		t.Fatal(err)
@@ -288,7 +288,7 @@ func TestGadgetAgainstNginx(t *testing.T) {
 	}
 	defer e.Close()
 	port := startNginx(t, e.lab, e.lab.SimulatorOrigin())
-	ctx := browsertest.New(t, chromedp.Flag("ignore-certificate-errors-spki-list", e.lab.SPKIHash()))
+	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func BenchmarkGadgetThreeNodes(b *testing.B) {
 	}
 	defer e.Close()
 	port := slowNodes(b, e.lab, e.lab.SimulatorOrigin())
-	ctx := browsertest.New(b, chromedp.Flag("ignore-certificate-errors-spki-list", e.lab.SPKIHash()))
+	ctx := browsertest.New(b, browsertest.TrustCA(e.lab.CAPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		b.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func TestGadgetWithoutService(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	ctx := browsertest.New(t, chromedp.Flag("ignore-certificate-errors-spki-list", l.SPKIHash()))
+	ctx := browsertest.New(t, browsertest.TrustCA(l.CAPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(l.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)
 	}

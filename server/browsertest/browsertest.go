@@ -1,12 +1,21 @@
-// Package browsertest starts a real headless Chromium for tests, as httptest starts servers. On a
-// developer machine without Chromium the test is skipped; in CI (CI=true) it fails instead, so
-// browser checks can never be skipped silently there.
+// Package browsertest is the one place that starts a real browser for tests, benchmarks and
+// screenshots, as httptest starts servers. On a developer machine without the browser the test
+// is skipped; in CI (CI=true) it fails instead, so browser checks can never be skipped silently
+// there.
+//
+// A browser started here stays on this machine. Chromium is pointed at a proxy that is a loopback
+// sink (it answers 403 and records what it was asked); only loopback and the lab's names bypass
+// it, and its host resolver maps the lab's names to 127.0.0.1 and leaves every other name
+// unresolvable. When the test ends, the sink must have received nothing, or the test fails.
 package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -25,28 +34,72 @@ func ExecPath() (string, bool) {
 	return "", false
 }
 
-// New starts a browser and returns a chromedp context for one tab in it. The browser stops when
-// the test ends. extra adds flags (e.g. chromedp.Flag("ignore-certificate-errors-spki-list", h)).
-func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
+// settings collects the Options of one browser.
+type settings struct {
+	names     []string // host patterns mapped to 127.0.0.1, e.g. "*.test"
+	caPEM     [][]byte // certificate authorities the browser trusts
+	sinkCheck bool
+}
+
+// Option configures a test browser.
+type Option func(*settings)
+
+// LabNames lets the browser reach these names (exact names or patterns such as "*.test"): they
+// resolve to 127.0.0.1 and bypass the sink. Names under .localhost always do.
+func LabNames(patterns ...string) Option {
+	return func(s *settings) { s.names = append(s.names, patterns...) }
+}
+
+// TrustCA makes the browser trust a certificate authority (PEM) the way a user's machine does:
+// in an NSS database under the browser's own HOME. Unlike ignoring certificate errors, the
+// browser still checks names, dates and key usage.
+func TrustCA(pem []byte) Option {
+	return func(s *settings) { s.caPEM = append(s.caPEM, pem) }
+}
+
+// Browser is a running test browser.
+type Browser struct {
+	// Ctx drives the browser's first tab with chromedp.
+	Ctx  context.Context
+	Sink *Sink
+}
+
+// New starts Chromium and returns a chromedp context for one tab in it. The browser stops when
+// the test ends, and the test fails if the browser tried to reach anything beyond this machine.
+func New(t testing.TB, opts ...Option) context.Context {
+	t.Helper()
+	return Start(t, opts...).Ctx
+}
+
+// Start is New, and also gives the sink.
+func Start(t testing.TB, opts ...Option) *Browser {
 	t.Helper()
 	bin, ok := ExecPath()
 	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("Chromium not found (install Debian's chromium); browser tests must run in CI")
-		}
-		t.Skip("Chromium not found; install Debian's chromium to run browser tests")
+		Unavailable(t, "Chromium not found (install Debian's chromium)")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	opts = append(opts, extra...)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	s := settings{sinkCheck: true}
+	for _, o := range opts {
+		o(&s)
+	}
+	home := t.TempDir()
+	if len(s.caPEM) > 0 {
+		if err := trustInNSS(home, s.caPEM); err != nil {
+			Unavailable(t, err.Error())
+		}
+	}
+	sink, err := NewSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Runs after the browser has stopped (cleanups run last-in first-out).
+		if asked := sink.Asked(); s.sinkCheck && len(asked) > 0 {
+			t.Errorf("the browser tried to leave this machine (%d requests reached the sink): %s", len(asked), strings.Join(asked, "; "))
+		}
+		sink.Close()
+	})
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(bin, home, sink, s)...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
 		cancel()
@@ -55,5 +108,81 @@ func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium (%s): %v", bin, err)
 	}
-	return ctx
+	return &Browser{Ctx: ctx, Sink: sink}
+}
+
+// Unavailable ends a test that needs a tool this machine lacks: a skip on a developer machine, a
+// failure in CI.
+func Unavailable(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s; browser tests must run in CI", why)
+	}
+	t.Skip(why)
+}
+
+// chromiumOptions is the whole command line of a test Chromium.
+func chromiumOptions(bin, home string, sink *Sink, s settings) []chromedp.ExecAllocatorOption {
+	bypass := append([]string{"localhost", "*.localhost", "127.0.0.0/8", "[::1]"}, s.names...)
+	// Mapping rules are tried in order; EXCLUDE rules win over all of them.
+	rules := []string{}
+	for _, n := range s.names {
+		rules = append(rules, "MAP "+n+" 127.0.0.1")
+	}
+	rules = append(rules, "MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE *.localhost", "EXCLUDE 127.*", "EXCLUDE ::1")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(filepath.Join(home, "profile")),
+		chromedp.Env("HOME="+home),
+		chromedp.ProxyServer(sink.ProxyURL()),
+		chromedp.Flag("proxy-bypass-list", strings.Join(bypass, ";")),
+		chromedp.Flag("host-resolver-rules", strings.Join(rules, ", ")),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-features", strings.Join(disabledFeatures, ",")),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true),
+		// Chromium lists the Google accounts of every profile and asks the component updater for
+		// on-demand components whatever the flags above say; both go to the dead end instead.
+		chromedp.Flag("gaia-url", sink.DeadEndURL()),
+		chromedp.Flag("component-updater", "url-source="+sink.DeadEndURL()),
+	)
+	return opts
+}
+
+// disabledFeatures are Chromium features that talk to Google on their own.
+var disabledFeatures = []string{
+	"Translate", "BlinkGenPropertyTrees", // chromedp's defaults, which this flag replaces
+	"OptimizationHints", "OptimizationHintsFetching", "OptimizationGuideModelDownloading", "OptimizationTargetPrediction",
+	"MediaRouter", "DialMediaRouteProvider", "NetworkTimeServiceQuerying", "AutofillServerCommunication",
+	"CertificateTransparencyComponentUpdater",
+}
+
+// trustInNSS creates the NSS database Chromium reads on Linux ($HOME/.pki/nssdb) and adds each
+// authority as trusted for servers.
+func trustInNSS(home string, cas [][]byte) error {
+	certutil, err := exec.LookPath("certutil")
+	if err != nil {
+		return fmt.Errorf("certutil not found (install Debian's libnss3-tools): %w", err)
+	}
+	db := filepath.Join(home, ".pki", "nssdb")
+	if err := os.MkdirAll(db, 0o700); err != nil {
+		return err
+	}
+	if out, err := exec.Command(certutil, "-N", "-d", "sql:"+db, "--empty-password").CombinedOutput(); err != nil {
+		return fmt.Errorf("certutil -N: %v: %s", err, out)
+	}
+	for i, pem := range cas {
+		f := filepath.Join(home, fmt.Sprintf("ca%d.pem", i))
+		if err := os.WriteFile(f, pem, 0o600); err != nil {
+			return err
+		}
+		if out, err := exec.Command(certutil, "-A", "-d", "sql:"+db, "-n", fmt.Sprintf("test CA %d", i), "-t", "C,,", "-i", f).CombinedOutput(); err != nil {
+			return fmt.Errorf("certutil -A: %v: %s", err, out)
+		}
+	}
+	return nil
 }

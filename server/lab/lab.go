@@ -7,7 +7,6 @@
 package lab
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -317,14 +316,6 @@ func GadgetRequest(rawURL, origin string) (cors.Request, error) {
 // withoutElement returns the comma-separated list without name.
 func withoutElement(list, name string) string {
 	return strings.Join(slices.DeleteFunc(strings.Split(list, ","), func(e string) bool { return e == name }), ",")
-}
-
-// SPKIHash is the base64 SHA-256 of the lab certificate's public key, for Chromium's
-// --ignore-certificate-errors-spki-list: a browser started with it trusts the lab's nodes and
-// simulator, and nothing else it would not trust anyway.
-func (l *Lab) SPKIHash() string {
-	sum := sha256.Sum256(l.ca.leaf.Leaf.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // WriteServerCert writes the lab's server certificate and key (PEM) to certFile and keyFile, so a
