@@ -273,7 +273,7 @@ func TestDiagnoseRefusesForbiddenHosts(t *testing.T) {
 	// A target on loopback that redirects into cloud metadata.
 	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", finesse)
-		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+		http.Redirect(w, r, "https://169.254.169.254/latest/meta-data/", http.StatusFound)
 	}))
 	defer redirector.Close()
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(redirector.URL, "http://"))

@@ -37,6 +37,7 @@ func ExecPath() (string, bool) {
 // settings collects the Options of one browser.
 type settings struct {
 	names     []string // host patterns mapped to 127.0.0.1, e.g. "*.test"
+	addresses []string // "host:port addr:port" mappings, tried before names
 	caPEM     [][]byte // certificate authorities the browser trusts
 	sinkCheck bool
 }
@@ -48,6 +49,13 @@ type Option func(*settings)
 // resolve to 127.0.0.1 and bypass the sink. Names under .localhost always do.
 func LabNames(patterns ...string) Option {
 	return func(s *settings) { s.names = append(s.names, patterns...) }
+}
+
+// MapAddress sends one host and port to a loopback address and port, keeping the name in the
+// URL (for a page whose origin has the default port, https://page.test, served on another port).
+// The host must also be covered by LabNames.
+func MapAddress(hostPort, loopbackAddr string) Option {
+	return func(s *settings) { s.addresses = append(s.addresses, hostPort+" "+loopbackAddr) }
 }
 
 // TrustCA makes the browser trust a certificate authority (PEM) the way a user's machine does:
@@ -126,6 +134,9 @@ func chromiumOptions(bin, home string, sink *Sink, s settings) []chromedp.ExecAl
 	bypass := append([]string{"localhost", "*.localhost", "127.0.0.0/8", "[::1]"}, s.names...)
 	// Mapping rules are tried in order; EXCLUDE rules win over all of them.
 	rules := []string{}
+	for _, a := range s.addresses {
+		rules = append(rules, "MAP "+a)
+	}
 	for _, n := range s.names {
 		rules = append(rules, "MAP "+n+" 127.0.0.1")
 	}

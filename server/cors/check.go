@@ -29,22 +29,34 @@ func (r *Response) Get(name string) (v string, ok bool) {
 }
 
 // Location returns the redirect target of a redirect response, resolved against base, or nil
-// when the response is not a redirect the browser would follow.
+// when the response is not a redirect the browser would follow (not 301, 302, 303, 307 or 308, or
+// no Location). A Location that is not a valid URL is ErrInvalidRedirect. The fragment stays, as
+// in the URL Chromium reports; it is never sent. An empty user name and password (http://@host/)
+// is dropped, as the URL parser of browsers does.
 func (r *Response) Location(base *url.URL) (*url.URL, error) {
 	switch r.Status {
 	case 301, 302, 303, 307, 308:
 	default:
 		return nil, nil
 	}
-	loc := r.Header.Get("Location")
+	loc := strings.Trim(r.Header.Get("Location"), " \t")
 	if loc == "" {
 		return nil, nil
 	}
 	u, err := base.Parse(loc)
 	if err != nil {
-		return nil, err
+		return nil, ErrInvalidRedirect
 	}
-	u.Fragment, u.RawFragment = "", ""
+	if u.Scheme == "http" || u.Scheme == "https" {
+		if _, err := SerializeOrigin(u); err != nil {
+			return nil, ErrInvalidRedirect
+		}
+		if u.User != nil && u.User.Username() == "" {
+			if p, _ := u.User.Password(); p == "" {
+				u.User = nil
+			}
+		}
+	}
 	return u, nil
 }
 

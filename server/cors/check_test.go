@@ -51,7 +51,14 @@ func TestResponseLocation(t *testing.T) {
 	}{
 		{name: "302 absolute", status: 302, location: other, want: other},
 		{name: "301 relative", status: 301, location: "../x?y", want: "https://cuic.example:8444/cuic/x?y"},
-		{name: "303 fragment dropped", status: 303, location: "/a#frag", want: "https://cuic.example:8444/a"},
+		{name: "303 fragment kept (never sent)", status: 303, location: "/a#frag", want: "https://cuic.example:8444/a#frag"},
+		{name: "empty user info dropped", status: 302, location: "https://@a.example/x", want: "https://a.example/x"},
+		{name: "empty user and password dropped", status: 302, location: "https://:@a.example/x", want: "https://a.example/x"},
+		{name: "user name kept", status: 302, location: "https://u:@a.example/x", want: "https://u:@a.example/x"},
+		{name: "no host", status: 302, location: "http://:80/x", wantErr: true},
+		{name: "port out of range", status: 302, location: "http://a.example:99999/x", wantErr: true},
+		{name: "broken IPv6", status: 302, location: "http://[::1/x", wantErr: true},
+		{name: "other schemes are returned", status: 302, location: "ftp://a.example/x", want: "ftp://a.example/x"},
 		{name: "307", status: 307, location: "//other.example/", want: "https://other.example/"},
 		{name: "308", status: 308, location: "https://a.example", want: "https://a.example"},
 		{name: "300 is not followed", status: 300, location: other},
@@ -67,8 +74,8 @@ func TestResponseLocation(t *testing.T) {
 				r.Header.Set("Location", tc.location)
 			}
 			u, err := r.Location(base)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("Location error = %v, want error %v", err, tc.wantErr)
+			if (err != nil) != tc.wantErr || (err != nil && err != cors.ErrInvalidRedirect) {
+				t.Fatalf("Location error = %v, want error %v (ErrInvalidRedirect)", err, tc.wantErr)
 			}
 			got := ""
 			if u != nil {

@@ -1,9 +1,8 @@
 package cors
 
 import (
-	"errors"
-	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -82,12 +81,48 @@ func (o *Outcome) Preflighted() bool {
 // maxRedirects is the browser's redirect limit.
 const maxRedirects = 20
 
-// ErrTooManyRedirects is the network error after more than 20 redirects.
-var ErrTooManyRedirects = errors.New("too many redirects (ERR_TOO_MANY_REDIRECTS)")
+// NetError is a request that failed without a response the page could be judged on, named as
+// Chromium's network stack names it (net::ERR_…): what DevTools shows and what
+// Network.loadingFailed carries in errorText. An empty Code means Chromium blocked the request
+// before sending it and reports only a blocked reason (mixed content).
+type NetError struct {
+	Code   string
+	Detail string
+}
 
-// ErrUnsafeRedirect is the network error of a redirect to a scheme fetch() cannot follow
-// (data:, ftp:, javascript:, …); Chromium reports net::ERR_UNSAFE_REDIRECT, not a CORS error.
-var ErrUnsafeRedirect = errors.New("redirect to a scheme that cannot be fetched (ERR_UNSAFE_REDIRECT)")
+func (e *NetError) Error() string {
+	if e.Code == "" {
+		return e.Detail
+	}
+	return e.Detail + " (" + e.Code + ")"
+}
+
+// The network errors Fetch returns. Which redirect targets are which was observed in Chromium 156
+// (the conformance suite in the probe package).
+var (
+	ErrTooManyRedirects = &NetError{"net::ERR_TOO_MANY_REDIRECTS", "more than 20 redirects"}
+	// ErrUnsafeRedirect: a redirect to data:, file:, about:, blob:, filesystem: or a browser
+	// scheme (chrome:, chrome-extension:), which the network stack refuses to follow.
+	ErrUnsafeRedirect = &NetError{"net::ERR_UNSAFE_REDIRECT", "redirect to a URL the browser never follows (data:, file:, about:, blob:, …)"}
+	// ErrAbortedRedirect: a redirect to view-source:, which the browser cancels.
+	ErrAbortedRedirect = &NetError{"net::ERR_ABORTED", "redirect to a view-source: URL, which the browser cancels"}
+	// ErrInvalidRedirect: a Location that is not a valid URL (no host, a port above 65535, a
+	// broken IPv6 address).
+	ErrInvalidRedirect = &NetError{"net::ERR_INVALID_REDIRECT", "the redirect's Location is not a valid URL"}
+	// ErrMixedContent: an https page fetching http:// from a host that is not potentially
+	// trustworthy; blocked before it is sent. Chromium reports no net error, only the blocked
+	// reason mixed-content.
+	ErrMixedContent = &NetError{"", "blocked as mixed content: an https page cannot fetch an http:// URL"}
+	// ErrMixedContentRedirect: the same, on a redirect hop; the browser cancels the redirect.
+	ErrMixedContentRedirect = &NetError{"net::ERR_ABORTED", "blocked as mixed content: a redirect from an https page's request led to an http:// URL"}
+)
+
+// Schemes of redirect targets other than http and https: the network stack refuses some outright;
+// the others fail the CORS scheme check (CorsDisabledScheme), javascript: and ftp: included.
+var (
+	unsafeRedirectSchemes  = []string{"data", "file", "about", "blob", "filesystem", "chrome", "chrome-extension", "chrome-untrusted", "devtools"}
+	abortedRedirectSchemes = []string{"view-source"}
+)
 
 // Fetch runs fetch(req) as Chromium does with mode "cors": preflight when needed, the request,
 // the CORS check on every response, and redirects, tainting the origin after a cross-origin hop.
@@ -102,6 +137,13 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 		out.FinalURL = u.String()
 		if hop > maxRedirects {
 			out.NetErr = ErrTooManyRedirects
+			return out
+		}
+		if MixedContent(req.Origin, u) {
+			out.NetErr = ErrMixedContent
+			if hop > 0 {
+				out.NetErr = ErrMixedContentRedirect
+			}
 			return out
 		}
 		origin := req.Origin
@@ -140,14 +182,22 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 		}
 		next, err := resp.Location(u)
 		if err != nil {
-			out.NetErr = fmt.Errorf("invalid redirect location: %w", err)
+			out.NetErr = err
 			return out
 		}
 		if next == nil {
 			return out
 		}
-		if next.Scheme != "http" && next.Scheme != "https" {
+		switch {
+		case slices.Contains(unsafeRedirectSchemes, next.Scheme):
 			out.NetErr = ErrUnsafeRedirect
+			return out
+		case slices.Contains(abortedRedirectSchemes, next.Scheme):
+			out.NetErr = ErrAbortedRedirect
+			return out
+		case next.Scheme != "http" && next.Scheme != "https":
+			out.FinalURL = next.String()
+			out.Failure = &Failure{Reason: CorsDisabledScheme}
 			return out
 		}
 		if next.User != nil && (tainted || !IsSameOrigin(next, req.Origin)) {

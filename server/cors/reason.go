@@ -42,14 +42,14 @@ var Reasons = []Reason{
 	PreflightInvalidAllowOriginValue, PreflightAllowOriginMismatch,
 	PreflightInvalidAllowCredentials, InvalidAllowMethodsPreflightResponse,
 	InvalidAllowHeadersPreflightResponse, MethodDisallowedByPreflightResponse,
-	HeaderDisallowedByPreflightResponse, RedirectContainsCredentials,
+	HeaderDisallowedByPreflightResponse, RedirectContainsCredentials, CorsDisabledScheme,
 }
 
 // BrowserOnlyReasons are reasons Chromium knows that the evaluator never returns: where they could
 // apply, Fetch reports a network error, as Chromium 156 does in the conformance suite (a preflight
-// without an HTTP answer; a redirect to a scheme fetch() cannot follow, ErrUnsafeRedirect). They
-// keep their console text, explanation and fix for reasons read from DevTools.
-var BrowserOnlyReasons = []Reason{InvalidResponse, CorsDisabledScheme}
+// without an HTTP answer). They keep their console text, explanation and fix for reasons read
+// from DevTools.
+var BrowserOnlyReasons = []Reason{InvalidResponse}
 
 // preflight returns the Preflight… twin of a CORS-check reason.
 func (r Reason) preflight() Reason {
@@ -78,6 +78,11 @@ func (r Reason) Base() Reason {
 	return r
 }
 
+// CorsEnabledSchemes are the schemes Chromium's CorsDisabledScheme message lists (Chromium 156;
+// the list changes between versions).
+var CorsEnabledSchemes = []string{"chrome", "chrome-experimental-site-token-provider", "chrome-extension",
+	"chrome-untrusted", "data", "http", "https", "isolated-app"}
+
 const preflightPrefix = "Response to preflight request doesn't pass access control check: "
 
 // consoleDetail is the text Chromium prints after "blocked by CORS policy: "
@@ -103,7 +108,7 @@ func consoleDetail(f Failure) string {
 	case InvalidAllowCredentials:
 		s = "The value of the 'Access-Control-Allow-Credentials' header in the response is '" + v + "' which must be 'true' when the request's credentials mode is 'include'."
 	case CorsDisabledScheme:
-		s = "Cross origin requests are only supported for protocol schemes: chrome, chrome-extension, chrome-untrusted, data, http, https, isolated-app."
+		s = "Cross origin requests are only supported for protocol schemes: " + strings.Join(CorsEnabledSchemes, ", ") + "."
 	case PreflightInvalidStatus:
 		s = "It does not have HTTP ok status."
 	case PreflightDisallowedRedirect:

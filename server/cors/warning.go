@@ -1,6 +1,7 @@
 package cors
 
 import (
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -118,13 +119,28 @@ func Reflects(resp *Response, foreign string) bool {
 }
 
 // MixedContent reports whether a page of origin cannot fetch target at all because the page is
-// https and the target plain http (loopback hosts excepted, as browsers treat them as secure).
+// https and target is http:// on a host that is not potentially trustworthy: loopback addresses,
+// localhost and names under .localhost are exempt, as in Chromium.
 func MixedContent(origin string, target *url.URL) bool {
 	if !strings.HasPrefix(origin, "https://") || target.Scheme != "http" {
 		return false
 	}
-	h := target.Hostname()
-	return h != "localhost" && !strings.HasSuffix(h, ".localhost") && !strings.HasPrefix(h, "127.") && h != "::1"
+	h := strings.ToLower(strings.TrimSuffix(target.Hostname(), "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return false
+	}
+	if ip, err := netip.ParseAddr(h); err == nil && ip.Unmap().IsLoopback() {
+		return false
+	}
+	return true
+}
+
+// MixedContentConsoleLine is the line Chromium prints when it blocks an http:// resource an https
+// page asked for, directly or through a redirect. Chromium names the page's full URL; the origin
+// stands for it here.
+func MixedContentConsoleLine(origin, resource string) string {
+	return "Mixed Content: The page at '" + origin + "/' was loaded over HTTPS, but requested an insecure resource '" +
+		resource + "'. This request has been blocked; the content must be served over HTTPS."
 }
 
 // Dedupe removes repeated warnings, keeping the first of each code and message.

@@ -1,103 +1,212 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 )
 
-// NetworkClass names why a request got no HTTP answer. These are never CORS failures.
+// NetworkClass names why a request got no HTTP answer the page could be judged on. These are
+// never CORS failures. Each report also carries the error Chromium gives the same failure
+// (NetworkError.NetError), which is what DevTools and the console show.
 type NetworkClass string
 
 // The network error classes.
 const (
-	DNS              NetworkClass = "dns"
-	Refused          NetworkClass = "refused"
-	Timeout          NetworkClass = "timeout"
-	TLSUntrusted     NetworkClass = "tls-untrusted"
-	TLSNameMismatch  NetworkClass = "tls-name-mismatch"
-	TLSExpired       NetworkClass = "tls-expired"
-	TLSOther         NetworkClass = "tls"
-	Reset            NetworkClass = "reset"
-	Protocol         NetworkClass = "protocol"
-	MixedContent     NetworkClass = "mixed-content"
-	TooManyRedirects NetworkClass = "too-many-redirects"
-	UnsafeRedirect   NetworkClass = "unsafe-redirect"
-	Forbidden        NetworkClass = "forbidden"
+	DNS                NetworkClass = "dns"                 // net::ERR_NAME_NOT_RESOLVED
+	Refused            NetworkClass = "refused"             // net::ERR_CONNECTION_REFUSED
+	Timeout            NetworkClass = "timeout"             // net::ERR_CONNECTION_TIMED_OUT, net::ERR_TIMED_OUT
+	TLSUntrusted       NetworkClass = "tls-untrusted"       // net::ERR_CERT_AUTHORITY_INVALID
+	TLSNameMismatch    NetworkClass = "tls-name-mismatch"   // net::ERR_CERT_COMMON_NAME_INVALID
+	TLSExpired         NetworkClass = "tls-expired"         // net::ERR_CERT_DATE_INVALID
+	TLSInvalid         NetworkClass = "tls-invalid"         // net::ERR_CERT_INVALID
+	TLSKeyUsage        NetworkClass = "tls-key-usage"       // net::ERR_SSL_KEY_USAGE_INCOMPATIBLE
+	TLSVersion         NetworkClass = "tls-version"         // net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH
+	TLSOther           NetworkClass = "tls"                 // net::ERR_SSL_PROTOCOL_ERROR
+	Reset              NetworkClass = "reset"               // net::ERR_CONNECTION_RESET, ERR_EMPTY_RESPONSE, ERR_CONNECTION_CLOSED
+	Protocol           NetworkClass = "protocol"            // net::ERR_INVALID_HTTP_RESPONSE; ERR_SSL_PROTOCOL_ERROR for plain HTTP on https
+	ConflictingHeaders NetworkClass = "conflicting-headers" // net::ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION, …
+	MixedContent       NetworkClass = "mixed-content"       // blocked reason mixed-content; net::ERR_ABORTED on a redirect
+	TooManyRedirects   NetworkClass = "too-many-redirects"  // net::ERR_TOO_MANY_REDIRECTS
+	UnsafeRedirect     NetworkClass = "unsafe-redirect"     // net::ERR_UNSAFE_REDIRECT; ERR_ABORTED for view-source:
+	InvalidRedirect    NetworkClass = "invalid-redirect"    // net::ERR_INVALID_REDIRECT
+	Forbidden          NetworkClass = "forbidden"           // the service's egress guard; no browser error
 )
 
 // NetworkClasses lists every class, in the order above.
-var NetworkClasses = []NetworkClass{DNS, Refused, Timeout, TLSUntrusted, TLSNameMismatch, TLSExpired, TLSOther,
-	Reset, Protocol, MixedContent, TooManyRedirects, UnsafeRedirect, Forbidden}
+var NetworkClasses = []NetworkClass{DNS, Refused, Timeout, TLSUntrusted, TLSNameMismatch,
+	TLSExpired, TLSInvalid, TLSKeyUsage, TLSVersion, TLSOther, Reset, Protocol, ConflictingHeaders, MixedContent,
+	TooManyRedirects, UnsafeRedirect, InvalidRedirect, Forbidden}
 
 // NetworkError is a request that got no HTTP answer.
 type NetworkError struct {
-	Class       NetworkClass `json:"class"`
-	Message     string       `json:"message"`
-	OnPreflight bool         `json:"onPreflight,omitempty"`
+	Class NetworkClass `json:"class"`
+	// NetError is the error Chromium reports for the same failure (DevTools' Network panel, the
+	// console, Network.loadingFailed's errorText), e.g. net::ERR_CERT_DATE_INVALID. It is empty
+	// where Chromium reports only a blocked reason (mixed content) or where no browser is
+	// involved (the service's egress guard).
+	NetError    string `json:"netError,omitempty"`
+	Message     string `json:"message"`
+	OnPreflight bool   `json:"onPreflight,omitempty"`
 }
 
 // ErrForbiddenAddress is returned by a dialer that refuses an address (see Options.DialContext).
 var ErrForbiddenAddress = errors.New("address not allowed")
 
-// Classify names a transport error the way an engineer would look for its cause.
-func Classify(err error) NetworkError {
+// netErrorClasses gives the class of each error the probe and the cors package name themselves.
+var netErrorClasses = map[string]NetworkClass{
+	cors.ErrTooManyRedirects.Code:       TooManyRedirects,
+	cors.ErrUnsafeRedirect.Code:         UnsafeRedirect,
+	cors.ErrInvalidRedirect.Code:        InvalidRedirect,
+	errInvalidResponse.Code:             Protocol,
+	errHeadersTooBig.Code:               Protocol,
+	errMultipleLocation.Code:            ConflictingHeaders,
+	errMultipleLength.Code:              ConflictingHeaders,
+	errMultipleDisposition.Code:         ConflictingHeaders,
+	errSSLProtocol.Code:                 Protocol,
+	errSSLVersion.Code:                  TLSVersion,
+	errSSLKeyUsage.Code:                 TLSKeyUsage,
+	errEmptyResponse.Code:               Reset,
+	"net::ERR_CERT_AUTHORITY_INVALID":   TLSUntrusted,
+	"net::ERR_CERT_COMMON_NAME_INVALID": TLSNameMismatch,
+	"net::ERR_CERT_DATE_INVALID":        TLSExpired,
+	"net::ERR_CERT_INVALID":             TLSInvalid,
+}
+
+// classify names a transport error the way Chromium names it, and gives it the class an engineer
+// would look for its cause by. u is the URL of the request that failed; roots are the
+// certificate authorities the probe trusts (nil: the system's).
+func classify(err error, u *url.URL, roots *x509.CertPool) NetworkError {
 	ne := NetworkError{Message: err.Error()}
 	var (
-		dnsErr      *net.DNSError
-		unknownAuth x509.UnknownAuthorityError
-		hostErr     x509.HostnameError
-		invalidErr  x509.CertificateInvalidError
-		verifyErr   *tls.CertificateVerificationError
-		recordErr   tls.RecordHeaderError
-		alertErr    tls.AlertError
+		named     *cors.NetError
+		dnsErr    *net.DNSError
+		verifyErr *tls.CertificateVerificationError
+		recordErr tls.RecordHeaderError
+		alertErr  tls.AlertError
+		opErr     *net.OpError
 	)
 	switch {
-	case errors.Is(err, cors.ErrTooManyRedirects):
-		ne.Class = TooManyRedirects
-	case errors.Is(err, cors.ErrUnsafeRedirect):
-		ne.Class = UnsafeRedirect
+	case errors.Is(err, cors.ErrMixedContent):
+		ne.Class, ne.NetError = MixedContent, cors.ErrMixedContent.Code
+	case errors.Is(err, cors.ErrMixedContentRedirect):
+		ne.Class, ne.NetError = MixedContent, cors.ErrMixedContentRedirect.Code
+	case errors.Is(err, cors.ErrAbortedRedirect):
+		ne.Class, ne.NetError = UnsafeRedirect, cors.ErrAbortedRedirect.Code
+	case errors.As(err, &named):
+		ne.Class, ne.NetError, ne.Message = netErrorClasses[named.Code], named.Code, named.Detail
 	case errors.Is(err, ErrForbiddenAddress):
 		ne.Class = Forbidden
 	case errors.As(err, &dnsErr):
-		ne.Class = DNS
-	case errors.As(err, &unknownAuth):
-		ne.Class = TLSUntrusted
-	case errors.As(err, &hostErr):
-		ne.Class = TLSNameMismatch
-	case errors.As(err, &invalidErr):
-		if invalidErr.Reason == x509.Expired {
-			ne.Class = TLSExpired
-		} else {
-			ne.Class = TLSUntrusted
-		}
+		ne.Class, ne.NetError = DNS, "net::ERR_NAME_NOT_RESOLVED"
 	case errors.As(err, &verifyErr):
-		ne.Class = TLSUntrusted
-	case errors.As(err, &recordErr):
-		ne.Class = Protocol
-	case errors.As(err, &alertErr):
-		ne.Class = TLSOther
+		ne.Class, ne.NetError, ne.Message = certificateError(verifyErr, u, roots, time.Now())
+	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		ne.Class, ne.NetError, ne.Message = Protocol, errSSLProtocol.Code, errSSLProtocol.Detail
+	case versionMismatch(err):
+		ne.Class, ne.NetError, ne.Message = TLSVersion, errSSLVersion.Code, errSSLVersion.Detail+": "+err.Error()
+	case errors.As(err, &alertErr), strings.Contains(err.Error(), "tls:"):
+		ne.Class, ne.NetError = TLSOther, errSSLProtocol.Code
 	case errors.Is(err, syscall.ECONNREFUSED):
-		ne.Class = Refused
+		ne.Class, ne.NetError = Refused, "net::ERR_CONNECTION_REFUSED"
+	case errors.As(err, &opErr) && opErr.Op == "dial" && isTimeout(err):
+		ne.Class, ne.NetError = Timeout, "net::ERR_CONNECTION_TIMED_OUT"
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
-		ne.Class = Timeout
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed):
-		ne.Class = Reset
-	case strings.Contains(err.Error(), "tls:"):
-		ne.Class = TLSOther
+		ne.Class, ne.NetError = Timeout, "net::ERR_TIMED_OUT"
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		ne.Class, ne.NetError = Reset, "net::ERR_CONNECTION_RESET"
+	case errors.Is(err, io.EOF):
+		ne.Class, ne.NetError, ne.Message = Reset, errEmptyResponse.Code, errEmptyResponse.Detail
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed):
+		ne.Class, ne.NetError = Reset, "net::ERR_CONNECTION_CLOSED"
 	default:
-		ne.Class = Protocol
+		ne.Class, ne.NetError = Protocol, errInvalidResponse.Code
 	}
 	return ne
+}
+
+// versionMismatch tells a handshake that found no TLS version or cipher suite in common: the
+// server picked a version the probe refuses, or answered with a handshake_failure,
+// protocol_version or insufficient_security alert (net/tls reports a received alert only as text).
+func versionMismatch(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"tls: server selected unsupported protocol version", "remote error: tls: protocol version not supported",
+		"remote error: tls: handshake failure", "remote error: tls: insufficient security level"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// certificateError names a certificate the TLS handshake refused as Chromium would: Chromium
+// reports the most serious of its problems (invalid for servers, then untrusted, then the wrong
+// name, then the dates), where Go stops at the first it finds.
+func certificateError(e *tls.CertificateVerificationError, u *url.URL, roots *x509.CertPool, now time.Time) (NetworkClass, string, string) {
+	certs := e.UnverifiedCertificates
+	if len(certs) == 0 {
+		return TLSUntrusted, "net::ERR_CERT_AUTHORITY_INVALID", e.Error()
+	}
+	leaf := certs[0]
+	host := ""
+	if u != nil {
+		host = u.Hostname()
+	}
+	if len(leaf.ExtKeyUsage) > 0 && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny) {
+		return TLSInvalid, "net::ERR_CERT_INVALID", "the certificate of " + host + " is not for TLS servers (its extended key usage lacks serverAuth)"
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	// Judge the chain at a time when every certificate in it is valid, so that an expired
+	// certificate does not hide an untrusted one.
+	at := now
+	for _, c := range certs {
+		if at.Before(c.NotBefore) {
+			at = c.NotBefore.Add(time.Second)
+		}
+		if at.After(c.NotAfter) {
+			at = c.NotAfter.Add(-time.Second)
+		}
+	}
+	_, chainErr := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if chainErr != nil {
+		msg := fmt.Sprintf("the certificate of %s is issued by %q, which is not a trusted authority here", host, leaf.Issuer.CommonName)
+		switch {
+		case bytes.Equal(leaf.RawIssuer, leaf.RawSubject):
+			msg = "the certificate of " + host + " is self-signed and not trusted here"
+		case len(certs) == 1:
+			msg += "; the server sends no chain, so if that issuer is an intermediate CA, the server must send it too"
+		}
+		return TLSUntrusted, "net::ERR_CERT_AUTHORITY_INVALID", msg
+	}
+	if err := leaf.VerifyHostname(host); err != nil {
+		return TLSNameMismatch, "net::ERR_CERT_COMMON_NAME_INVALID", err.Error()
+	}
+	for _, c := range certs {
+		switch {
+		case now.After(c.NotAfter):
+			return TLSExpired, "net::ERR_CERT_DATE_INVALID", fmt.Sprintf("the certificate %q expired on %s", c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC1123))
+		case now.Before(c.NotBefore):
+			return TLSExpired, "net::ERR_CERT_DATE_INVALID", fmt.Sprintf("the certificate %q is not valid before %s (check the clocks)", c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC1123))
+		}
+	}
+	return TLSUntrusted, "net::ERR_CERT_AUTHORITY_INVALID", e.Error()
 }
 
 func isTimeout(err error) bool {
@@ -124,8 +233,18 @@ func (n NetworkError) Explain() string {
 		return "the TLS certificate does not name this host" + where
 	case TLSExpired:
 		return "the TLS certificate has expired or is not yet valid" + where
+	case TLSInvalid:
+		return "the TLS certificate is not valid for a web server (extended key usage)" + where
+	case TLSKeyUsage:
+		return "the TLS certificate's key usage does not allow what the handshake needs" + where
+	case TLSVersion:
+		return "the server and the browser share no TLS version or cipher suite (TLS 1.2 or later is needed)" + where
 	case TLSOther:
 		return "the TLS handshake failed" + where
+	case ConflictingHeaders:
+		return "the response carries conflicting copies of a header the browser allows only once" + where
+	case InvalidRedirect:
+		return "a redirect points to a URL that is not valid"
 	case Reset:
 		return "the connection was closed without an answer" + where
 	case MixedContent:
@@ -133,7 +252,7 @@ func (n NetworkError) Explain() string {
 	case TooManyRedirects:
 		return "more than 20 redirects"
 	case UnsafeRedirect:
-		return "a redirect points to a scheme the browser will not fetch (data:, ftp:, …)"
+		return "a redirect points to a URL the browser never follows (data:, file:, about:, blob:, view-source:, …)"
 	case Forbidden:
 		return "this host is not allowed to be probed from here"
 	}

@@ -8,10 +8,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"slices"
@@ -35,12 +37,14 @@ type Options struct {
 	// origin.
 	NoExtraChecks bool
 	UserAgent     string
+	// Resolve sends some host names to other addresses (curl's --resolve). The guarding dialer
+	// of the service never gets it.
+	Resolve []Resolve
 }
 
 // Limits on what is read from a server.
 const (
-	maxHeaderBytes = 64 << 10
-	maxBodyBytes   = 64 << 10
+	maxBodyBytes = 64 << 10
 	// ForeignOrigin is sent to see whether a server allows any origin at all.
 	ForeignOrigin = "https://corscheck-foreign-origin.example"
 )
@@ -63,29 +67,69 @@ func New(opt Options) *Prober {
 		opt.UserAgent = DefaultUserAgent
 	}
 	dialer := &net.Dialer{Timeout: opt.Timeout, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, loopbackName(resolved(opt.Resolve, addr)))
+	}
+	if opt.DialContext != nil {
+		// A guarding dialer gets the host name as written, so it can judge the name; it maps
+		// localhost names itself (see the egress package).
+		dial = opt.DialContext
+	}
+	tlsConfig := &tls.Config{RootCAs: opt.RootCAs, InsecureSkipVerify: opt.Insecure, MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"h2", "http/1.1"}}
+	if !opt.Insecure {
+		tlsConfig.VerifyConnection = checkKeyUsage
+	}
 	tr := &http.Transport{
-		Proxy:                  nil, // the browser's proxy is unknown; go direct, as a LAN desktop does
-		DialContext:            dialer.DialContext,
-		TLSClientConfig:        &tls.Config{RootCAs: opt.RootCAs, InsecureSkipVerify: opt.Insecure, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:    opt.Timeout,
-		MaxResponseHeaderBytes: maxHeaderBytes,
+		Proxy: nil, // the browser's proxy is unknown; go direct, as a LAN desktop does
+		// HTTP/1 connections record each response head, which the probe reads as Chromium does
+		// (wire.go); an HTTP/2 connection stays a *tls.Conn, so net/http speaks HTTP/2 on it.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &capturingConn{Conn: c}, nil
+		},
+		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			cfg := tlsConfig.Clone()
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+			tc := tls.Client(c, cfg)
+			if err := tc.HandshakeContext(ctx); err != nil {
+				c.Close()
+				return nil, err
+			}
+			if tc.ConnectionState().NegotiatedProtocol == "h2" {
+				return tc, nil
+			}
+			return &capturingConn{Conn: tc}, nil
+		},
+		MaxResponseHeaderBytes: 4 * maxHeadBytes, // Chromium's limit applies when the head is read again
 		DisableCompression:     true,
 		MaxIdleConnsPerHost:    4,
 		IdleConnTimeout:        30 * time.Second,
 		ForceAttemptHTTP2:      true,
 	}
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return dialer.DialContext(ctx, network, loopbackName(addr))
-	}
-	if opt.DialContext != nil {
-		// A guarding dialer gets the host name as written, so it can judge the name; it maps
-		// localhost names itself (see the egress package).
-		tr.DialContext = opt.DialContext
-	}
 	return &Prober{opt: opt, client: &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// checkKeyUsage refuses a server certificate whose key usage does not allow the signature TLS
+// needs from it, as Chromium does (net::ERR_SSL_KEY_USAGE_INCOMPATIBLE); Go does not check it.
+func checkKeyUsage(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return nil
+	}
+	if ku := cs.PeerCertificates[0].KeyUsage; ku != 0 && ku&x509.KeyUsageDigitalSignature == 0 {
+		return errSSLKeyUsage
+	}
+	return nil
 }
 
 // loopbackName maps localhost and names under .localhost to 127.0.0.1, as Chromium does without
@@ -129,14 +173,6 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 		URL: req.URL.String(), Origin: req.Origin, Method: req.Method, Credentials: req.Credentials,
 		Kind: kind, Node: req.URL.Hostname(), Insecure: p.opt.Insecure,
 		Steps: []Exchange{}, Warnings: []cors.Warning{}, Fixes: []fix.Fix{},
-	}
-	if cors.MixedContent(req.Origin, req.URL) {
-		rep.Verdict = cors.Unreachable
-		rep.Network = &NetworkError{Class: MixedContent, Message: "blocked as mixed content: an https page cannot fetch an http URL"}
-		rep.Explanation = rep.Network.Explain()
-		rep.Warnings = []cors.Warning{cors.NewWarning(cors.WarnMixedContent, "")}
-		rep.Fixes = fix.For(fix.Problem{Kind: kind, URL: req.URL, Origin: req.Origin, Network: string(MixedContent)})
-		return rep
 	}
 	// A server that echoes any origin also echoes ours: only then is it worth asking again with a
 	// foreign origin, alongside the rest of the check.
@@ -217,13 +253,24 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 			}
 		}
 	case out.NetErr != nil:
-		ne := Classify(out.NetErr)
+		failed := req.URL
+		if last := len(out.Steps) - 1; last >= 0 {
+			failed = out.Steps[last].Request.URL
+		}
+		ne := classify(out.NetErr, failed, p.opt.RootCAs)
 		if last := len(out.Steps) - 1; last >= 0 && out.Steps[last].Request.Kind == cors.PreflightStep {
 			ne.OnPreflight = true
 		}
 		rep.Network = &ne
 		rep.Explanation = ne.Explain()
 		problem.Network, problem.NetworkDetail = string(ne.Class), ne.Message
+		if ne.Class == MixedContent {
+			rep.Console = cors.MixedContentConsoleLine(req.Origin, out.FinalURL)
+			if u, err := url.Parse(out.FinalURL); err == nil {
+				problem.URL = u
+			}
+			rep.Warnings = cors.Dedupe(append([]cors.Warning{cors.NewWarning(cors.WarnMixedContent, "")}, rep.Warnings...))
+		}
 	}
 	if fs := fix.For(problem); fs != nil {
 		rep.Fixes = fs
@@ -256,9 +303,22 @@ func (p *Prober) wireHeader(o cors.Outgoing) []cors.Header {
 	return append(out, cors.Header{Name: "User-Agent", Value: p.opt.UserAgent}, cors.Header{Name: "Sec-Fetch-Dest", Value: "empty"})
 }
 
-// send performs one exchange without following redirects and without cookies.
+// send performs one exchange without following redirects and without cookies. On HTTP/1 the
+// response head is read again as Chromium reads it.
 func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, error) {
-	hr, err := http.NewRequestWithContext(ctx, o.Method, o.URL.String(), nil)
+	var (
+		mu   sync.Mutex
+		conn *capturingConn
+	)
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if c, ok := info.Conn.(*capturingConn); ok {
+			c.mark()
+			mu.Lock()
+			conn = c
+			mu.Unlock()
+		}
+	}}
+	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), o.Method, o.URL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -271,14 +331,45 @@ func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, err
 		hr.ContentLength = 0
 	}
 	resp, err := p.client.Do(hr)
-	if err != nil {
-		return nil, err
+	var chromium *cors.Response
+	mu.Lock()
+	if conn != nil {
+		var complete bool
+		var headErr error
+		head := conn.head()
+		if len(head) > 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+			// Chromium takes a head cut short by the end of the connection as it is.
+			head = append(head, "\n\n"...)
+		}
+		chromium, complete, headErr = readHead(head, o.URL.Port() == "" || o.URL.Port() == defaultPort(o.URL.Scheme))
+		switch {
+		case headErr != nil:
+			chromium, err = nil, headErr
+		case !complete:
+			chromium = nil
+		}
 	}
-	defer resp.Body.Close()
-	// Read a little of the body so the connection can be reused. The verdict never needs the
-	// body, and a body cut short does not change what the browser decides from the headers.
-	_, _ = io.CopyN(io.Discard, resp.Body, maxBodyBytes)
-	return &cors.Response{Status: resp.StatusCode, Header: resp.Header}, nil
+	mu.Unlock()
+	if resp != nil {
+		defer resp.Body.Close()
+		// Read a little of the body so the connection can be reused. The verdict never needs
+		// the body, and a body cut short does not change what the browser decides.
+		_, _ = io.CopyN(io.Discard, resp.Body, maxBodyBytes)
+		if chromium == nil && err == nil {
+			chromium = &cors.Response{Status: resp.StatusCode, Header: resp.Header}
+		}
+	}
+	if chromium != nil {
+		return chromium, nil
+	}
+	return nil, err
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 func msSince(t time.Time) float64 {

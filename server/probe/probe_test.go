@@ -2,13 +2,7 @@ package probe
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,45 +14,6 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
 )
-
-// testCA issues leaf certificates for TLS tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-func (ca *testCA) leaf(t *testing.T, names []string, ips []net.IP, notAfter time.Time) tls.Certificate {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "leaf"},
-		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: notAfter, DNSNames: names, IPAddresses: ips,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 func tlsServer(t *testing.T, cert tls.Certificate, h http.Handler) *httptest.Server {
 	t.Helper()
@@ -86,11 +41,11 @@ var allowAllHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Reque
 })
 
 func TestNetworkFailuresAreNotCORS(t *testing.T) {
-	ca := newTestCA(t)
+	ca := newTestPKI(t)
 	loop := []net.IP{net.ParseIP("127.0.0.1")}
-	good := tlsServer(t, ca.leaf(t, nil, loop, time.Now().Add(time.Hour)), allowAllHandler)
-	wrongName := tlsServer(t, ca.leaf(t, []string{"cuic.example"}, nil, time.Now().Add(time.Hour)), allowAllHandler)
-	expired := tlsServer(t, ca.leaf(t, nil, loop, time.Now().Add(-time.Hour)), allowAllHandler)
+	good := tlsServer(t, ca.leaf(t, leafSpec{ips: loop, cn: "127.0.0.1"}), allowAllHandler)
+	wrongName := tlsServer(t, ca.leaf(t, leafSpec{names: []string{"cuic.example"}}), allowAllHandler)
+	expired := tlsServer(t, ca.leaf(t, leafSpec{ips: loop, cn: "127.0.0.1", notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-time.Hour)}), allowAllHandler)
 	plain := httptest.NewServer(allowAllHandler)
 	defer plain.Close()
 

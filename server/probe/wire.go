@@ -1,0 +1,207 @@
+package probe
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"sync"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+)
+
+// Chromium and net/http read HTTP/1 response heads differently: Chromium trims spaces before the
+// colon of a header line, ends lines at a lone CR, skips lines it cannot read instead of failing,
+// and refuses conflicting copies of Location, Content-Length and Content-Disposition. So on
+// HTTP/1 connections the probe records the bytes of each response head and reads them again as
+// Chromium does (net/http/http_util.cc and http_response_headers.cc); net/http still moves the
+// bytes. HTTP/2 heads are structured, so both read them alike.
+
+// maxHeadBytes is Chromium's limit on a response head (net::ERR_RESPONSE_HEADERS_TOO_BIG).
+const maxHeadBytes = 256 << 10
+
+// capturingConn records what the server sends on an HTTP/1 connection from the start of an
+// exchange (mark) to the end of the response head.
+type capturingConn struct {
+	net.Conn
+	mu   sync.Mutex
+	buf  []byte
+	done bool // the head is complete, or too big: stop recording
+}
+
+func (c *capturingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		if !c.done {
+			from := max(len(c.buf)-3, 0)
+			c.buf = append(c.buf, p[:min(n, maxHeadBytes+1-len(c.buf))]...)
+			c.done = len(c.buf) > maxHeadBytes || headEnd(c.buf[from:]) >= 0
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// mark starts recording a new response.
+func (c *capturingConn) mark() {
+	c.mu.Lock()
+	c.buf, c.done = c.buf[:0], false
+	c.mu.Unlock()
+}
+
+// head returns what was recorded since mark.
+func (c *capturingConn) head() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return bytes.Clone(c.buf)
+}
+
+// The errors Chromium gives a response head it refuses.
+var (
+	errInvalidResponse       = &cors.NetError{Code: "net::ERR_INVALID_HTTP_RESPONSE", Detail: "the answer is not a valid HTTP response"}
+	errHeadersTooBig         = &cors.NetError{Code: "net::ERR_RESPONSE_HEADERS_TOO_BIG", Detail: "the response head is larger than 256 KB"}
+	errMultipleLocation      = &cors.NetError{Code: "net::ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION", Detail: "the response has two different Location headers"}
+	errMultipleLength        = &cors.NetError{Code: "net::ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_LENGTH", Detail: "the response has two different Content-Length headers"}
+	errMultipleDisposition   = &cors.NetError{Code: "net::ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION", Detail: "the response has two different Content-Disposition headers"}
+	errSSLProtocol           = &cors.NetError{Code: "net::ERR_SSL_PROTOCOL_ERROR", Detail: "the server did not answer the TLS handshake (plain HTTP on an https port?)"}
+	errSSLVersion            = &cors.NetError{Code: "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH", Detail: "no TLS version or cipher suite in common (the server offers only TLS 1.0 or 1.1, or old ciphers)"}
+	errSSLKeyUsage           = &cors.NetError{Code: "net::ERR_SSL_KEY_USAGE_INCOMPATIBLE", Detail: "the certificate's key usage does not allow signing, which TLS needs"}
+	errEmptyResponse         = &cors.NetError{Code: "net::ERR_EMPTY_RESPONSE", Detail: "the server closed the connection without sending anything"}
+	multipleCopiesNotAllowed = []struct {
+		name string
+		err  *cors.NetError
+	}{{"Content-Length", errMultipleLength}, {"Content-Disposition", errMultipleDisposition}, {"Location", errMultipleLocation}}
+)
+
+// headEnd returns the length of the head in b (through the empty line that ends it), or -1.
+// Chromium ends a head at LF LF or LF CR LF.
+func headEnd(b []byte) int {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '\n' {
+			return i + 2
+		}
+		if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+			return i + 3
+		}
+	}
+	return -1
+}
+
+// readHead reads a recorded HTTP/1 response head as Chromium does. complete is false when b
+// holds no whole head (the caller then keeps net/http's view). defaultPort tells whether the URL
+// had its scheme's default port: only there does Chromium accept an answer without a status
+// line (HTTP/0.9).
+func readHead(b []byte, defaultPort bool) (resp *cors.Response, complete bool, err error) {
+	end := headEnd(b)
+	if end < 0 {
+		if len(b) > maxHeadBytes {
+			return nil, true, errHeadersTooBig
+		}
+		return nil, false, nil
+	}
+	b = b[:end]
+	start := statusLineStart(b)
+	if start < 0 {
+		if defaultPort {
+			return &cors.Response{Status: 200, Header: http.Header{}}, true, nil
+		}
+		return nil, true, errInvalidResponse
+	}
+	b = b[start:]
+	if bytes.IndexByte(b, 0) >= 0 {
+		return nil, true, errInvalidResponse
+	}
+	lines := bytes.FieldsFunc(b, func(r rune) bool { return r == '\r' || r == '\n' })
+	resp = &cors.Response{Status: statusCode(lines[0]), Header: http.Header{}}
+	// Join continuation lines (obs-fold) to a header line before them, with one space.
+	var joined [][]byte
+	continuable := false
+	for _, l := range lines[1:] {
+		if continuable && isLWS(l[0]) {
+			last := &joined[len(joined)-1]
+			*last = append(append(*last, ' '), bytes.TrimLeft(l, " \t")...)
+			continue
+		}
+		joined = append(joined, bytes.Clone(l))
+		colon := bytes.IndexByte(l, ':')
+		continuable = colon > 0 && !isLWS(l[0])
+	}
+	for _, l := range joined {
+		colon := bytes.IndexByte(l, ':')
+		if colon <= 0 || isLWS(l[0]) {
+			continue // a line Chromium skips
+		}
+		name := string(bytes.TrimRight(l[:colon], " \t"))
+		if !isToken(name) {
+			continue
+		}
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		resp.Header[key] = append(resp.Header[key], string(bytes.Trim(l[colon+1:], " \t")))
+	}
+	chunked := false
+	for _, v := range resp.Header.Values("Transfer-Encoding") {
+		chunked = chunked || bytes.Contains(bytes.ToLower([]byte(v)), []byte("chunked"))
+	}
+	for _, m := range multipleCopiesNotAllowed {
+		if m.name == "Content-Length" && chunked {
+			continue
+		}
+		vs := resp.Header.Values(m.name)
+		for _, v := range vs[min(1, len(vs)):] {
+			if v != vs[0] {
+				return nil, true, m.err
+			}
+		}
+	}
+	return resp, true, nil
+}
+
+// statusLineStart finds "http" (any case) within the first bytes, as Chromium allows a little
+// junk before the status line; -1 when there is none.
+func statusLineStart(b []byte) int {
+	for i := 0; i <= 4 && i+4 <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+4], []byte("http")) {
+			return i
+		}
+	}
+	return -1
+}
+
+// statusCode reads the digits after the version; Chromium assumes 200 when there are none.
+func statusCode(line []byte) int {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 0 {
+		return 200
+	}
+	rest := bytes.TrimLeft(line[sp:], " ")
+	n := 0
+	for n < len(rest) && n < 9 && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	code, err := strconv.Atoi(string(rest[:n]))
+	if err != nil {
+		return 200
+	}
+	return code
+}
+
+func isLWS(c byte) bool { return c == ' ' || c == '\t' }
+
+// isToken reports whether s is an HTTP token (RFC 9110 tchar).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
