@@ -66,17 +66,19 @@ type kindText struct {
 	Product     string   `json:"product"`
 	CLI         string   `json:"cli"`
 	Restart     []string `json:"restart"`
+	CertRestart []string `json:"certRestart"` // after a new certificate
 	RestartNote string   `json:"restartNote"`
 	Nodes       string   `json:"nodes"`
 }
 
 type problemText struct {
-	Summary   string   `json:"summary"`
-	Restart   bool     `json:"restart"`
-	Cisco     []string `json:"cisco"`
-	CiscoNote string   `json:"ciscoNote"`
-	Custom    string   `json:"custom"`
-	All       string   `json:"all"`
+	Summary     string   `json:"summary"`
+	Restart     bool     `json:"restart"`
+	CertRestart bool     `json:"certRestart"`
+	Cisco       []string `json:"cisco"`
+	CiscoNote   string   `json:"ciscoNote"`
+	Custom      string   `json:"custom"`
+	All         string   `json:"all"`
 }
 
 type catalog struct {
@@ -163,6 +165,11 @@ func For(p Problem) []Fix {
 			}
 			if kt.RestartNote != "" {
 				f.Notes = append(f.Notes, r.Replace(kt.RestartNote))
+			}
+		}
+		if pt.CertRestart {
+			for _, c := range kt.CertRestart {
+				f.Restart = append(f.Restart, r.Replace(c))
 			}
 		}
 	}

@@ -3,6 +3,9 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -76,23 +79,42 @@ func TestNetworkFailuresAreNotCORS(t *testing.T) {
 		}
 	}()
 
+	clientAuth := tlsServer(t, ca.leaf(t, leafSpec{ips: loop, cn: "127.0.0.1", eku: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}), allowAllHandler)
+	keyUsage := tlsServer(t, ca.leaf(t, leafSpec{ips: loop, cn: "127.0.0.1", keyUsage: x509.KeyUsageKeyEncipherment}), allowAllHandler)
+	tls10 := httptest.NewUnstartedServer(allowAllHandler)
+	tls10.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, leafSpec{ips: loop, cn: "127.0.0.1"})}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10}
+	tls10.Config.ErrorLog = stdlog.New(io.Discard, "", 0)
+	tls10.StartTLS()
+	defer tls10.Close()
+	trusted := Options{RootCAs: ca.pool}
+
 	tests := []struct {
-		name  string
-		url   string
-		opt   Options
-		want  cors.Verdict
-		class NetworkClass
+		name     string
+		url      string
+		opt      Options
+		want     cors.Verdict
+		class    NetworkClass
+		netError string
+		advice   []string // in the CUIC fix's commands, restarts or notes
 	}{
-		{"trusted with the CA", good.URL + "/", Options{RootCAs: ca.pool}, cors.Allowed, ""},
-		{"untrusted certificate", good.URL + "/", Options{}, cors.Unreachable, TLSUntrusted},
-		{"insecure skips verification", good.URL + "/", Options{Insecure: true}, cors.Allowed, ""},
-		{"name mismatch", wrongName.URL + "/", Options{RootCAs: ca.pool}, cors.Unreachable, TLSNameMismatch},
-		{"expired", expired.URL + "/", Options{RootCAs: ca.pool}, cors.Unreachable, TLSExpired},
-		{"refused", deadURL, Options{}, cors.Unreachable, Refused},
-		{"dns", "https://no-such-node.invalid/", Options{}, cors.Unreachable, DNS},
-		{"timeout", "http://" + silent.Addr().String() + "/", Options{Timeout: 300 * time.Millisecond}, cors.Unreachable, Timeout},
-		{"reset", "http://" + closer.Addr().String() + "/", Options{}, cors.Unreachable, Reset},
-		{"https to a plain http port", strings.Replace(plain.URL, "http:", "https:", 1) + "/", Options{}, cors.Unreachable, Protocol},
+		{name: "trusted with the CA", url: good.URL + "/", opt: trusted, want: cors.Allowed},
+		{name: "untrusted certificate", url: good.URL + "/", want: cors.Unreachable, class: TLSUntrusted, netError: "net::ERR_CERT_AUTHORITY_INVALID",
+			advice: []string{"set csr gen tomcat", "not the browser"}},
+		{name: "insecure skips verification", url: good.URL + "/", opt: Options{Insecure: true}, want: cors.Allowed},
+		{name: "name mismatch", url: wrongName.URL + "/", opt: trusted, want: cors.Unreachable, class: TLSNameMismatch, netError: "net::ERR_CERT_COMMON_NAME_INVALID",
+			advice: []string{"Importing a CA does not fix this"}},
+		{name: "expired", url: expired.URL + "/", opt: trusted, want: cors.Unreachable, class: TLSExpired, netError: "net::ERR_CERT_DATE_INVALID",
+			advice: []string{"set cert regen tomcat", "utils service restart Cisco Tomcat", "expired on"}},
+		{name: "client authentication only", url: clientAuth.URL + "/", opt: trusted, want: cors.Unreachable, class: TLSInvalid, netError: "net::ERR_CERT_INVALID",
+			advice: []string{"serverAuth"}},
+		{name: "key usage without digital signature", url: keyUsage.URL + "/", opt: trusted, want: cors.Unreachable, class: TLSKeyUsage, netError: "net::ERR_SSL_KEY_USAGE_INCOMPATIBLE"},
+		{name: "TLS 1.0 only", url: tls10.URL + "/", opt: trusted, want: cors.Unreachable, class: TLSVersion, netError: "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH",
+			advice: []string{"set tls min-version 1.2"}},
+		{name: "refused", url: deadURL, want: cors.Unreachable, class: Refused, netError: "net::ERR_CONNECTION_REFUSED"},
+		{name: "dns", url: "https://no-such-node.invalid/", want: cors.Unreachable, class: DNS, netError: "net::ERR_NAME_NOT_RESOLVED"},
+		{name: "timeout", url: "http://" + silent.Addr().String() + "/", opt: Options{Timeout: 300 * time.Millisecond}, want: cors.Unreachable, class: Timeout, netError: "net::ERR_TIMED_OUT"},
+		{name: "reset", url: "http://" + closer.Addr().String() + "/", want: cors.Unreachable, class: Reset, netError: "net::ERR_EMPTY_RESPONSE"},
+		{name: "https to a plain http port", url: strings.Replace(plain.URL, "http:", "https:", 1) + "/", want: cors.Unreachable, class: Protocol, netError: "net::ERR_SSL_PROTOCOL_ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,8 +130,13 @@ func TestNetworkFailuresAreNotCORS(t *testing.T) {
 				}
 				return
 			}
-			if rep.Network == nil || rep.Network.Class != tt.class {
-				t.Fatalf("network %+v, want class %s", rep.Network, tt.class)
+			if rep.Network == nil || rep.Network.Class != tt.class || rep.Network.NetError != tt.netError {
+				t.Fatalf("network %+v, want class %s, %s", rep.Network, tt.class, tt.netError)
+			}
+			for _, a := range tt.advice {
+				if !strings.Contains(fix.Text(rep.Fixes), a) {
+					t.Errorf("the fix lacks %q:\n%s", a, fix.Text(rep.Fixes))
+				}
 			}
 			if rep.CorsError != "" || rep.Console != "" {
 				t.Errorf("an unreachable node must not get a CORS reason: %q %q", rep.CorsError, rep.Console)
@@ -213,6 +240,19 @@ func TestFieldCaseReport(t *testing.T) {
 	for _, h := range rep.Preflight.RequestHeaders {
 		if strings.EqualFold(h.Name, "Authorization") || strings.EqualFold(h.Name, "Cookie") {
 			t.Errorf("the preflight must not carry %s", h.Name)
+		}
+	}
+}
+
+// TestEveryNetworkClassHasAFix: the fix package keeps advice per class in fixes.json.
+func TestEveryNetworkClassHasAFix(t *testing.T) {
+	u, _ := url.Parse("https://cuicsub.example:8444/cuic/rest/status/")
+	for _, c := range NetworkClasses {
+		for _, k := range fix.Kinds {
+			fs := fix.For(fix.Problem{Kind: k, URL: u, Origin: "https://finessep.example:8445", Network: string(c), NetworkDetail: "detail"})
+			if len(fs) != 1 || len(fs[0].Notes) == 0 {
+				t.Errorf("class %s, kind %s: fix %+v", c, k, fs)
+			}
 		}
 	}
 }
