@@ -17,7 +17,8 @@ import (
 )
 
 const probeUsage = `usage: corscheck probe [--origin ORIGIN] [--method M] [-H 'Name: value']... [--credentials include|omit|same-origin]
-                       [--kind cuic|livedata|finesse|custom] [--timeout 10s] [--ca-file F] [--insecure] [--json] URL
+                       [--kind cuic|livedata|finesse|custom] [--timeout 10s] [--ca-file F] [--insecure]
+                       [--resolve HOST:PORT:ADDR]... [--json] URL
 
 Sends to URL what Chromium sends when a page of ORIGIN calls fetch(URL): the preflight when one
 is needed, then the request. Says whether the page could read the answer, why not (as DevTools
@@ -33,6 +34,10 @@ Flags, before or after URL:
   --timeout D         time for the whole check (default 10s)
   --ca-file F         also trust the PEM certificates in F
   --insecure          do not verify certificates (browsers always do)
+  --resolve HOST:PORT:ADDR
+                      connect to ADDR for HOST on PORT (* for every port), as curl does: the
+                      name stays in the URL, the TLS handshake and the Host header; repeat for
+                      more (node names the agents' DNS knows but this machine's does not)
   --json              print one JSON object instead of text
 
 Exit status: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
@@ -96,8 +101,10 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 		insecure    = fs.Bool("insecure", false, "")
 		asJSON      = fs.Bool("json", false, "")
 		headers     headerFlags
+		resolves    resolveFlags
 	)
 	fs.Var(&headers, "H", "")
+	fs.Var(&resolves, "resolve", "")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return probeCommand{}, err
@@ -137,7 +144,7 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 	if *timeout <= 0 {
 		return probeCommand{}, fmt.Errorf("--timeout must be positive, not %s", *timeout)
 	}
-	cmd.options = probe.Options{Timeout: *timeout, Insecure: *insecure}
+	cmd.options = probe.Options{Timeout: *timeout, Insecure: *insecure, Resolve: resolves}
 	if *caFile != "" {
 		if cmd.options.RootCAs, err = probe.LoadCAFile(*caFile); err != nil {
 			return probeCommand{}, fmt.Errorf("--ca-file: %w", err)
@@ -174,6 +181,20 @@ func parseTargetURL(s string) (*url.URL, error) {
 	// The fragment never leaves the browser.
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
+}
+
+// resolveFlags collects --resolve HOST:PORT:ADDR in order; the first match wins, as in curl.
+type resolveFlags []probe.Resolve
+
+func (r *resolveFlags) String() string { return "" }
+
+func (r *resolveFlags) Set(s string) error {
+	v, err := probe.ParseResolve(s)
+	if err != nil {
+		return err
+	}
+	*r = append(*r, v)
+	return nil
 }
 
 // headerFlags collects -H 'Name: value' in order, as curl takes them.

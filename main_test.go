@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -46,6 +47,16 @@ func subscriber(t *testing.T) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/cuic/rest/status/"
+}
+
+// port returns the port of a URL.
+func port(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Port()
 }
 
 // labWithCA starts the lab and writes its CA where --ca-file can read it.
@@ -149,6 +160,18 @@ func TestProbe(t *testing.T) {
 			code: 3, want: []string{"unreachable", "refused"}, notWant: []string{"blocked"},
 		},
 		{
+			name: "--resolve sends a name this machine cannot resolve to the node",
+			args: []string{"probe", "--kind", "cuic", "--origin", "http://finessep.example:8082", "--credentials", "include", "-H", "Authorization: Basic x",
+				"--resolve", "cuicsub.example.com:" + port(t, sub) + ":127.0.0.1", strings.Replace(sub, "127.0.0.1", "cuicsub.example.com", 1)},
+			code: 1, want: []string{"cuicsub.example.com: blocked by CORS: PreflightMissingAllowOriginHeader", "allowed_origin add http://finessep.example:8082"},
+		},
+		{
+			name: "--resolve with any port; an https page still may not call http://",
+			args: []string{"probe", "--kind", "cuic", "--origin", finesse, "--credentials", "include", "-H", "Authorization: Basic x",
+				"--resolve", "cuicsub.example.com:*:127.0.0.1", strings.Replace(sub, "127.0.0.1", "cuicsub.example.com", 1)},
+			code: 3, want: []string{"unreachable: mixed-content", "Console: Mixed Content: The page at 'https://finessep.example:8445/'"},
+		},
+		{
 			name: "forbidden header dropped",
 			args: []string{"probe", "--origin", finesse, "--ca-file", caFile, "-H", "Cookie: JSESSIONID=1", pub},
 			code: 0, want: []string{"Warning: fetch() silently drops this header, so it is not sent (Cookie)"},
@@ -177,7 +200,7 @@ func TestProbe(t *testing.T) {
 	}
 }
 
-// contract are the fields `corscheck probe --json` always prints (DESIGN §4).
+// contract are the fields `corscheck probe --json` always prints (docs/probe.md).
 var contract = []string{"url", "origin", "method", "credentials", "verdict", "corsError", "failedParameter", "console", "warnings", "fixes"}
 
 func probeJSON(t *testing.T, wantCode int, args ...string) map[string]any {
@@ -314,6 +337,10 @@ func TestProbeUsageErrors(t *testing.T) {
 		{"negative timeout", nil, []string{"--origin", finesse, "--timeout", "-1s", u}, "timeout"},
 		{"missing CA file", nil, []string{"--origin", finesse, "--ca-file", filepath.Join(dir, "nope.pem"), u}, "--ca-file"},
 		{"CA file without PEM", nil, []string{"--origin", finesse, "--ca-file", notPEM, u}, "no PEM"},
+		{"resolve without address", nil, []string{"--origin", finesse, "--resolve", "cuic.example:443", u}, "HOST:PORT:ADDR"},
+		{"resolve to a name", nil, []string{"--origin", finesse, "--resolve", "cuic.example:443:cuic2.example", u}, "not an IP address"},
+		{"resolve port out of range", nil, []string{"--origin", finesse, "--resolve", "cuic.example:70000:127.0.0.1", u}, "1-65535 or *"},
+		{"resolve empty host", nil, []string{"--origin", finesse, "--resolve", ":443:127.0.0.1", u}, "host is empty"},
 		{"unknown flag", nil, []string{"--origin", finesse, "--bogus", u}, "bogus"},
 		{"unknown flag after URL", nil, []string{u, "--origin", finesse, "--bogus"}, "bogus"},
 		{"flag without value", nil, []string{u, "--origin"}, "origin"},

@@ -16,7 +16,7 @@ const (
 	allowHeaders = "referer,peripheralid,origin,locale,accept,authorization,domain,x-requested-with,content-type,access-control-request-private-network,user-agent"
 )
 
-// The URL paths the lab's nodes answer on, as the real products do (DESIGN §3).
+// The URL paths the lab's nodes answer on, as the real products do (the same paths as the default target catalogue, server/targets).
 const (
 	cuicPath     = "/cuic/rest/status/"
 	liveDataPath = "/"

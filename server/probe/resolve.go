@@ -22,23 +22,23 @@ type Resolve struct {
 func ParseResolve(s string) (Resolve, error) {
 	host, rest, ok := cutHost(s)
 	if !ok {
-		return Resolve{}, fmt.Errorf("--resolve %q: want HOST:PORT:ADDR", s)
+		return Resolve{}, fmt.Errorf("%q: want HOST:PORT:ADDR", s)
 	}
 	port, addr, ok := strings.Cut(rest, ":")
 	if !ok {
-		return Resolve{}, fmt.Errorf("--resolve %q: want HOST:PORT:ADDR", s)
+		return Resolve{}, fmt.Errorf("%q: want HOST:PORT:ADDR", s)
 	}
 	if host == "" {
-		return Resolve{}, fmt.Errorf("--resolve %q: the host is empty", s)
+		return Resolve{}, fmt.Errorf("%q: the host is empty", s)
 	}
 	if port != "*" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return Resolve{}, fmt.Errorf("--resolve %q: the port must be 1-65535 or *, not %q", s, port)
+			return Resolve{}, fmt.Errorf("%q: the port must be 1-65535 or *, not %q", s, port)
 		}
 	}
 	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"))
 	if err != nil {
-		return Resolve{}, fmt.Errorf("--resolve %q: %q is not an IP address", s, addr)
+		return Resolve{}, fmt.Errorf("%q: %q is not an IP address", s, addr)
 	}
 	return Resolve{Host: strings.ToLower(strings.TrimSuffix(host, ".")), Port: port, Addr: ip.String()}, nil
 }
