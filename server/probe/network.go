@@ -186,10 +186,10 @@ func certificateError(e *tls.CertificateVerificationError, u *url.URL, roots *x5
 	_, chainErr := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	if chainErr != nil {
-		msg := fmt.Sprintf("the certificate of %s is issued by %q, which is not a trusted authority here", host, leaf.Issuer.CommonName)
+		msg := fmt.Sprintf("issued by %q, an authority not trusted here", leaf.Issuer.CommonName)
 		switch {
 		case bytes.Equal(leaf.RawIssuer, leaf.RawSubject):
-			msg = "the certificate of " + host + " is self-signed and not trusted here"
+			msg = "self-signed"
 		case len(certs) == 1:
 			msg += "; the server sends no chain, so if that issuer is an intermediate CA, the server must send it too"
 		}

@@ -440,7 +440,11 @@ func (r *Report) Text() string {
 	case cors.Blocked:
 		fmt.Fprintf(&b, "%s: blocked by CORS: %s (%s)\n", r.Node, r.CorsError, r.Explanation)
 	case cors.Unreachable:
-		fmt.Fprintf(&b, "%s: unreachable: %s: %s\n", r.Node, r.Network.Class, r.Explanation)
+		class := string(r.Network.Class)
+		if r.Network.NetError != "" {
+			class += " (" + r.Network.NetError + ")"
+		}
+		fmt.Fprintf(&b, "%s: unreachable: %s: %s\n", r.Node, class, r.Explanation)
 	}
 	for _, s := range r.Steps {
 		if s.Error != "" {
