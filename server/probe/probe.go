@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -174,22 +173,19 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 		Kind: kind, Node: req.URL.Hostname(), Insecure: p.opt.Insecure,
 		Steps: []Exchange{}, Warnings: []cors.Warning{}, Fixes: []fix.Fix{},
 	}
-	// A server that echoes any origin also echoes ours: only then is it worth asking again with a
-	// foreign origin, alongside the rest of the check.
+	// The question with a foreign origin, which finds servers that allow any origin, goes out at
+	// the same time as the check's own first request, so that it costs no round trip of its own.
 	var extras []cors.Warning
 	var wg sync.WaitGroup
-	extrasWanted := !p.opt.NoExtraChecks && req.Origin != cors.NullOrigin && !cors.IsSameOrigin(req.URL, req.Origin)
+	if !p.opt.NoExtraChecks && req.Origin != cors.NullOrigin && !cors.IsSameOrigin(req.URL, req.Origin) && !cors.MixedContent(req.Origin, req.URL) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			extras = p.extraChecks(ctx, req)
+		}()
+	}
 	start := time.Now()
 	out := cors.Fetch(req, func(o cors.Outgoing) (*cors.Response, error) {
-		defer func() {
-			if extrasWanted && len(rep.Steps) == 1 && rep.Steps[0].Headers.Get("Access-Control-Allow-Origin") == req.Origin {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					extras = p.extraChecks(ctx, req)
-				}()
-			}
-		}()
 		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: p.wireHeader(o)}
 		t0 := time.Now()
 		resp, err := p.send(ctx, o)
@@ -334,20 +330,7 @@ func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, err
 	var chromium *cors.Response
 	mu.Lock()
 	if conn != nil {
-		var complete bool
-		var headErr error
-		head := conn.head()
-		if len(head) > 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
-			// Chromium takes a head cut short by the end of the connection as it is.
-			head = append(head, "\n\n"...)
-		}
-		chromium, complete, headErr = readHead(head, o.URL.Port() == "" || o.URL.Port() == defaultPort(o.URL.Scheme))
-		switch {
-		case headErr != nil:
-			chromium, err = nil, headErr
-		case !complete:
-			chromium = nil
-		}
+		chromium, err = conn.chromiumView(resp, err, o.URL.Port() == "" || o.URL.Port() == defaultPort(o.URL.Scheme))
 	}
 	mu.Unlock()
 	if resp != nil {

@@ -2,6 +2,8 @@ package probe
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -51,11 +53,29 @@ func (c *capturingConn) mark() {
 	c.mu.Unlock()
 }
 
-// head returns what was recorded since mark.
-func (c *capturingConn) head() []byte {
+// chromiumView is the response as Chromium reads the recorded head: nil with net/http's error
+// when the head is incomplete and the connection still open, net/http's own reading (resp) when
+// the head is plain, and otherwise the head read again. defaultPort tells whether the URL had its
+// scheme's default port.
+func (c *capturingConn) chromiumView(resp *http.Response, err error, defaultPort bool) (*cors.Response, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return bytes.Clone(c.buf)
+	if resp != nil && err == nil && plainHead(c.buf) {
+		return &cors.Response{Status: resp.StatusCode, Header: resp.Header}, nil
+	}
+	head := c.buf
+	if len(head) > 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		// Chromium takes a head cut short by the end of the connection as it is.
+		head = append(bytes.Clone(head), "\n\n"...)
+	}
+	r, complete, headErr := readHead(head, defaultPort)
+	switch {
+	case headErr != nil:
+		return nil, headErr
+	case !complete:
+		return nil, err
+	}
+	return r, nil
 }
 
 // The errors Chromium gives a response head it refuses.
@@ -136,11 +156,11 @@ func readHead(b []byte, defaultPort bool) (resp *cors.Response, complete bool, e
 		if colon <= 0 || isLWS(l[0]) {
 			continue // a line Chromium skips
 		}
-		name := string(bytes.TrimRight(l[:colon], " \t"))
+		name := bytes.TrimRight(l[:colon], " \t")
 		if !isToken(name) {
 			continue
 		}
-		key := textproto.CanonicalMIMEHeaderKey(name)
+		key := textproto.CanonicalMIMEHeaderKey(string(name))
 		resp.Header[key] = append(resp.Header[key], string(bytes.Trim(l[colon+1:], " \t")))
 	}
 	chunked := false
@@ -160,6 +180,50 @@ func readHead(b []byte, defaultPort bool) (resp *cors.Response, complete bool, e
 	}
 	return resp, true, nil
 }
+
+// plainHead reports whether a recorded head is written so plainly that net/http and Chromium
+// read it alike: a status line HTTP/1.x NNN, lines ended by CRLF, each "token: value" without
+// control bytes, no continuation lines, and at most one Location, Content-Length and
+// Content-Disposition. Nearly every server writes such heads; for them the probe keeps net/http's
+// reading and spares a second parse.
+func plainHead(b []byte) bool {
+	end := headEnd(b)
+	if end < 0 || !bytes.HasPrefix(b, []byte("HTTP/1.")) {
+		return false
+	}
+	b = b[:end]
+	line, rest, _ := bytes.Cut(b, []byte("\r\n"))
+	if len(line) < 12 || line[8] != ' ' || !isDigit(line[9]) || !isDigit(line[10]) || !isDigit(line[11]) || (len(line) > 12 && line[12] != ' ') {
+		return false
+	}
+	var location, length, disposition int
+	for len(rest) > 2 {
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return false
+		}
+		if !isToken(line[:colon]) {
+			return false
+		}
+		for _, c := range line[colon+1:] {
+			if (c < ' ' && c != '\t') || c == 0x7f {
+				return false
+			}
+		}
+		switch name := line[:colon]; {
+		case bytes.EqualFold(name, []byte("Location")):
+			location++
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			length++
+		case bytes.EqualFold(name, []byte("Content-Disposition")):
+			disposition++
+		}
+	}
+	return location <= 1 && length <= 1 && disposition <= 1
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // statusLineStart finds "http" (any case) within the first bytes, as Chromium allows a little
 // junk before the status line; -1 when there is none.
@@ -193,12 +257,11 @@ func statusCode(line []byte) int {
 func isLWS(c byte) bool { return c == ' ' || c == '\t' }
 
 // isToken reports whether s is an HTTP token (RFC 9110 tchar).
-func isToken(s string) bool {
-	if s == "" {
+func isToken(s []byte) bool {
+	if len(s) == 0 {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for _, c := range s {
 		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
 			return false
 		}
