@@ -13,9 +13,13 @@ import (
 	"github.com/corsquickcheck/corscheck/server/fix"
 )
 
-// publisher answers like the CUIC publisher of the field case.
-func publisher() *httptest.Server {
+// publisher answers like the CUIC publisher of the field case, after delay (the time a node
+// across the network takes to answer; zero on loopback).
+func publisher(delay time.Duration) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 		h := w.Header()
 		if o := r.Header.Get("Origin"); o == "https://finessep.example:8445" {
 			h.Set("Access-Control-Allow-Origin", o)
@@ -32,15 +36,26 @@ func publisher() *httptest.Server {
 	}))
 }
 
-// BenchmarkProbeCost compares a probe with the bare HTTP round trips it cannot avoid on loopback,
-// measured in the same run, and reports the ratios:
+// BenchmarkProbeCost compares a probe with the bare HTTP round trips it cannot avoid, measured in
+// the same run, and reports the ratios:
 //   - probe/raw: against the preflight and the request, one after the other;
 //   - probe/bare-same: against the same three exchanges the probe makes, done with a bare client:
 //     the preflight and the foreign-origin preflight at once, then the request.
 //
-// The default mode sends the foreign-origin question; no-extra-checks leaves it out.
+// The default mode sends the foreign-origin question; no-extra-checks leaves it out. On loopback
+// the server answers at once, so the figures weigh the CPU of both ends on the same two cores;
+// "lan" puts the node 1 ms away, as a node across a data-centre network is.
 func BenchmarkProbeCost(b *testing.B) {
-	srv := publisher()
+	for _, net := range []struct {
+		name  string
+		delay time.Duration
+	}{{"loopback", 0}, {"lan", time.Millisecond}} {
+		b.Run(net.name, func(b *testing.B) { benchmarkProbeCost(b, net.delay) })
+	}
+}
+
+func benchmarkProbeCost(b *testing.B, delay time.Duration) {
+	srv := publisher(delay)
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL + "/cuic/rest/status/")
 	req := cors.Request{URL: u, Origin: "https://finessep.example:8445", Method: "GET", Credentials: cors.Include,

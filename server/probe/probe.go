@@ -188,7 +188,7 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 	out := cors.Fetch(req, func(o cors.Outgoing) (*cors.Response, error) {
 		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: p.wireHeader(o)}
 		t0 := time.Now()
-		resp, err := p.send(ctx, o)
+		resp, err := p.send(ctx, o, ex.RequestHeaders)
 		ex.Millis = msSince(t0)
 		if err != nil {
 			ex.Error = err.Error()
@@ -282,7 +282,7 @@ func (p *Prober) extraChecks(ctx context.Context, req cors.Request) []cors.Warni
 		o = cors.Outgoing{Kind: cors.ActualStep, Method: req.Method, URL: req.URL,
 			Header: []cors.Header{{Name: "Origin", Value: ForeignOrigin}, {Name: "Sec-Fetch-Mode", Value: "cors"}}}
 	}
-	resp, err := p.send(ctx, o)
+	resp, err := p.send(ctx, o, p.wireHeader(o))
 	if err != nil || !cors.Reflects(resp, ForeignOrigin) {
 		return nil
 	}
@@ -299,9 +299,9 @@ func (p *Prober) wireHeader(o cors.Outgoing) []cors.Header {
 	return append(out, cors.Header{Name: "User-Agent", Value: p.opt.UserAgent}, cors.Header{Name: "Sec-Fetch-Dest", Value: "empty"})
 }
 
-// send performs one exchange without following redirects and without cookies. On HTTP/1 the
-// response head is read again as Chromium reads it.
-func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, error) {
+// send performs one exchange with the wire headers, without following redirects and without
+// cookies. On HTTP/1 the response head is read again as Chromium reads it.
+func (p *Prober) send(ctx context.Context, o cors.Outgoing, wire []cors.Header) (*cors.Response, error) {
 	var (
 		mu   sync.Mutex
 		conn *capturingConn
@@ -319,7 +319,7 @@ func (p *Prober) send(ctx context.Context, o cors.Outgoing) (*cors.Response, err
 		return nil, err
 	}
 	hr.Header = make(http.Header, len(o.Header)+3)
-	for _, h := range p.wireHeader(o) {
+	for _, h := range wire {
 		hr.Header.Add(h.Name, h.Value)
 	}
 	if o.Method == "POST" || o.Method == "PUT" || o.Method == "PATCH" {
