@@ -141,9 +141,7 @@ func startPostgres() {
 	pg.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(pg.port), "-k", pg.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200")
 	pg.cmd.Stdout, pg.cmd.Stderr = log, log
-	// If the test binary dies without TestMain's cleanup (a panic, a timeout), the server
-	// goes with it (SIGQUIT is PostgreSQL's immediate shutdown).
-	pg.cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	dieWithParent(pg.cmd.SysProcAttr)
 	if pg.err = pg.cmd.Start(); pg.err != nil {
 		return
 	}
