@@ -433,3 +433,84 @@ func TestGadgetWithoutService(t *testing.T) {
 		t.Errorf("without a service there is no diagnosis, got %d fixes", n)
 	}
 }
+
+// frameHeight is the gadget iframe's height and the bottom of what the gadget shows (its root's
+// bottom plus the body's bottom margin), in CSS pixels.
+type frameHeight struct {
+	Frame   float64 `json:"frame"`
+	Content float64 `json:"content"`
+}
+
+func measureFrame(t *testing.T, ctx context.Context) frameHeight {
+	t.Helper()
+	h, err := chromedp.Run(ctx, chromedp.Evaluate[frameHeight](`(() => {
+		const f = document.getElementById('gadget'), d = f.contentDocument;
+		const margin = parseFloat(getComputedStyle(d.body).marginBottom) || 0;
+		return { frame: f.getBoundingClientRect().height, content: d.getElementById('corscheck').getBoundingClientRect().bottom + margin };
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// waitFrameFits waits until the frame is as high as the content, to the pixel, and returns it.
+func waitFrameFits(t *testing.T, ctx context.Context) frameHeight {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h := measureFrame(t, ctx)
+		if d := h.Frame - h.Content; d > -1 && d < 1 {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the frame is %.1f px high for %.1f px of content", h.Frame, h.Content)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestGadgetFrameFollowsContent: the frame's height follows the content both ways, as
+// adjustHeight sizes it in Finesse: it grows for a check of three nodes with their diagnoses and
+// shrinks again for a check of one node; full-page screenshots and resizes leave it alone.
+func TestGadgetFrameFollowsContent(t *testing.T) {
+	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
+		t.Fatal(err)
+	}
+	waitInGadget(t, ctx, `d => d.querySelector('#cc-node-3')`)
+	form := waitFrameFits(t, ctx)
+	runChecks(t, ctx, 3)
+	three := waitFrameFits(t, ctx)
+	if three.Frame <= form.Frame {
+		t.Fatalf("three checks: the frame is %.0f px, the form alone %.0f px", three.Frame, form.Frame)
+	}
+	// Only the publisher: remove the second node twice (the subscriber, then the dead node).
+	inGadget[bool](t, ctx, `d => { for (let i = 0; i < 2; i++) d.querySelector('#cc-node-2').parentElement.querySelector('button').click(); return true }`)
+	runChecks(t, ctx, 1)
+	one := waitFrameFits(t, ctx)
+	if one.Frame >= three.Frame {
+		t.Fatalf("one check after three: the frame stays %.0f px (three checks: %.0f px)", one.Frame, three.Frame)
+	}
+	// A full-page screenshot resizes the page's viewport; resizes make the gadget measure again.
+	for i := range 3 {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(900+50*i), 700)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.FullScreenshot(50)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(900, 700)); err != nil {
+		t.Fatal(err)
+	}
+	after := waitFrameFits(t, ctx)
+	if after.Frame > one.Frame+1 {
+		t.Errorf("after screenshots and resizes the frame is %.0f px, before %.0f px", after.Frame, one.Frame)
+	}
+}
