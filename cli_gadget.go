@@ -24,8 +24,8 @@ var gadgetXML []byte
 const gadgetUsage = `usage: corscheck gadget build [--service URL] [--out DIR] [--nodes KIND=FQDN,FQDN]...
 
 Writes the folder to upload to Finesse's 3rdpartygadget/files/ (TestCORSgadget.xml with the
-service URL filled in, and its minified JS and CSS), and prints the layout snippet and the
-upload steps.
+service URL and the start-up script filled in, and its minified JS and CSS, which the XML names
+with a hash of their content), and prints the layout snippet and the upload steps.
 
   --service URL        where agents' browsers reach corscheck serve (its --public-url); without
                        it the gadget shows browser verdicts only

@@ -1,21 +1,26 @@
 // Package gadget builds the Finesse gadget's folder from the browser code in this directory: the
-// gadget XML with the service URL filled in, the JS modules bundled and minified with a chunk per
-// message catalog (loaded only for the user's language), and the CSS minified; all in Go with
-// esbuild's API, so no Node is needed to build. The same folder is what `corscheck gadget build` writes for upload to
+// gadget XML with the service URL and the start-up script (start.js) filled in, the JS modules
+// bundled and minified with a chunk per message catalog (loaded only for the user's language),
+// and the CSS minified; all in Go with esbuild's API, so no Node is needed to build. The same folder is what `corscheck gadget build` writes for upload to
 // Finesse's 3rdpartygadget/files/ and what `corscheck serve` serves for externally hosted use.
 package gadget
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/base32"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -31,6 +36,9 @@ const XMLName = "TestCORSgadget.xml"
 
 // ServicePlaceholder in the XML is replaced by the service URL (empty: no service).
 const ServicePlaceholder = "__CORSCHECK_SERVICE__"
+
+// StartPlaceholder in the XML is replaced by the start-up script: start.js, bundled and minified.
+const StartPlaceholder = "__CORSCHECK_START__"
 
 // Folder is a built gadget: file name (slash-separated, relative) → content.
 type Folder map[string][]byte
@@ -68,15 +76,16 @@ func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
 		}
 		serviceURL = strings.TrimSuffix(u.String(), "/")
 	}
-	if !bytes.Contains(gadgetXML, []byte(ServicePlaceholder)) {
-		return nil, fmt.Errorf("%s has no %s placeholder for the service URL", XMLName, ServicePlaceholder)
+	for _, p := range []string{ServicePlaceholder, StartPlaceholder} {
+		if !bytes.Contains(gadgetXML, []byte(p)) {
+			return nil, fmt.Errorf("%s has no %s placeholder", XMLName, p)
+		}
 	}
-	var esc bytes.Buffer
-	xml.EscapeText(&esc, []byte(serviceURL))
-	out := Folder{XMLName: bytes.ReplaceAll(gadgetXML, []byte(ServicePlaceholder), esc.Bytes())}
-	if err := checkXML(out[XMLName]); err != nil {
+	title, err := checkXML(gadgetXML)
+	if err != nil {
 		return nil, err
 	}
+	out := Folder{}
 	js := api.Build(api.BuildOptions{
 		EntryPoints: []string{"gadget.js", "gadget.css"}, Bundle: true, Splitting: true,
 		Format: api.FormatESModule, Target: api.ES2020, Charset: api.CharsetUTF8,
@@ -90,20 +99,95 @@ func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
 	for _, f := range js.OutputFiles {
 		out[strings.TrimPrefix(filepath.ToSlash(f.Path), "/")] = f.Contents
 	}
+	start, err := out.startScript(title)
+	if err != nil {
+		return nil, err
+	}
+	var esc bytes.Buffer
+	xml.EscapeText(&esc, []byte(serviceURL))
+	out[XMLName] = bytes.ReplaceAll(bytes.ReplaceAll(gadgetXML, []byte(ServicePlaceholder), esc.Bytes()), []byte(StartPlaceholder), start)
+	if _, err := checkXML(out[XMLName]); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
+// StampedURL is the URL of a file of the folder relative to the folder, stamped with a hash of
+// its content (name?v=HASH), so that a browser never takes an earlier version from its cache:
+// the XML names gadget.js and gadget.css so.
+func (f Folder) StampedURL(name string) string {
+	sum := sha256.Sum256(f[name])
+	return name + "?v=" + base32.StdEncoding.EncodeToString(sum[:])[:8]
+}
+
+// startFailed finds a catalog's startFailed message: one quoted string without escapes.
+var startFailed = regexp.MustCompile(`(?m)^\s*startFailed: (?:'([^'\\\n]*)'|"([^"\\\n]*)"),?\s*$`)
+
+// startScript bundles start.js into the script that starts the gadget, for the XML's content,
+// with the stamped URLs of gadget.js and gadget.css, the gadget's title and each catalog's
+// startFailed message (the catalogs themselves lie next to gadget.js, which is what may have
+// failed to load).
+func (f Folder) startScript(title string) ([]byte, error) {
+	messages := map[string]string{}
+	catalogs, err := fs.Glob(sources, "messages/*.js")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range catalogs {
+		src, err := sources.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		m := startFailed.FindSubmatch(src)
+		if m == nil {
+			return nil, fmt.Errorf("%s has no startFailed message in quotes without escapes", name)
+		}
+		messages[strings.TrimSuffix(path.Base(name), ".js")] = string(m[1]) + string(m[2])
+	}
+	// json.Marshal escapes <, > and &, so the values cannot end the script or the CDATA section.
+	cfg, err := json.Marshal(map[string]any{
+		"js": f.StampedURL("gadget.js"), "css": f.StampedURL("gadget.css"), "title": title, "messages": messages,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b := api.Build(api.BuildOptions{
+		Stdin: &api.StdinOptions{Contents: "import { start } from './start.js';\nstart(window, document, " + string(cfg) + ");\n",
+			Sourcefile: "start-entry.js", ResolveDir: "/"},
+		Bundle: true, Format: api.FormatIIFE, Target: api.ES2020, Charset: api.CharsetUTF8,
+		MinifyWhitespace: true, MinifyIdentifiers: true, MinifySyntax: true, Write: false,
+		LegalComments: api.LegalCommentsNone, Plugins: []api.Plugin{embedded},
+	})
+	if len(b.Errors) > 0 {
+		return nil, fmt.Errorf("bundle start.js: %s", b.Errors[0].Text)
+	}
+	if len(b.OutputFiles) != 1 {
+		return nil, fmt.Errorf("bundle start.js: %d files, want 1", len(b.OutputFiles))
+	}
+	script := bytes.TrimSpace(b.OutputFiles[0].Contents)
+	// The script sits in a <script> element inside the XML's CDATA section, where Shindig
+	// replaces __UP_name__ and __MSG_name__.
+	for _, bad := range []string{"]]>", "</script", "__UP_", "__MSG_"} {
+		if bytes.Contains(bytes.ToLower(script), []byte(strings.ToLower(bad))) {
+			return nil, fmt.Errorf("bundle start.js: the script contains %q", bad)
+		}
+	}
+	return script, nil
+}
+
 // checkXML makes sure the spec parses and requires what Finesse requires of a gadget.
-func checkXML(b []byte) error {
+// It returns the gadget's title.
+func checkXML(b []byte) (title string, err error) {
 	var m struct {
 		Prefs struct {
+			Title    string `xml:"title,attr"`
 			Requires []struct {
 				Feature string `xml:"feature,attr"`
 			} `xml:"Require"`
 		} `xml:"ModulePrefs"`
 	}
 	if err := xml.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("%s: %w", XMLName, err)
+		return "", fmt.Errorf("%s: %w", XMLName, err)
 	}
 	var have []string
 	for _, r := range m.Prefs.Requires {
@@ -111,10 +195,10 @@ func checkXML(b []byte) error {
 	}
 	for _, f := range []string{"pubsub-2", "setprefs"} {
 		if !slices.Contains(have, f) {
-			return fmt.Errorf("%s must require feature %s (Finesse needs it)", XMLName, f)
+			return "", fmt.Errorf("%s must require feature %s (Finesse needs it)", XMLName, f)
 		}
 	}
-	return nil
+	return m.Prefs.Title, nil
 }
 
 // LoadedBytes is what one browser loads of the gadget's own JS and CSS, minified: gadget.js,

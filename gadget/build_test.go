@@ -2,8 +2,10 @@ package gadget
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,5 +122,69 @@ func TestWriteModesAndStaleChunks(t *testing.T) {
 	}
 	if st, _ := os.Stat(filepath.Join(dir, "messages")); st.Mode().Perm() != 0o755 {
 		t.Errorf("messages/: mode %v, want 0755", st.Mode().Perm())
+	}
+}
+
+// TestBuildStampsTheGadgetFiles: the XML's start-up script names gadget.js and gadget.css with a
+// hash of their content, so a browser that has an earlier version cached fetches the new one.
+func TestBuildStampsTheGadgetFiles(t *testing.T) {
+	f := build(t, testService)
+	spec := string(f[XMLName])
+	if strings.Contains(spec, StartPlaceholder) {
+		t.Fatalf("%s still holds %s", XMLName, StartPlaceholder)
+	}
+	for _, name := range []string{"gadget.js", "gadget.css"} {
+		stamped := f.StampedURL(name)
+		if !regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `\?v=[A-Z2-7]{8}$`).MatchString(stamped) {
+			t.Errorf("StampedURL(%q) = %q", name, stamped)
+		}
+		if !strings.Contains(spec, `"`+stamped+`"`) {
+			t.Errorf("%s does not name %s", XMLName, stamped)
+		}
+		changed := Folder{name: append(bytes.Clone(f[name]), ' ')}
+		if changed.StampedURL(name) == stamped {
+			t.Errorf("%s: another content, the same stamp %s", name, stamped)
+		}
+	}
+	// The catalogs must not import gadget.js back: under its stamped URL and its plain one, the
+	// browser would run two copies.
+	for _, name := range f.Names() {
+		if strings.HasPrefix(name, "messages/") && bytes.Contains(f[name], []byte("gadget.js")) {
+			t.Errorf("%s imports gadget.js", name)
+		}
+	}
+}
+
+// TestBuildPutsTheStartMessagesInTheXML: the start-up script says in every language that the
+// gadget could not start; the catalogs hold those messages.
+func TestBuildPutsTheStartMessagesInTheXML(t *testing.T) {
+	spec := build(t, testService)[XMLName]
+	for _, lang := range []string{"en", "nl", "ko"} {
+		src, err := sources.ReadFile("messages/" + lang + ".js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := startFailed.FindSubmatch(src)
+		if m == nil {
+			t.Fatalf("messages/%s.js: no startFailed", lang)
+		}
+		want, _ := json.Marshal(string(m[1]) + string(m[2]))
+		if !bytes.Contains(spec, []byte(lang+`:`+string(want))) {
+			t.Errorf("%s lacks the %s message %s", XMLName, lang, want)
+		}
+	}
+	for _, tc := range []struct {
+		line string
+		ok   bool
+	}{
+		{`  startFailed: 'could not start:',`, true},
+		{`  startFailed: "n'a pas démarré :",`, true},
+		{`  startFailed: 'it didn\'t start',`, false},
+		{`  startFailed: 'no end,`, false},
+		{`  // startFailed: 'commented out',`, false},
+	} {
+		if got := startFailed.MatchString(tc.line); got != tc.ok {
+			t.Errorf("%s: matched %v, want %v", tc.line, got, tc.ok)
+		}
 	}
 }

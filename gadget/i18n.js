@@ -1,21 +1,15 @@
 // Messages in English, Dutch and Korean, chosen from the Finesse locale (e.g. "nl_NL"); any
 // other language gets English. Only the chosen catalog is loaded.
 
-// One import per catalog, spelled out so that the Go build (esbuild) makes each a chunk of its own.
+export { LANGUAGES, pickLocale } from './locale.js';
+
+// One import per language of LANGUAGES, spelled out so that the Go build (esbuild) makes each
+// catalog a chunk of its own.
 const CATALOGS = {
   en: () => import('./messages/en.js'),
   nl: () => import('./messages/nl.js'),
   ko: () => import('./messages/ko.js'),
 };
-
-export const LANGUAGES = Object.keys(CATALOGS);
-
-// pickLocale takes the first locale that is set (Finesse's, then the browser's) and returns the
-// language of its catalog, or 'en'.
-export function pickLocale(...tags) {
-  const lang = String(tags.find(Boolean) || '').toLowerCase().split(/[-_]/)[0];
-  return LANGUAGES.includes(lang) ? lang : 'en';
-}
 
 // loadCatalog loads the catalog of a language pickLocale returned.
 export const loadCatalog = async (lang) => (await CATALOGS[lang]()).default;

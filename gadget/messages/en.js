@@ -55,4 +55,6 @@ export default {
   fallback: 'The corscheck service did not answer ({error}); using the built-in targets.',
   notStored: 'Results not stored: {error}',
   agent: 'Agent {agent}, extension {extension}',
+  // For start.js, which the build copies into the XML (so one plain quoted string, no escapes).
+  startFailed: 'could not start. It did not load from:',
 };

@@ -54,4 +54,5 @@ export default {
   fallback: 'corscheck 서비스 응답 없음({error}): 기본 대상 사용.',
   notStored: '결과 저장 실패: {error}',
   agent: '상담원 {agent}, 내선 {extension}',
+  startFailed: '시작 실패. 불러오지 못한 주소:',
 };

@@ -54,4 +54,5 @@ export default {
   fallback: 'De corscheck-service antwoordde niet ({error}); ingebouwde doelen.',
   notStored: 'Resultaten niet opgeslagen: {error}',
   agent: 'Agent {agent}, toestel {extension}',
+  startFailed: 'kon niet starten. Niet geladen van:',
 };
