@@ -41,12 +41,23 @@ export function bases(pageHref, spec) {
   return [...new Set(out)];
 }
 
+// within settles as promise does, or fails after ms: a host that never answers (a firewall that
+// drops packets) must not keep the gadget blank.
+function within(promise, ms) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(reject, ms, new Error(`no answer in ${ms / 1000} s`));
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 // run loads the gadget from the first base that works and boots it once its style sheet has
 // loaded (or failed: a plain gadget beats none). When no base works, it says so once, naming
 // every URL it tried (or the spec URL, when the browser may load from none) and the last error,
 // in the desktop's language. js and css are the files' names in the folder; title is the
-// gadget's; messages holds the failure message per language; load imports a module.
-export async function run(win, doc, { js, css, title, messages, load }) {
+// gadget's; messages holds the failure message per language; load imports a module; a file
+// that has not loaded within timeoutMs counts as failed.
+export async function run(win, doc, { js, css, title, messages, load, timeoutMs = 15000 }) {
   const params = new URLSearchParams(win.location.search);
   const spec = params.get('url');
   const tried = [];
@@ -62,13 +73,13 @@ export async function run(win, doc, { js, css, title, messages, load }) {
     doc.head.append(link);
     let gadget;
     try {
-      gadget = await load(url);
+      gadget = await within(load(url), timeoutMs);
     } catch (e) {
       error = e;
       link.remove();
       continue;
     }
-    await styled;
+    await within(styled, timeoutMs).catch(() => {});
     try {
       return await gadget.boot(win, doc);
     } catch (e) {

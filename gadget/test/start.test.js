@@ -54,10 +54,17 @@ test('bases: without a url parameter (outside a gadget container) the page\'s ow
 const MESSAGES = { en: 'could not start. It did not load from:', nl: 'kon niet starten. Niet geladen van:', ko: '시작 실패. 불러오지 못한 주소:' };
 const FILES = { js: 'gadget.js?v=ABC', css: 'gadget.css?v=DEF', title: 'CORS Quick Check' };
 
-// gadgetPage is the iframe Finesse renders: the content's div, at address href.
-function gadgetPage(href, extra = {}) {
+// gadgetPage is the iframe Finesse renders: the content's div, at address href. A style sheet
+// added to it loads (sheets 'load'), fails ('error') or waits for the test to settle it
+// ('manual'), a moment after it is added, as in a browser.
+function gadgetPage(href, { sheets = 'load', ...extra } = {}) {
   const { document, window } = parseHTML('<!doctype html><html><head></head><body><div id="corscheck"></div></body></html>');
   const win = { location: new URL(href), document, navigator: { language: 'en-US' }, ...extra };
+  const append = document.head.append.bind(document.head);
+  document.head.append = (...nodes) => {
+    append(...nodes);
+    if (sheets !== 'manual') for (const n of nodes) setTimeout(() => n.dispatchEvent(new window.Event(sheets)), 0);
+  };
   return { win, doc: document, Event: window.Event };
 }
 
@@ -73,22 +80,15 @@ function importer(ok, booted) {
   return { asked, load };
 }
 
-// styled settles every style sheet the page asks for, as a browser does once it has loaded it.
-function styled(p, type = 'load') {
-  return async () => {
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
-    for (const link of p.doc.querySelectorAll('link')) link.dispatchEvent(new p.Event(type));
-  };
-}
-
 test('run loads gadget.js and gadget.css from the first base, and boots once the style sheet is there', async () => {
-  const p = gadgetPage(ifr(FINESSE, `http://localhost:8082${SPEC}`));
+  const p = gadgetPage(ifr(FINESSE, `http://localhost:8082${SPEC}`), { sheets: 'manual' });
   const booted = [];
   const { asked, load } = importer([`${FINESSE}${FOLDER}gadget.js?v=ABC`], booted);
   const done = run(p.win, p.doc, { ...FILES, messages: MESSAGES, load });
-  await new Promise((r) => setTimeout(r, 0));
+  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, [`${FINESSE}${FOLDER}gadget.js?v=ABC`], 'gadget.js has loaded');
   assert.equal(booted.length, 0, 'no boot before the style sheet has loaded');
-  await styled(p)();
+  p.doc.querySelector('link').dispatchEvent(new p.Event('load'));
   await done;
   assert.deepEqual(asked, [`${FINESSE}${FOLDER}gadget.js?v=ABC`]);
   assert.equal(booted.length, 1);
@@ -99,12 +99,10 @@ test('run loads gadget.js and gadget.css from the first base, and boots once the
 });
 
 test('run boots even when the style sheet fails: a plain gadget beats none', async () => {
-  const p = gadgetPage(ifr(FINESSE, SPEC));
+  const p = gadgetPage(ifr(FINESSE, SPEC), { sheets: 'error' });
   const booted = [];
   const { load } = importer([`${FINESSE}${FOLDER}gadget.js?v=ABC`], booted);
-  const done = run(p.win, p.doc, { ...FILES, messages: MESSAGES, load });
-  await styled(p, 'error')();
-  await done;
+  await run(p.win, p.doc, { ...FILES, messages: MESSAGES, load });
   assert.equal(booted.length, 1);
 });
 
@@ -113,9 +111,7 @@ test('run tries the next base when one fails, and keeps only that one\'s style s
   const p = gadgetPage(ifr(FINESSE, spec));
   const booted = [];
   const { asked, load } = importer([`https://web.example.com${FOLDER}gadget.js?v=ABC`], booted);
-  const done = run(p.win, p.doc, { ...FILES, messages: MESSAGES, load });
-  await styled(p)();
-  await done;
+  await run(p.win, p.doc, { ...FILES, messages: MESSAGES, load });
   assert.deepEqual(asked, [`${FINESSE}${FOLDER}gadget.js?v=ABC`, `https://web.example.com${FOLDER}gadget.js?v=ABC`]);
   assert.equal(booted.length, 1);
   assert.deepEqual([...p.doc.querySelectorAll('link')].map((l) => l.getAttribute('href')), [`https://web.example.com${FOLDER}gadget.css?v=DEF`]);
@@ -134,6 +130,21 @@ test('when every base fails, run says so once, naming every URL it tried and the
   assert.match(text, /TypeError: Failed to fetch dynamically imported module: https:\/\/web\.example\.com/);
   assert.equal(text.split('could not start').length, 2, 'said once');
   assert.equal(p.doc.querySelectorAll('link').length, 0, 'no style sheet of a base that failed');
+});
+
+test('a base that never answers counts as failed after the timeout, as does a style sheet', async () => {
+  const spec = `https://web.example.com${SPEC}`;
+  const p = gadgetPage(ifr(FINESSE, spec), { sheets: 'manual' });
+  const booted = [];
+  const { asked, load } = importer([`https://web.example.com${FOLDER}gadget.js?v=ABC`], booted);
+  const hangFirst = (url) => (asked.length ? load(url) : (asked.push(url), new Promise(() => {})));
+  await run(p.win, p.doc, { ...FILES, messages: MESSAGES, load: hangFirst, timeoutMs: 5 });
+  assert.deepEqual(asked, [`${FINESSE}${FOLDER}gadget.js?v=ABC`, `https://web.example.com${FOLDER}gadget.js?v=ABC`]);
+  assert.equal(booted.length, 1, 'booted without the style sheet, which never loaded');
+
+  const q = gadgetPage(ifr(FINESSE, SPEC));
+  await run(q.win, q.doc, { ...FILES, messages: MESSAGES, load: () => new Promise(() => {}), timeoutMs: 5 });
+  assert.match(q.doc.getElementById('corscheck').textContent, /could not start.*gadget\.js\?v=ABC Error: no answer in 0\.005 s/);
 });
 
 test('with nothing the browser may load from, run names the spec URL and loads nothing', async () => {
@@ -162,9 +173,7 @@ test('the failure is in the desktop\'s language, else the browser\'s, else Engli
 test('a boot that fails is reported like a load that fails', async () => {
   const p = gadgetPage(ifr(FINESSE, SPEC));
   const load = async () => ({ boot: async () => { throw new Error('boom'); } });
-  const done = run(p.win, p.doc, { ...FILES, messages: MESSAGES, load });
-  await styled(p)();
-  await done;
+  await run(p.win, p.doc, { ...FILES, messages: MESSAGES, load });
   assert.match(p.doc.getElementById('corscheck').textContent, /could not start.*gadget\.js\?v=ABC.*boom/);
 });
 
@@ -179,7 +188,8 @@ test('in Finesse start waits for onConnect, keeps an earlier handler, and starts
   assert.deepEqual(asked, [], 'nothing before the hub connects');
   gadgets.HubSettings.onConnect();
   gadgets.HubSettings.onConnect();
-  await styled(p)();
+  // start does not say when the gadget has booted: give it a few turns.
+  for (let i = 0; i < 50 && !booted.length; i++) await new Promise((r) => setTimeout(r, 0));
   assert.equal(earlier.length, 2, 'an onConnect set before is still called');
   assert.deepEqual(asked, [`${FINESSE}${FOLDER}gadget.js?v=ABC`], 'started once');
   assert.equal(booted.length, 1);
