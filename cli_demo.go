@@ -127,7 +127,7 @@ func startDemo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) (
 	}
 	cfg := config.Defaults()
 	cfg.Listen, cfg.DataDir, cfg.CAFile, cfg.PublicURL = ln.Addr().String(), e.dataDir, e.caFile, e.base
-	cfg.Origins = []string{lab.FinesseOrigin, e.lab.SimulatorOrigin()}
+	cfg.Origins = []string{lab.FinesseOrigin, e.lab.SimulatorOrigin(), e.lab.ProxyOrigin()}
 	cfg.AllowNets = []string{"127.0.0.1/32", "127.0.0.2/32"} // the lab; the service refuses loopback otherwise
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -200,6 +200,7 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "Database: %s\n", opt.dataDir)
 	fmt.Fprintf(stdout, "Finesse desktop simulator with the gadget: %s (Nederlands: %s, 한국어: %s)\n",
 		l.DesktopURL("en_US"), l.DesktopURL("nl_NL"), l.DesktopURL("ko_KR"))
+	fmt.Fprintf(stdout, "  Its 'Spec URL' links show the gadget as Finesse may name it (form=%s).\n", joinForms(lab.SpecForms()[1:]))
 	fmt.Fprintln(stdout, "  The lab's certificate is self-made: accept it for the simulator, then use the gadget's")
 	fmt.Fprintln(stdout, "  'open in a new tab' links to accept it for each node, as an agent would for an untrusted node.")
 	fmt.Fprintf(stdout, "Lab CA certificate (removed when the demo stops): %s\n", caFile)
@@ -213,6 +214,15 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
+}
+
+// joinForms lists spec URL forms as a|b|c.
+func joinForms(forms []lab.SpecForm) string {
+	var names []string
+	for _, f := range forms {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, "|")
 }
 
 // History the demo adds to an empty store: a week of a dozen agents' checks, with the lab

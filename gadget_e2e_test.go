@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -512,5 +514,130 @@ func TestGadgetFrameFollowsContent(t *testing.T) {
 	after := waitFrameFits(t, ctx)
 	if after.Frame > one.Frame+1 {
 		t.Errorf("after screenshots and resizes the frame is %.0f px, before %.0f px", after.Frame, one.Frame)
+	}
+}
+
+// response is one HTTP response the browser received.
+type response struct {
+	URL      string
+	Status   int64
+	Encoding string
+}
+
+// responseRecorder keeps the responses the browser receives, iframes' included.
+type responseRecorder struct {
+	mu   sync.Mutex
+	seen []response
+}
+
+func (r *responseRecorder) listen(ev any) {
+	if e, ok := ev.(*network.EventResponseReceived); ok && e.Response != nil {
+		enc, _ := e.Response.Headers["content-encoding"].(string)
+		r.mu.Lock()
+		r.seen = append(r.seen, response{URL: e.Response.URL, Status: e.Response.Status, Encoding: enc})
+		r.mu.Unlock()
+	}
+}
+
+// take waits until n responses for URLs with this path suffix have arrived since the last take
+// (events may trail what the page shows), returns them, and forgets all responses.
+func (r *responseRecorder) take(t *testing.T, suffix string, n int) []response {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		var out []response
+		for _, s := range r.seen {
+			if u, err := url.Parse(s.URL); err == nil && strings.HasSuffix(u.Path, suffix) {
+				out = append(out, s)
+			}
+		}
+		if len(out) >= n || time.Now().After(deadline) {
+			r.seen = nil
+			r.mu.Unlock()
+			return out
+		}
+		r.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGadgetStartsInEveryForm: in Chromium the gadget starts, with no setting, whatever spec URL
+// Finesse puts in the iframe's url parameter: root-relative, absolute on the desktop's origin,
+// Finesse's internal http address on localhost or its own name (port 8082, which the browser
+// cannot use), another host (the corscheck service, a customer's web server, one that copies
+// Finesse's folders and so is tried second), and behind the VPN-less reverse proxy, where
+// Finesse's own name is out of the browser's reach (any attempt reaches the sink and fails the
+// test). Each time gadget.js comes from the expected folder under its stamped URL, and from
+// Finesse compressed as Finesse serves it.
+func TestGadgetStartsInEveryForm(t *testing.T) {
+	folder, err := gadget.Build(gadgetXML, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Start(lab.Options{Gadget: folder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := browsertest.New(t, browsertest.TrustCA(l.CAPEM()))
+	var responses responseRecorder
+	if err := chromedp.Listen(ctx, responses.listen); err != nil {
+		t.Fatal(err)
+	}
+	finesse := l.SimulatorOrigin() + "/3rdpartygadget/files/"
+	other := strings.Replace(l.SimulatorOrigin(), lab.SimulatorHost, lab.GadgetHost, 1)
+	want := map[lab.SpecForm][]string{ // the folders gadget.js is asked from, in order
+		lab.FormRelative:     {finesse},
+		lab.FormAbsolute:     {finesse},
+		lab.FormInternal:     {finesse},
+		lab.FormInternalFQDN: {finesse},
+		lab.FormElsewhere:    {other + "/gadget/"},
+		lab.FormMirror:       {finesse + "mirror/", other + "/3rdpartygadget/files/mirror/"},
+		lab.FormProxy:        {l.ProxyOrigin() + "/3rdpartygadget/files/"},
+	}
+	js := folder.StampedURL("gadget.js")
+	for _, form := range lab.SpecForms() {
+		t.Run(string(form), func(t *testing.T) {
+			folders, ok := want[form]
+			if !ok {
+				t.Fatalf("no expectation for the form %s", form)
+			}
+			// By way of a blank page, so that nothing below can see the previous form's gadget.
+			if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+				t.Fatal(err)
+			}
+			responses.take(t, "", 0)
+			if err := chromedp.Do(ctx, chromedp.Navigate(l.FormURL(form, "en_US"))); err != nil {
+				t.Fatal(err)
+			}
+			waitInGadget(t, ctx, `d => d.querySelector('button.cc-primary') || /could not start/.test(d.body.textContent)`)
+			if text := inGadget[string](t, ctx, `d => d.getElementById('corscheck').textContent`); strings.Contains(text, "could not start") {
+				t.Fatalf("the gadget did not start: %s", text)
+			}
+			got := responses.take(t, "/gadget.js", len(folders))
+			if len(got) != len(folders) {
+				t.Fatalf("gadget.js was fetched %d times (%+v), want from %v", len(got), got, folders)
+			}
+			for i, f := range folders {
+				if got[i].URL != f+js {
+					t.Errorf("gadget.js fetch %d: %s, want %s", i+1, got[i].URL, f+js)
+				}
+			}
+			last := got[len(got)-1]
+			if last.Status != http.StatusOK {
+				t.Errorf("gadget.js: status %d", last.Status)
+			}
+			if strings.HasPrefix(last.URL, l.SimulatorOrigin()) && last.Encoding != "gzip" {
+				t.Errorf("gadget.js from Finesse: Content-Encoding %q, want gzip as Finesse sends it", last.Encoding)
+			}
+			wantOrigin := l.SimulatorOrigin()
+			if form == lab.FormProxy {
+				wantOrigin = l.ProxyOrigin()
+			}
+			if origin := inGadget[string](t, ctx, `d => d.defaultView.location.origin`); origin != wantOrigin {
+				t.Errorf("the gadget's page origin is %s, want %s", origin, wantOrigin)
+			}
+		})
 	}
 }

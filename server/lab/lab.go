@@ -56,7 +56,7 @@ type Options struct {
 	// another origin adds its own here.
 	Origins []string
 	// Gadget, when set, starts the Finesse desktop simulator serving this gadget folder (the
-	// XML, its JS and CSS); its origin is added to Origins.
+	// XML, its JS and CSS); its origins (directly and through the proxy) are added to Origins.
 	Gadget http.Handler
 	// GadgetQuery is the query of the gadget's URL in the simulated layout (default nodes).
 	GadgetQuery string
@@ -71,12 +71,14 @@ type Options struct {
 
 // Lab is a set of running targets. Close stops them.
 type Lab struct {
-	ca        *authority
-	targets   []Target
-	servers   []*http.Server
-	ports     map[fix.Kind]int
-	errorLog  *log.Logger
-	simOrigin string
+	ca       *authority
+	targets  []Target
+	servers  []*http.Server
+	ports    map[fix.Kind]int
+	errorLog *log.Logger
+	// simOrigin and proxyOrigin are the desktop simulator's, directly and through the
+	// simulated VPN-less proxy.
+	simOrigin, proxyOrigin string
 }
 
 // node is how one target behaves; handler is nil for a node that is down.
@@ -152,19 +154,21 @@ func Start(opt Options) (*Lab, error) {
 	for _, n := range nodes {
 		hosts = append(hosts, n.host())
 	}
-	ca, err := newAuthority(time.Now(), append(append(hosts, SimulatorHost), opt.ExtraHosts...))
+	ca, err := newAuthority(time.Now(), append(append(hosts, SimulatorHost, ProxyHost, GadgetHost), opt.ExtraHosts...))
 	if err != nil {
 		return nil, err
 	}
 	l := &Lab{ca: ca, ports: map[fix.Kind]int{}, errorLog: opt.ErrorLog}
 	if opt.Gadget != nil {
-		ln, origin, err := simulatorListener()
+		ln, port, err := simulatorListener()
 		if err != nil {
 			return nil, fmt.Errorf("lab simulator: %w", err)
 		}
-		l.simOrigin = origin
-		opt.Origins = append(slices.Clone(opt.Origins), origin)
-		l.serve(ln, (&simulator{gadget: opt.Gadget, query: opt.GadgetQuery}).routes())
+		l.simOrigin = "https://" + net.JoinHostPort(SimulatorHost, port)
+		l.proxyOrigin = "https://" + net.JoinHostPort(ProxyHost, port)
+		desktops := []string{l.simOrigin, l.proxyOrigin}
+		opt.Origins = append(slices.Clone(opt.Origins), desktops...)
+		l.serve(ln, newSimulator(opt.Gadget, opt.GadgetQuery, port, desktops).routes())
 	}
 	byHost := map[fix.Kind]map[string]http.Handler{}
 	for _, n := range nodes {
@@ -206,10 +210,7 @@ func (l *Lab) serve(ln net.Listener, h http.Handler) {
 // hostRouter hands each request to the node its Host names.
 func hostRouter(nodes map[string]http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(r.Host); err == nil {
-			host = h
-		}
+		host := hostname(r.Host)
 		if h, ok := nodes[strings.ToLower(host)]; ok {
 			h.ServeHTTP(w, r)
 			return

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"encoding/xml"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,8 +21,11 @@ import (
 // The Finesse desktop simulator serves what a Finesse desktop serves to a third-party gadget:
 // the desktop page with the gadget in a same-origin iframe, the gadget rendered from its XML as
 // Finesse's Shindig container renders it (/gadgets/ifr), the gadget's files under
-// /3rdpartygadget/files/, and a shim with the small part of gadgets.* and finesse.* the gadget
-// uses. It runs on its own origin, https://finesse.localhost:PORT, which the lab nodes allow.
+// /3rdpartygadget/files/ (compressed, as Finesse sends them), and a shim with the small part of
+// gadgets.* and finesse.* the gadget uses. It runs on its own origin,
+// https://finesse.localhost:PORT, which the lab nodes allow; on the same port it also answers as
+// a VPN-less reverse proxy in front of that desktop (ProxyHost) and as another web server that
+// hosts the gadget (GadgetHost), for the spec URL forms (SpecForm).
 
 //go:embed simulator/*
 var simulatorFiles embed.FS
@@ -36,12 +41,77 @@ const (
 	GadgetXML = "TestCORSgadget.xml"
 )
 
+// Names the simulator answers for besides SimulatorHost, on its port.
+const (
+	// ProxyHost plays the VPN-less reverse proxy: agents reach the desktop by this name, while
+	// Finesse still names itself in the spec URL.
+	ProxyHost = "vpnless.localhost"
+	// GadgetHost plays another web server hosting the gadget (the corscheck service at /gadget/,
+	// or a customer's own), which answers the desktop's origins with CORS, as module scripts need.
+	GadgetHost = "gadgets.localhost"
+)
+
+// SpecForm is one form of the spec URL: the layout's gadget URL as Finesse resolved it, which
+// Shindig passes to the gadget in the iframe's url parameter (/gadgets/ifr?url=...). The desktop
+// page renders the gadget in one form: /desktop?form=NAME.
+type SpecForm string
+
+// The spec URL forms the simulator renders; the gadget must start in each.
+const (
+	FormRelative     SpecForm = "relative"      // /3rdpartygadget/files/TestCORSgadget.xml, the default
+	FormAbsolute     SpecForm = "absolute"      // https on the desktop's own origin
+	FormInternal     SpecForm = "internal"      // Finesse's internal address, http://localhost:8082/…
+	FormInternalFQDN SpecForm = "internal-fqdn" // the same on Finesse's own name: http://finesse.localhost:8082/…
+	FormElsewhere    SpecForm = "elsewhere"     // another host: https://gadgets.localhost:PORT/gadget/…
+	FormMirror       SpecForm = "mirror"        // another host under /3rdpartygadget/files/mirror/, a folder the desktop lacks
+	FormProxy        SpecForm = "proxy"         // the desktop behind the VPN-less proxy, the spec on https://finessep.example:8445
+)
+
+// SpecForms lists the forms, the default first.
+func SpecForms() []SpecForm {
+	return []SpecForm{FormRelative, FormAbsolute, FormInternal, FormInternalFQDN, FormElsewhere, FormMirror, FormProxy}
+}
+
+// specURL is the spec URL of a form; port is the simulator's.
+func specURL(form SpecForm, port string) string {
+	file := "/3rdpartygadget/files/" + GadgetXML
+	switch form {
+	case FormAbsolute:
+		return "https://" + net.JoinHostPort(SimulatorHost, port) + file
+	case FormInternal:
+		return "http://localhost:8082" + file
+	case FormInternalFQDN:
+		return "http://" + SimulatorHost + ":8082" + file
+	case FormElsewhere:
+		return "https://" + net.JoinHostPort(GadgetHost, port) + "/gadget/" + GadgetXML
+	case FormMirror:
+		return "https://" + net.JoinHostPort(GadgetHost, port) + "/3rdpartygadget/files/mirror/" + GadgetXML
+	case FormProxy:
+		return FinesseOrigin + file
+	}
+	return file
+}
+
 // locales the simulator offers, as Finesse names them.
 var locales = []struct{ Code, Name string }{{"en_US", "English"}, {"nl_NL", "Nederlands"}, {"ko_KR", "한국어"}}
 
 type simulator struct {
-	gadget http.Handler // serves the gadget's folder: TestCORSgadget.xml, its JS and CSS
-	query  string       // the gadget URL's query, as a layout would give it
+	query   string   // the gadget URL's query, as a layout would give it
+	port    string   // the port of every name the simulator answers for
+	origins []string // the desktop's origins (Finesse's and the proxy's), which GadgetHost allows
+	// finesseFiles serves /3rdpartygadget/files/ as Finesse does, elsewhere the other web server.
+	finesseFiles, elsewhere http.Handler
+}
+
+// newSimulator serves gadget, the gadget's folder (TestCORSgadget.xml, its JS and CSS).
+func newSimulator(gadget http.Handler, query, port string, origins []string) *simulator {
+	s := &simulator{query: query, port: port, origins: origins}
+	s.finesseFiles = http.StripPrefix("/3rdpartygadget/files", compressed{gadget})
+	other := http.NewServeMux()
+	other.Handle("GET /gadget/", http.StripPrefix("/gadget", gadget))
+	other.Handle("GET /3rdpartygadget/files/mirror/", http.StripPrefix("/3rdpartygadget/files/mirror", gadget))
+	s.elsewhere = allowOrigins(origins, other)
+	return s
 }
 
 func (s *simulator) routes() http.Handler {
@@ -62,8 +132,66 @@ func (s *simulator) routes() http.Handler {
 	// Where Finesse serves finesse.js and the jQuery it needs.
 	mux.HandleFunc("GET /desktop/assets/js/finesse.min.js", script("finesse.min.js"))
 	mux.HandleFunc("GET /desktop/assets/js/jquery.min.js", script("jquery.min.js"))
-	mux.Handle("GET /3rdpartygadget/files/", http.StripPrefix("/3rdpartygadget/files", s.gadget))
-	return mux
+	mux.Handle("GET /3rdpartygadget/files/", s.finesseFiles)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hostname(r.Host) == GadgetHost {
+			s.elsewhere.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// hostname is the host of a Host header, without the port.
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// compressed serves files as Finesse serves its 3rdpartygadget folder: it keeps a gzip copy of
+// every file (a .gz sibling) and sends that copy, with Content-Encoding: gzip, to clients that
+// accept it. Finesse's exact rules (which types, which sizes) are not documented; this sends
+// every file of the folder compressed, which is the case a gadget must survive.
+type compressed struct{ files http.Handler }
+
+func (c compressed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet || r.Header.Get("Range") != "" || !strings.Contains(strings.ToLower(r.Header.Get("Accept-Encoding")), "gzip") {
+		c.files.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	c.files.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	if rec.Code == http.StatusOK {
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(body)
+		zw.Close()
+		body = gz.Bytes()
+		rec.Header().Set("Content-Encoding", "gzip")
+		rec.Header().Add("Vary", "Accept-Encoding")
+		rec.Header().Del("Accept-Ranges")
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	w.Write(body)
+}
+
+// allowOrigins answers the given origins with CORS headers, as a server hosting a gadget for
+// Finesse desktops must: the browser fetches module scripts in CORS mode.
+func allowOrigins(origins []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Origin")
+		if o := r.Header.Get("Origin"); slices.Contains(origins, o) {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func locale(r *http.Request) string {
@@ -76,25 +204,50 @@ func locale(r *http.Request) string {
 	return "en_US"
 }
 
+// desktopQuery is the query of the desktop page for a form and a locale.
+func desktopQuery(form SpecForm, locale string) string {
+	q := url.Values{"locale": {locale}}
+	if form != FormRelative {
+		q.Set("form", string(form))
+	}
+	return q.Encode()
+}
+
 func (s *simulator) desktop(w http.ResponseWriter, r *http.Request) {
 	loc := locale(r)
-	gadgetURL := "/3rdpartygadget/files/" + GadgetXML
+	form := SpecForm(r.URL.Query().Get("form"))
+	if form == "" {
+		form = FormRelative
+	}
+	if !slices.Contains(SpecForms(), form) {
+		http.Error(w, fmt.Sprintf("form must be one of %v", SpecForms()), http.StatusBadRequest)
+		return
+	}
+	// Behind the proxy, agents know the desktop by the proxy's name.
+	if form == FormProxy && hostname(r.Host) != ProxyHost {
+		http.Redirect(w, r, "https://"+net.JoinHostPort(ProxyHost, s.port)+r.URL.RequestURI(), http.StatusFound)
+		return
+	}
+	gadgetURL := specURL(form, s.port)
 	if s.query != "" {
 		gadgetURL += "?" + s.query
 	}
-	ifr := "/gadgets/ifr?" + url.Values{"url": {gadgetURL}, "locale": {loc}}.Encode()
-	type loc2 struct {
-		Code, Name string
-		Current    bool
+	ifr := "/gadgets/ifr?" + url.Values{"url": {gadgetURL}, "locale": {loc}, "up_locale": {loc}}.Encode()
+	type choice struct {
+		Name, Query string
+		Current     bool
 	}
-	var ls []loc2
+	var ls, fs []choice
 	for _, x := range locales {
-		ls = append(ls, loc2{x.Code, x.Name, x.Code == loc})
+		ls = append(ls, choice{x.Name, desktopQuery(form, x.Code), x.Code == loc})
+	}
+	for _, f := range SpecForms() {
+		fs = append(fs, choice{string(f), desktopQuery(f, loc), f == form})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	err := desktopPage.Execute(w, map[string]any{
 		"Lang": strings.Split(loc, "_")[0], "AgentID": SimulatorAgentID, "Extension": SimulatorExtension,
-		"Locales": ls, "Title": "CORS Quick Check", "IframeURL": template.URL(ifr),
+		"Locales": ls, "Forms": fs, "Title": "CORS Quick Check", "IframeURL": template.URL(ifr),
 	})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -116,18 +269,44 @@ type gadgetModule struct {
 	} `xml:"Content"`
 }
 
-// ifr renders the gadget as Shindig does: the XML's HTML content in a page of its own, with the
-// container's JavaScript before it and relative URLs resolved against the XML's folder.
+// finesseFQDN is the name of the Finesse server in the field case (FinesseOrigin).
+var finesseFQDN = strings.Split(strings.TrimPrefix(FinesseOrigin, "https://"), ":")[0]
+
+// specServer is what answers the simulated Finesse server when it fetches a spec URL itself:
+// its own files under every name it has (it reaches localhost:8082 and its FQDN, which the
+// browser may not), or the other web server; nil for any other host.
+func (s *simulator) specServer(u *url.URL) http.Handler {
+	switch h := u.Hostname(); h {
+	case GadgetHost:
+		return s.elsewhere
+	case SimulatorHost, ProxyHost, "localhost", finesseFQDN:
+		if strings.HasPrefix(u.Path, "/3rdpartygadget/files/") {
+			return s.finesseFiles
+		}
+	}
+	return nil
+}
+
+// ifr renders the gadget as Shindig does: Finesse fetches the spec URL itself, and serves the
+// XML's HTML content in a page of its own, with the container's JavaScript before it and
+// relative URLs resolved against the XML's folder.
 func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
 	u, err := url.Parse(r.URL.Query().Get("url"))
-	if err != nil || u.IsAbs() || !strings.HasPrefix(u.Path, "/3rdpartygadget/files/") {
-		http.Error(w, "url must be a gadget under /3rdpartygadget/files/", http.StatusBadRequest)
+	if err == nil {
+		u = (&url.URL{Scheme: "https", Host: r.Host}).ResolveReference(u)
+	}
+	var spec http.Handler
+	if err == nil {
+		spec = s.specServer(u)
+	}
+	if spec == nil {
+		http.Error(w, "url must be a gadget this simulator can fetch: on "+SimulatorHost+", "+GadgetHost+" or localhost:8082", http.StatusBadRequest)
 		return
 	}
 	rec := httptest.NewRecorder()
-	s.gadget.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, strings.TrimPrefix(u.Path, "/3rdpartygadget/files"), nil))
+	spec.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u.Path, nil))
 	if rec.Code != http.StatusOK {
-		http.Error(w, fmt.Sprintf("gadget XML %s: %d", u.Path, rec.Code), http.StatusBadGateway)
+		http.Error(w, fmt.Sprintf("gadget XML %s: %d", u, rec.Code), http.StatusBadGateway)
 		return
 	}
 	var m gadgetModule
@@ -151,12 +330,13 @@ func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
 		"__UP_locale__", locale(r)).Replace(content)
 	cfg, _ := json.Marshal(map[string]string{"locale": locale(r), "agentId": SimulatorAgentID,
 		"extension": SimulatorExtension, "role": SimulatorRole})
+	folder := url.URL{Scheme: u.Scheme, Host: u.Host, Path: path.Dir(u.Path) + "/"}
 	var b bytes.Buffer
 	b.WriteString("<!doctype html><html><head><meta charset=\"utf-8\">")
-	fmt.Fprintf(&b, "<base href=\"%s\">", template.HTMLEscapeString(path.Dir(u.Path)+"/"))
+	fmt.Fprintf(&b, "<base href=\"%s\">", template.HTMLEscapeString(folder.String()))
 	// json.Marshal escapes <, > and &, so the JSON cannot end the script element.
 	fmt.Fprintf(&b, "<script type=\"application/json\" id=\"simulator-config\">%s</script>", cfg)
-	b.WriteString("<script src=\"/simulator/shim.js\"></script></head><body>")
+	fmt.Fprintf(&b, "<script src=\"https://%s/simulator/shim.js\"></script></head><body>", template.HTMLEscapeString(r.Host))
 	b.WriteString(content)
 	b.WriteString("</body></html>")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -167,17 +347,28 @@ func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
 // SimulatorOrigin returns the origin of the desktop simulator (empty when it is not running).
 func (l *Lab) SimulatorOrigin() string { return l.simOrigin }
 
+// ProxyOrigin returns the origin of the desktop behind the simulated VPN-less reverse proxy
+// (empty when the simulator is not running).
+func (l *Lab) ProxyOrigin() string { return l.proxyOrigin }
+
 // DesktopURL returns the simulator's desktop page in a locale (en_US, nl_NL, ko_KR).
-func (l *Lab) DesktopURL(locale string) string {
-	return l.simOrigin + "/desktop?locale=" + url.QueryEscape(locale)
+func (l *Lab) DesktopURL(locale string) string { return l.FormURL(FormRelative, locale) }
+
+// FormURL returns the simulator's desktop page with the gadget's spec URL in a form, in a locale.
+func (l *Lab) FormURL(form SpecForm, locale string) string {
+	origin := l.simOrigin
+	if form == FormProxy {
+		origin = l.proxyOrigin
+	}
+	return origin + "/desktop?" + desktopQuery(form, locale)
 }
 
 // simulatorListener reserves the simulator's port before the nodes start, so that they can
 // allow its origin.
-func simulatorListener() (net.Listener, string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func simulatorListener() (ln net.Listener, port string, err error) {
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
 	}
-	return ln, "https://" + net.JoinHostPort(SimulatorHost, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)), nil
+	return ln, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
 }
