@@ -107,7 +107,7 @@ Upload it to every Finesse node (primary and secondary):
 Then add this to the desktop layout of the team or role (Finesse administration, Desktop Layout):
   %s
 Agents see it after they sign in again. After an update, clear Finesse's gadget cache
-(utils webproxy cache clear shindig, or load the desktop with ?nocache) and the browser cache.
+(utils webproxy cache clear shindig, or load the desktop with ?nocache) on every node.
 `, *out, gadget.LayoutSnippet(filepath.Base(*out), strings.ReplaceAll(url.Values(nodes).Encode(), "%2C", ",")))
 	return 0
 }
