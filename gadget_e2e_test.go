@@ -118,17 +118,25 @@ func runChecks(t *testing.T, ctx context.Context, want int) []checkRow {
 		text: li.textContent }))`)
 }
 
+// demoInBrowser starts the demo (the service, the lab and its desktop simulator) on loopback,
+// with more names for the lab certificate, and a browser that trusts the lab; both stop when the
+// test ends.
+func demoInBrowser(tb testing.TB, extraHosts ...string) (*demoEnv, context.Context) {
+	tb.Helper()
+	e, err := startDemo(tb.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: tb.TempDir(), extraHosts: extraHosts}, io.Discard, io.Discard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(e.Close)
+	return e, browsertest.New(tb, browsertest.TrustCA(e.lab.CAPEM()))
+}
+
 // TestGadgetInSimulator: the gadget in the Finesse desktop simulator, in headless Chromium,
 // checks the lab's CUIC publisher, subscriber and dead node at once and shows allowed, blocked
 // and unreachable, in English, Dutch and Korean; every result reaches the store; the page logs
 // no error beyond the failures the checks provoke.
 func TestGadgetInSimulator(t *testing.T) {
-	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
+	e, ctx := demoInBrowser(t)
 	var console consoleRecorder
 	if err := chromedp.Listen(ctx, console.listen); err != nil {
 		t.Fatal(err)
@@ -283,14 +291,8 @@ func startNginx(t *testing.T, l *lab.Lab, origin string) int {
 
 // TestGadgetAgainstNginx: the gadget checks two nodes of a real nginx configured like CUIC.
 func TestGadgetAgainstNginx(t *testing.T) {
-	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir(),
-		extraHosts: []string{"nginx-pub.localhost", "nginx-sub.localhost"}}, io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e, ctx := demoInBrowser(t, "nginx-pub.localhost", "nginx-sub.localhost")
 	port := startNginx(t, e.lab, e.lab.SimulatorOrigin())
-	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)
 	}
@@ -347,13 +349,8 @@ func slowNodes(tb testing.TB, l *lab.Lab, origin string) int {
 // checks nodes at once, so it should be close to 1.
 func BenchmarkGadgetThreeNodes(b *testing.B) {
 	hosts := []string{"slow1.localhost", "slow2.localhost", "slow3.localhost"}
-	e, err := startDemo(b.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: b.TempDir(), extraHosts: hosts}, io.Discard, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
+	e, ctx := demoInBrowser(b, hosts...)
 	port := slowNodes(b, e.lab, e.lab.SimulatorOrigin())
-	ctx := browsertest.New(b, browsertest.TrustCA(e.lab.CAPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		b.Fatal(err)
 	}
@@ -476,12 +473,7 @@ func waitFrameFits(t *testing.T, ctx context.Context) frameHeight {
 // adjustHeight sizes it in Finesse: it grows for a check of three nodes with their diagnoses and
 // shrinks again for a check of one node; full-page screenshots and resizes leave it alone.
 func TestGadgetFrameFollowsContent(t *testing.T) {
-	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
+	e, ctx := demoInBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)
 	}
