@@ -291,8 +291,14 @@ func startNginx(t *testing.T, l *lab.Lab, origin string) int {
 
 // TestGadgetAgainstNginx: the gadget checks two nodes of a real nginx configured like CUIC.
 func TestGadgetAgainstNginx(t *testing.T) {
-	e, ctx := demoInBrowser(t, "nginx-pub.localhost", "nginx-sub.localhost")
+	e, err := startDemo(t.Context(), demoOptions{listen: "127.0.0.1:0", dataDir: t.TempDir(),
+		extraHosts: []string{"nginx-pub.localhost", "nginx-sub.localhost"}}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
 	port := startNginx(t, e.lab, e.lab.SimulatorOrigin())
+	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)
 	}
