@@ -567,7 +567,7 @@ func (r *responseRecorder) take(t *testing.T, suffix string, n int) []response {
 // Finesse's folders and so is tried second), and behind the VPN-less reverse proxy, where
 // Finesse's own name is out of the browser's reach (any attempt reaches the sink and fails the
 // test). Each time gadget.js comes from the expected folder under its stamped URL, and from
-// Finesse compressed as Finesse serves it.
+// Finesse compressed as Finesse serves it, and the gadget is styled.
 func TestGadgetStartsInEveryForm(t *testing.T) {
 	folder, err := gadget.Build(gadgetXML, "")
 	if err != nil {
@@ -609,7 +609,8 @@ func TestGadgetStartsInEveryForm(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate(l.FormURL(form, "en_US"))); err != nil {
 				t.Fatal(err)
 			}
-			waitInGadget(t, ctx, `d => d.querySelector('button.cc-primary') || /could not start/.test(d.body.textContent)`)
+			// The body holds the start-up script, whose text has the failure message too.
+			waitInGadget(t, ctx, `d => d.querySelector('button.cc-primary') || /could not start/.test(d.getElementById('corscheck').textContent)`)
 			if text := inGadget[string](t, ctx, `d => d.getElementById('corscheck').textContent`); strings.Contains(text, "could not start") {
 				t.Fatalf("the gadget did not start: %s", text)
 			}
@@ -628,6 +629,10 @@ func TestGadgetStartsInEveryForm(t *testing.T) {
 			}
 			if strings.HasPrefix(last.URL, l.SimulatorOrigin()) && last.Encoding != "gzip" {
 				t.Errorf("gadget.js from Finesse: Content-Encoding %q, want gzip as Finesse sends it", last.Encoding)
+			}
+			// gadget.css (.cc { padding: 8px 10px }) came from the same folder.
+			if pad := inGadget[string](t, ctx, `d => d.defaultView.getComputedStyle(d.getElementById('corscheck')).paddingLeft`); pad != "10px" {
+				t.Errorf("the gadget is not styled (padding-left %q): gadget.css did not load", pad)
 			}
 			wantOrigin := l.SimulatorOrigin()
 			if form == lab.FormProxy {
