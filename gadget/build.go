@@ -1,8 +1,9 @@
 // Package gadget builds the Finesse gadget's folder from the browser code in this directory: the
 // gadget XML with the service URL and the start-up script (start.js) filled in, the JS modules
 // bundled and minified with a chunk per message catalog (loaded only for the user's language),
-// and the CSS minified; all in Go with esbuild's API, so no Node is needed to build. The same folder is what `corscheck gadget build` writes for upload to
-// Finesse's 3rdpartygadget/files/ and what `corscheck serve` serves for externally hosted use.
+// and the CSS minified; all in Go with esbuild's API, so no Node is needed to build. The same
+// folder is what `corscheck gadget build` writes for upload to Finesse's 3rdpartygadget/files/
+// and what `corscheck serve` serves for externally hosted use.
 package gadget
 
 import (
@@ -175,8 +176,8 @@ func (f Folder) startScript(title string) ([]byte, error) {
 	return script, nil
 }
 
-// checkXML makes sure the spec parses and requires what Finesse requires of a gadget.
-// It returns the gadget's title.
+// checkXML makes sure the spec parses and requires what Finesse requires of a gadget, and
+// returns the gadget's title.
 func checkXML(b []byte) (title string, err error) {
 	var m struct {
 		Prefs struct {

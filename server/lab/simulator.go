@@ -96,16 +96,16 @@ func specURL(form SpecForm, port string) string {
 var locales = []struct{ Code, Name string }{{"en_US", "English"}, {"nl_NL", "Nederlands"}, {"ko_KR", "한국어"}}
 
 type simulator struct {
-	query   string   // the gadget URL's query, as a layout would give it
-	port    string   // the port of every name the simulator answers for
-	origins []string // the desktop's origins (Finesse's and the proxy's), which GadgetHost allows
+	query string // the gadget URL's query, as a layout would give it
+	port  string // the port of every name the simulator answers for
 	// finesseFiles serves /3rdpartygadget/files/ as Finesse does, elsewhere the other web server.
 	finesseFiles, elsewhere http.Handler
 }
 
-// newSimulator serves gadget, the gadget's folder (TestCORSgadget.xml, its JS and CSS).
+// newSimulator serves gadget, the gadget's folder (TestCORSgadget.xml, its JS and CSS); origins
+// are the desktop's (Finesse's and the proxy's), which GadgetHost allows.
 func newSimulator(gadget http.Handler, query, port string, origins []string) *simulator {
-	s := &simulator{query: query, port: port, origins: origins}
+	s := &simulator{query: query, port: port}
 	s.finesseFiles = http.StripPrefix("/3rdpartygadget/files", compressed{gadget})
 	other := http.NewServeMux()
 	other.Handle("GET /gadget/", http.StripPrefix("/gadget", gadget))
@@ -150,10 +150,10 @@ func hostname(hostport string) string {
 	return hostport
 }
 
-// compressed serves files as Finesse serves its 3rdpartygadget folder: it keeps a gzip copy of
-// every file (a .gz sibling) and sends that copy, with Content-Encoding: gzip, to clients that
-// accept it. Finesse's exact rules (which types, which sizes) are not documented; this sends
-// every file of the folder compressed, which is the case a gadget must survive.
+// compressed serves files as Finesse serves its 3rdpartygadget folder, where it writes a gzip
+// copy (a .gz sibling) of every file: clients that accept gzip get the compressed bytes, with
+// Content-Encoding: gzip and the file's own type. Finesse's exact rules (which types, which
+// sizes) are not documented; this compresses every file, the case a gadget must survive.
 type compressed struct{ files http.Handler }
 
 func (c compressed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
