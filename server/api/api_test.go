@@ -381,7 +381,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	_, body := e.do("GET", "/metrics", "", nil, nil)
 	for _, want := range []string{
 		`corscheck_results_total{verdict="unreachable"} 1`,
-		`corscheck_http_requests_total{method="POST",route="/api/v1/results",status="201"} 1`,
+		`corscheck_http_requests_total{method="POST",route="/api/v1/results",status="2xx"} 1`,
 		"corscheck_ingest_seconds_bucket",
 		"corscheck_probe_seconds_bucket",
 	} {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,7 +27,8 @@ func NewMetrics() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "corscheck_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+			Name: "corscheck_http_requests_total",
+			Help: "HTTP requests by route pattern, method (OTHER for non-standard ones) and status class (2xx…).",
 		}, []string{"route", "method", "status"}),
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "corscheck_results_total", Help: "Results stored, by verdict.",
@@ -49,7 +51,10 @@ func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// middleware counts requests by chi's route pattern, so URLs with ids do not explode the labels.
+// middleware counts requests. Every label takes a bounded set of values, because a series,
+// once made, is kept until the process ends: chi's route pattern (never the raw path, which
+// holds ids and whatever a client sends), the method when it is a standard one (a client may
+// send any token of up to about a megabyte as a method), and the status class.
 func (m *Metrics) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
@@ -58,12 +63,31 @@ func (m *Metrics) middleware(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			route = rc.RoutePattern()
 		}
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		m.requests.WithLabelValues(route, methodLabel(r.Method), statusClass(ww.Status())).Inc()
 	})
+}
+
+// standardMethods are the methods of RFC 9110 and PATCH; the metrics name every other one OTHER.
+var standardMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace}
+
+// methodLabel is method if it is a standard HTTP method, and OTHER otherwise.
+func methodLabel(method string) string {
+	if slices.Contains(standardMethods, method) {
+		return method
+	}
+	return "OTHER"
+}
+
+// statusClass is 1xx … 5xx; a handler that wrote nothing answered 200.
+func statusClass(status int) string {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 func (m *Metrics) observeProbe(d time.Duration) { m.probe.Observe(d.Seconds()) }

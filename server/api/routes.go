@@ -97,7 +97,8 @@ func NewServer(cfg Config) http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { fail(w, http.StatusNotFound, "no such endpoint", nil) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allowedMethods(r), ", "))
-		fail(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here", nil)
+		// A non-standard method is not echoed: it may be a megabyte long.
+		fail(w, http.StatusMethodNotAllowed, "method "+methodLabel(r.Method)+" is not allowed here", nil)
 	})
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		encode(w, http.StatusOK, map[string]string{"status": "ok"})
