@@ -41,6 +41,8 @@ func testContract(t *testing.T, newDSN func(testing.TB) string) {
 		{"SummaryBackfill", testSummaryBackfill},
 		{"TimeOrder", testTimeOrder},
 		{"FailingSince", testFailingSince},
+		{"Sessions", testSessions},
+		{"APITokens", testAPITokens},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newDSN(t)) })
 	}

@@ -117,6 +117,24 @@ type Store interface {
 	PutSetting(ctx context.Context, key, value string) error
 	// Setting returns the value under key; ErrNotFound when there is none.
 	Setting(ctx context.Context, key string) (string, error)
+	// AddSession stores an admin session by the hash of its token, and removes the sessions
+	// that expired by now.
+	AddSession(ctx context.Context, hash string, expires, now time.Time) error
+	// SessionExpires returns when the session with this hash expires; ErrNotFound when there
+	// is none.
+	SessionExpires(ctx context.Context, hash string) (time.Time, error)
+	// DeleteSession removes a session (signing out); removing one that is gone is no error.
+	DeleteSession(ctx context.Context, hash string) error
+	// AddAPIToken stores a token (ID and LastUsedAt are ignored) and returns its id.
+	AddAPIToken(ctx context.Context, t APIToken) (int64, error)
+	// APITokens lists the tokens, oldest first.
+	APITokens(ctx context.Context) ([]APIToken, error)
+	// APIToken returns one token; ErrNotFound when there is none.
+	APIToken(ctx context.Context, id int64) (APIToken, error)
+	// UseAPIToken records when a token was last used.
+	UseAPIToken(ctx context.Context, id int64, at time.Time) error
+	// DeleteAPIToken revokes a token; ErrNotFound when there is none.
+	DeleteAPIToken(ctx context.Context, id int64) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close drains queued writes, then closes the database.

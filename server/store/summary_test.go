@@ -257,8 +257,8 @@ func rawExec(t testing.TB, s Store, query string) {
 	}
 }
 
-// testSummaryBackfill undoes migrations 3 to 5 on a store holding results and diagnoses, as if it
-// had been written by the version before it; reopening must rebuild the same summaries.
+// testSummaryBackfill undoes migrations 3 and later on a store holding results and diagnoses, as
+// if it had been written by the version before them; reopening must rebuild the same summaries.
 func testSummaryBackfill(t *testing.T, dsn string) {
 	s, err := Open(ctx, dsn, Options{})
 	if err != nil {
@@ -279,7 +279,8 @@ func testSummaryBackfill(t *testing.T, dsn string) {
 	day := base.Truncate(24 * time.Hour)
 	wantDaily := summaryBy(t, s, day, 24*time.Hour)
 	for _, q := range []string{"DROP TABLE result_counts", "DROP TABLE latest_results", "DROP TABLE reason_counts",
-		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DROP TABLE result_counts_daily", "DELETE FROM schema_version WHERE version >= 3"} {
+		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DROP TABLE result_counts_daily", "DROP TABLE admin_sessions", "DROP TABLE api_tokens",
+		"DELETE FROM schema_version WHERE version >= 3"} {
 		rawExec(t, s, q)
 	}
 	s.Close()
