@@ -23,6 +23,7 @@ import (
 	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/admin"
 	"github.com/corsquickcheck/corscheck/server/api"
+	"github.com/corsquickcheck/corscheck/server/auth"
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/egress"
 	"github.com/corsquickcheck/corscheck/server/probe"
@@ -162,8 +163,10 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if len(cfg.Origins) == 0 {
 		log.Warn("no Finesse origins configured (--origins): browsers cannot report results or ask for diagnoses")
 	}
+	// One gate for the sign-in form and the admin API: they share the slow-down.
+	gate := auth.New(auth.Config{Store: st, CheckPassword: password, Logger: log})
 	adminUI := admin.New(admin.Config{
-		Store: st, Catalogue: live, CheckPassword: password, Logger: log, TrustProxy: cfg.TrustProxy,
+		Store: st, Catalogue: live, Gate: gate, Logger: log, TrustProxy: cfg.TrustProxy,
 		// The session cookie is Secure whenever browsers reach the service over HTTPS.
 		SecureCookies: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 	})
@@ -175,7 +178,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	}
 	h := api.NewServer(api.Config{
 		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
-		CheckAdminPassword: password, TrustProxy: cfg.TrustProxy, Logger: log,
+		Gate: gate, TrustProxy: cfg.TrustProxy, Logger: log,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
 		Gadget:       folder, Mount: mount,
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -247,5 +248,36 @@ func TestServeCatalogueSurvivesRestart(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), "cuicnew.example.com") {
 		t.Fatalf("catalogue lost on restart: %s", b)
+	}
+}
+
+// The sign-in form and the admin API share one slow-down per client address: guesses on the
+// form make the API wait too.
+func TestServeSlowDownShared(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.AdminPassword = t.TempDir(), "an admin password"
+	svc, err := newService(t.Context(), cfg, slog.New(slog.DiscardHandler), io.Discard, serviceExtras{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.handler)
+	t.Cleanup(func() { srv.Close(); svc.Close() })
+	for range 5 {
+		resp, err := http.PostForm(srv.URL+"/admin/login", url.Values{"password": {"a guess"}})
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a wrong sign-in: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/v1/admin/targets", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("admin", "an admin password")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the admin API after 5 wrong sign-ins on the form: %s, want 429", resp.Status)
 	}
 }

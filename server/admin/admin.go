@@ -1,7 +1,8 @@
 // Package admin is the service's admin UI under /admin: sign-in with the admin password, the
 // dashboard (health matrix, results over time, top reasons), the results browser with filters
-// and keyset pagination, the target catalogue, one result next to the service's
-// diagnoses, and CSV/NDJSON export. Pages are rendered by the templ components in package web.
+// and keyset pagination, the target catalogue, the admin API's tokens, one result next to the
+// service's diagnoses, and CSV/NDJSON export. Pages are rendered by the templ components in
+// package web.
 package admin
 
 import (
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corsquickcheck/corscheck/server/auth"
 	"github.com/corsquickcheck/corscheck/server/clientip"
 
 	"github.com/a-h/templ"
@@ -28,8 +30,9 @@ type Config struct {
 	// Catalogue is the target catalogue in use: the dashboard lists its nodes, the targets page
 	// shows and replaces it.
 	Catalogue *targets.Live
-	// CheckPassword says whether a password is the admin's; nil refuses every one.
-	CheckPassword func(string) bool
+	// Gate checks the admin password and keeps sessions; the admin API must share it, so that
+	// both share the sign-in slow-down.
+	Gate *auth.Gate
 	// SecureCookies marks the session cookie Secure (set it whenever the service is served over
 	// HTTPS, directly or behind a TLS-terminating proxy).
 	SecureCookies bool
@@ -44,22 +47,20 @@ type Config struct {
 
 const (
 	sessionCookie = "corscheck_session"
-	sessionTTL    = 8 * time.Hour
+	maxLoginForm  = 4096
 	exportCap     = 100_000
 	exportPage    = 1000
 )
 
 type handler struct {
-	store         store.Store
-	catalogue     *targets.Live
-	checkPassword func(string) bool
-	secure        bool
-	trustProxy    bool
-	log           *slog.Logger
-	now           func() time.Time
-	pageSize      int
-	sessions      *sessions
-	throttle      *throttle
+	store      store.Store
+	catalogue  *targets.Live
+	gate       *auth.Gate
+	secure     bool
+	trustProxy bool
+	log        *slog.Logger
+	now        func() time.Time
+	pageSize   int
 }
 
 // New returns the admin UI. Its routes are relative to where it is mounted, which must be
@@ -67,7 +68,7 @@ type handler struct {
 // from another site are refused (403) by http.CrossOriginProtection.
 func New(cfg Config) http.Handler {
 	h := &handler{
-		store: cfg.Store, catalogue: cfg.Catalogue, checkPassword: cfg.CheckPassword, secure: cfg.SecureCookies,
+		store: cfg.Store, catalogue: cfg.Catalogue, gate: cfg.Gate, secure: cfg.SecureCookies,
 		trustProxy: cfg.TrustProxy, log: cfg.Logger, now: cfg.Now, pageSize: cfg.PageSize,
 	}
 	if h.log == nil {
@@ -75,6 +76,9 @@ func New(cfg Config) http.Handler {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.gate == nil {
+		h.gate = auth.New(auth.Config{Store: cfg.Store, Logger: h.log, Now: h.now}) // refuses every password
 	}
 	if h.catalogue == nil {
 		h.catalogue = targets.NewLive(targets.Defaults(), nil)
@@ -85,8 +89,6 @@ func New(cfg Config) http.Handler {
 	if h.pageSize > 1000 {
 		h.pageSize = 1000
 	}
-	h.sessions = newSessions(h.now)
-	h.throttle = newThrottle(h.now)
 
 	static, err := fs.Sub(web.Static, "static")
 	if err != nil {
@@ -108,6 +110,9 @@ func New(cfg Config) http.Handler {
 		r.Get("/export.ndjson", h.exportNDJSON)
 		r.Get("/targets", h.targets)
 		r.Post("/targets", h.saveTargets)
+		r.Get("/tokens", h.tokens)
+		r.Post("/tokens", h.createToken)
+		r.Post("/tokens/{id}/revoke", h.revokeToken)
 	})
 	return http.NewCrossOriginProtection().Handler(r)
 }
@@ -145,6 +150,17 @@ func (h *handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	}
 	h.log.ErrorContext(r.Context(), "admin", "path", r.URL.Path, "err", err)
 	http.Error(w, "the database could not be read; see the service's log", http.StatusInternalServerError)
+}
+
+// readForm parses a form body of at most limit bytes. A body that announces more is refused
+// before any of it is read, so that a client waiting for 100 Continue gets the answer instead
+// of a reset connection.
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if r.ContentLength > limit {
+		return &http.MaxBytesError{Limit: limit}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return r.ParseForm()
 }
 
 // clientIP is the client's address (see the clientip package).

@@ -19,6 +19,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/corsquickcheck/corscheck/server/auth"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
@@ -54,8 +55,7 @@ func newEnv(t *testing.T, pageSize int, opts ...func(*Config)) *env {
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: t0.Add(30 * 24 * time.Hour)}
 	cfg := Config{
-		Store: st, CheckPassword: func(p string) bool { return p == password }, Now: c.Now,
-		Logger: slog.New(slog.DiscardHandler), PageSize: pageSize,
+		Store: st, Gate: newGate(st, c.Now), Now: c.Now, Logger: slog.New(slog.DiscardHandler), PageSize: pageSize,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -67,6 +67,12 @@ func newEnv(t *testing.T, pageSize int, opts ...func(*Config)) *env {
 }
 
 // do serves one request, with the session cookie when signed in.
+// newGate checks the test's password.
+func newGate(st store.Store, now func() time.Time) *auth.Gate {
+	return auth.New(auth.Config{Store: st, CheckPassword: func(p string) bool { return p == password }, Now: now,
+		Logger: slog.New(slog.DiscardHandler)})
+}
+
 func (e *env) do(method, target string, form url.Values, hdr ...string) *http.Response {
 	e.t.Helper()
 	var body io.Reader
@@ -210,7 +216,7 @@ func TestSignInAndOut(t *testing.T) {
 	// Sessions expire after 8 hours.
 	e.cookie = nil
 	e.login()
-	e.clock.Advance(sessionTTL - time.Minute)
+	e.clock.Advance(auth.SessionTTL - time.Minute)
 	e.page("/admin/results")
 	e.clock.Advance(2 * time.Minute)
 	if resp := e.do("GET", "/admin/results", nil); resp.StatusCode != http.StatusSeeOther {
@@ -225,7 +231,7 @@ func TestSecureCookie(t *testing.T) {
 	}
 	defer st.Close()
 	h := chi.NewRouter()
-	h.Mount("/admin", New(Config{Store: st, CheckPassword: func(p string) bool { return p == password }, SecureCookies: true,
+	h.Mount("/admin", New(Config{Store: st, Gate: newGate(st, time.Now), SecureCookies: true,
 		Logger: slog.New(slog.DiscardHandler)}))
 	req := httptest.NewRequest("POST", "/admin/login", strings.NewReader("password="+url.QueryEscape(password)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -239,7 +245,7 @@ func TestSecureCookie(t *testing.T) {
 func TestSignInSlowDown(t *testing.T) {
 	e := newEnv(t, 0)
 	wrong := url.Values{"password": {"guess"}}
-	for i := range freeFailures {
+	for i := range 5 {
 		if resp := e.do("POST", "/admin/login", wrong); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %s", i+1, resp.Status)
 		}
@@ -275,7 +281,7 @@ func TestSignInSlowDown(t *testing.T) {
 
 func TestSignInSlowDownPerAddress(t *testing.T) {
 	e := newEnv(t, 0, func(c *Config) { c.TrustProxy = true })
-	for range freeFailures + 1 {
+	for range 6 {
 		e.do("POST", "/admin/login", url.Values{"password": {"guess"}}, "X-Forwarded-For", "198.51.100.7")
 	}
 	if resp := e.do("POST", "/admin/login", url.Values{"password": {"guess"}}, "X-Forwarded-For", "198.51.100.7"); resp.StatusCode != http.StatusTooManyRequests {

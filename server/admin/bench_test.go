@@ -123,8 +123,7 @@ type signedIn struct {
 
 func signIn(b *testing.B, st store.Store, now func() time.Time) *signedIn {
 	r := chi.NewRouter()
-	r.Mount("/admin", New(Config{Store: st, CheckPassword: func(p string) bool { return p == password },
-		Now: now, Logger: slog.New(slog.DiscardHandler)}))
+	r.Mount("/admin", New(Config{Store: st, Gate: newGate(st, now), Now: now, Logger: slog.New(slog.DiscardHandler)}))
 	req := httptest.NewRequest("POST", "http://corscheck.example/admin/login",
 		strings.NewReader(url.Values{"password": {password}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

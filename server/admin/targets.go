@@ -43,8 +43,7 @@ func (h *handler) saveTargets(w http.ResponseWriter, r *http.Request) {
 		v.Editor, v.Error, v.Problems = text, msg, problems
 		h.render(w, r, status, web.TargetsPage(v))
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxTargetsForm)
-	if err := r.ParseForm(); err != nil {
+	if err := readForm(w, r, maxTargetsForm); err != nil {
 		// The text is lost with the body; the browser's Back button still has it.
 		current := editorText(h.catalogue.Get())
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {

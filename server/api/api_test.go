@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corsquickcheck/corscheck/server/auth"
 	"github.com/corsquickcheck/corscheck/server/egress"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
@@ -35,13 +37,18 @@ type testEnv struct {
 	t     *testing.T
 	srv   *httptest.Server
 	store store.Store
+	gate  *auth.Gate
 }
 
 type envOptions struct {
-	allowNets []string
-	nodes     []string
-	resultsRL Limit
+	allowNets  []string
+	nodes      []string
+	resultsRL  Limit
+	log        io.Writer // the service log; discarded when nil
+	trustProxy bool
 }
+
+const adminPassword = "correct horse battery"
 
 func newEnv(t *testing.T, o envOptions) *testEnv {
 	t.Helper()
@@ -61,12 +68,16 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 		Resolver: fakeResolver{"rebind.example": {netip.MustParseAddr("10.0.0.7")}, "cuicpub.example.com": {netip.MustParseAddr("192.168.1.20")}}}
 	p := probe.New(probe.Options{DialContext: policy.DialContext, NoExtraChecks: true})
 	t.Cleanup(p.Close)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.log != nil {
+		log = slog.New(slog.NewTextHandler(o.log, nil))
+	}
+	gate := auth.New(auth.Config{Store: st, CheckPassword: func(p string) bool { return p == adminPassword }, Logger: log})
 	h := NewServer(Config{Store: st, Catalogue: live, Prober: p, Guard: policy, Origins: []string{finesse},
-		CheckAdminPassword: func(p string) bool { return p == "correct horse battery" }, ResultsLimit: o.resultsRL,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Gate: gate, ResultsLimit: o.resultsRL, Logger: log, TrustProxy: o.trustProxy})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testEnv{t: t, srv: srv, store: st}
+	return &testEnv{t: t, srv: srv, store: st, gate: gate}
 }
 
 func (e *testEnv) do(method, path, contentType string, body []byte, hdr map[string]string) (*http.Response, []byte) {
@@ -353,7 +364,7 @@ func TestAdminTargets(t *testing.T) {
 	if resp, _ := e.do("PUT", "/api/v1/admin/targets", "application/json", b, auth); resp.StatusCode != 401 {
 		t.Fatalf("wrong password: %d", resp.StatusCode)
 	}
-	auth["Authorization"] = "Basic " + basic("admin", "correct horse battery")
+	auth["Authorization"] = "Basic " + basic("admin", adminPassword)
 	if resp, body := e.do("PUT", "/api/v1/admin/targets", "application/json", []byte(`{"targets":[]}`), auth); resp.StatusCode != 400 {
 		t.Fatalf("invalid catalogue: %d %s", resp.StatusCode, body)
 	}
@@ -399,5 +410,67 @@ func TestMethodNotAllowed(t *testing.T) {
 	resp, body := e.do("DELETE", "/api/v1/results", "", nil, nil)
 	if resp.StatusCode != 405 || !strings.Contains(string(body), `"error"`) || !strings.Contains(resp.Header.Get("Allow"), "POST") {
 		t.Fatalf("DELETE /api/v1/results: %d, Allow %q, %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+}
+
+// The audit guessed 5,223 passwords in 5 s through the admin API, unlogged. Now the API shares
+// the sign-in form's slow-down: 30 wrong guesses in a row meet 429s, and each checked one is
+// logged.
+func TestAdminAPIGuessesSlowDown(t *testing.T) {
+	var log bytes.Buffer
+	e := newEnv(t, envOptions{log: &log})
+	b, _ := json.Marshal(targets.Defaults())
+	codes := map[int]int{}
+	for i := range 30 {
+		resp, body := e.do("PUT", "/api/v1/admin/targets", "application/json", b,
+			map[string]string{"Authorization": "Basic " + basic("admin", fmt.Sprintf("guess %d", i))})
+		codes[resp.StatusCode]++
+		if resp.StatusCode == http.StatusTooManyRequests && (resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "too many")) {
+			t.Fatalf("429 without Retry-After or reason: %v %s", resp.Header, body)
+		}
+	}
+	if codes[401] != 5 || codes[429] != 25 {
+		t.Fatalf("statuses %v, want 5×401 then 25×429", codes)
+	}
+	// Even the right password waits now.
+	resp, _ := e.do("PUT", "/api/v1/admin/targets", "application/json", b,
+		map[string]string{"Authorization": "Basic " + basic("admin", adminPassword)})
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("right password during the wait: %s", resp.Status)
+	}
+	if n := strings.Count(log.String(), `msg="admin: failed sign-in"`); n != 5 || !strings.Contains(log.String(), `via="admin API"`) {
+		t.Fatalf("%d failures logged, want 5 from the admin API:\n%s", n, log.String())
+	}
+}
+
+// API tokens are the admin API's preferred credential: one that works, one that is wrong, one
+// that was revoked.
+func TestAdminAPIToken(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	token, tok, err := e.gate.CreateToken(context.Background(), "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := targets.Defaults()
+	cat.Targets[0].Nodes = []string{"cuicnew.example.com"}
+	b, _ := json.Marshal(cat)
+	put := func(auth string) int {
+		resp, _ := e.do("PUT", "/api/v1/admin/targets", "application/json", b, map[string]string{"Authorization": auth})
+		return resp.StatusCode
+	}
+	if got := put("Bearer " + token); got != http.StatusOK {
+		t.Fatalf("with the token: %d", got)
+	}
+	if got := put("bearer " + token); got != http.StatusOK {
+		t.Fatalf("the scheme in lower case: %d", got)
+	}
+	if got := put("Bearer " + token + "x"); got != http.StatusUnauthorized {
+		t.Fatalf("a wrong token: %d", got)
+	}
+	if err := e.gate.RevokeToken(context.Background(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := put("Bearer " + token); got != http.StatusUnauthorized {
+		t.Fatalf("a revoked token: %d", got)
 	}
 }

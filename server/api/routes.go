@@ -5,14 +5,17 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/corsquickcheck/corscheck/server/auth"
 	"github.com/corsquickcheck/corscheck/server/clientip"
 
 	"github.com/go-chi/chi/v5"
@@ -44,8 +47,9 @@ type Config struct {
 	Guard     URLGuard
 	// Origins are the Finesse origins whose pages may report results and ask for diagnoses.
 	Origins []string
-	// CheckAdminPassword says whether a password is the admin's; nil refuses every one.
-	CheckAdminPassword func(string) bool
+	// Gate checks the admin API's credentials: an API token, or the admin password under the
+	// slow-down it shares with the sign-in form. nil refuses every one.
+	Gate *auth.Gate
 	// TrustProxy takes the client address from X-Forwarded-For (set it only behind a proxy that
 	// overwrites that header).
 	TrustProxy    bool
@@ -61,23 +65,23 @@ type Config struct {
 }
 
 type server struct {
-	store         store.Store
-	prober        *probe.Prober
-	guard         URLGuard
-	origins       []string
-	checkPassword func(string) bool
-	trustProxy    bool
-	log           *slog.Logger
-	metrics       *Metrics
-	now           func() time.Time
-	catalogue     *targets.Live
+	store      store.Store
+	prober     *probe.Prober
+	guard      URLGuard
+	origins    []string
+	gate       *auth.Gate
+	trustProxy bool
+	log        *slog.Logger
+	metrics    *Metrics
+	now        func() time.Time
+	catalogue  *targets.Live
 }
 
 // NewServer returns the service's handler: every route is listed here.
 func NewServer(cfg Config) http.Handler {
 	s := &server{
 		store: cfg.Store, prober: cfg.Prober, guard: cfg.Guard, origins: cfg.Origins,
-		checkPassword: cfg.CheckAdminPassword, trustProxy: cfg.TrustProxy, log: cfg.Logger,
+		gate: cfg.Gate, trustProxy: cfg.TrustProxy, log: cfg.Logger,
 		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue,
 	}
 	if s.log == nil {
@@ -159,17 +163,46 @@ func (s *server) originAllowed(r *http.Request) bool {
 	return o == "" || slices.Contains(s.origins, o)
 }
 
-// requireAdmin checks HTTP Basic credentials (user "admin") for the admin API.
+// requireAdmin lets through requests with an API token (Authorization: Bearer …) or the admin
+// password (HTTP Basic, user admin). Both count failures per client address in the slow-down the
+// sign-in form uses, and every failure is logged.
 func (s *server) requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		if !ok || s.checkPassword == nil || user != "admin" || !s.checkPassword(pass) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="corscheck admin"`)
-			fail(w, http.StatusUnauthorized, "admin credentials required", nil)
+		attempt := auth.Attempt{Client: s.clientIP(r), Via: "admin API"}
+		err := auth.ErrWrong
+		if s.gate != nil {
+			if token, ok := bearer(r); ok {
+				_, err = s.gate.Token(r.Context(), attempt, token)
+			} else if user, pass, ok := r.BasicAuth(); ok {
+				err = s.gate.Password(r.Context(), attempt, user, pass)
+			}
+		}
+		if throttled, ok := errors.AsType[*auth.ThrottledError](err); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
+			fail(w, http.StatusTooManyRequests, throttled.Error(), nil)
+			return
+		}
+		if errors.Is(err, auth.ErrWrong) {
+			w.Header().Add("WWW-Authenticate", `Bearer realm="corscheck admin"`)
+			w.Header().Add("WWW-Authenticate", `Basic realm="corscheck admin"`)
+			fail(w, http.StatusUnauthorized, "admin credentials required: an API token (Authorization: Bearer …) or the admin password", nil)
+			return
+		}
+		if err != nil {
+			internal(w, r, s.log, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearer returns the token of an Authorization: Bearer header (the scheme in any case).
+func bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // clientIP is the client's address (see the clientip package).

@@ -1,0 +1,211 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/store"
+)
+
+const password = "correct horse battery staple"
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, string(p))
+	return len(p), nil
+}
+
+func (l *logLines) count(substr string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if strings.Contains(line, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+func newGate(t *testing.T, check ...func(string) bool) (*Gate, *clock, *atomic.Int64, *logLines) {
+	t.Helper()
+	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC)}
+	checks := &atomic.Int64{}
+	logs := &logLines{}
+	g := New(Config{Store: st, Now: c.Now, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		CheckPassword: func(p string) bool {
+			checks.Add(1)
+			for _, f := range check {
+				f(p)
+			}
+			return p == password
+		}})
+	return g, c, checks, logs
+}
+
+var form = Attempt{Client: "192.0.2.7", Via: "sign-in form"}
+
+// The audit's race: 200 attempts sent at once were checked 8 times where 5 were allowed. Here
+// every check waits until each of the 200 attempts is either being checked or refused, so
+// attempts that were let through before the first failure was recorded would all be checked.
+func TestConcurrentAttemptsAreCheckedAtMostFiveTimes(t *testing.T) {
+	var settled sync.WaitGroup
+	settled.Add(200)
+	g, _, checks, logs := newGate(t, func(string) bool { settled.Done(); settled.Wait(); return false })
+	var wrong, throttled atomic.Int64
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			err := g.Password(context.Background(), form, "admin", "a guess")
+			if _, ok := errors.AsType[*ThrottledError](err); ok {
+				settled.Done()
+				throttled.Add(1)
+			} else if errors.Is(err, ErrWrong) {
+				wrong.Add(1)
+			} else {
+				t.Errorf("attempt: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if checks.Load() != freeFailures || wrong.Load() != freeFailures || throttled.Load() != 200-freeFailures {
+		t.Fatalf("%d passwords checked, %d wrong, %d throttled; want %d checked", checks.Load(), wrong.Load(),
+			throttled.Load(), freeFailures)
+	}
+	if n := logs.count("admin: failed sign-in"); n != freeFailures {
+		t.Errorf("%d failures logged, want %d", n, freeFailures)
+	}
+}
+
+func TestSlowDown(t *testing.T) {
+	g, c, checks, _ := newGate(t)
+	ctx := context.Background()
+	for i := range freeFailures {
+		if err := g.Password(ctx, form, "admin", "wrong"); !errors.Is(err, ErrWrong) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	// The right password too must wait: it is not even checked.
+	err := g.Password(ctx, form, "admin", password)
+	if te, ok := errors.AsType[*ThrottledError](err); !ok || te.Seconds() != 2 {
+		t.Fatalf("after %d failures: %v, want a 2 s wait", freeFailures, err)
+	}
+	// Another address is not slowed down by this one.
+	if err := g.Password(ctx, Attempt{Client: "198.51.100.1"}, "", password); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	c.Advance(2 * time.Second)
+	if err := g.Password(ctx, form, "admin", "wrong"); !errors.Is(err, ErrWrong) {
+		t.Fatalf("after the wait: %v", err)
+	}
+	if te, ok := errors.AsType[*ThrottledError](g.Password(ctx, form, "admin", password)); !ok || te.Seconds() != 4 {
+		t.Fatalf("the wait does not double: %v", te)
+	}
+	c.Advance(4 * time.Second)
+	if err := g.Password(ctx, form, "root", password); !errors.Is(err, ErrWrong) {
+		t.Fatalf("user root: %v", err)
+	}
+	c.Advance(8 * time.Second)
+	before := checks.Load()
+	if err := g.Password(ctx, form, "admin", password); err != nil {
+		t.Fatalf("the right password after the wait: %v", err)
+	}
+	if checks.Load() != before+1 {
+		t.Fatal("the password was not checked")
+	}
+	// A success forgets the failures.
+	for i := range freeFailures {
+		if err := g.Password(ctx, form, "", "wrong"); !errors.Is(err, ErrWrong) {
+			t.Fatalf("attempt %d after a success: %v", i+1, err)
+		}
+	}
+}
+
+func TestTokens(t *testing.T) {
+	g, c, _, logs := newGate(t)
+	ctx := context.Background()
+	api := Attempt{Client: "192.0.2.9", Via: "admin API"}
+	token, tok, err := g.CreateToken(ctx, "deploy")
+	if err != nil || !strings.HasPrefix(token, "corscheck_") || tok.ID == 0 {
+		t.Fatalf("CreateToken: %q %+v %v", token, tok, err)
+	}
+	stored, _ := g.Tokens(ctx)
+	if len(stored) != 1 || strings.Contains(token, stored[0].Hash) || len(stored[0].Hash) != 64 {
+		t.Fatalf("stored %+v: want only a hash of the token", stored)
+	}
+	c.Advance(time.Minute)
+	if got, err := g.Token(ctx, api, token); err != nil || got.ID != tok.ID {
+		t.Fatalf("the token: %+v %v", got, err)
+	}
+	if stored, _ := g.Tokens(ctx); !stored[0].LastUsedAt.Equal(c.Now()) {
+		t.Errorf("last used %v, want %v", stored[0].LastUsedAt, c.Now())
+	}
+	for _, bad := range []string{"", "corscheck_", token + "x", token[:len(token)-1], "corscheck_999_" + token[len(token)-26:],
+		"corscheck_0_x", "Bearer " + token, strings.ToUpper(token)} {
+		if _, err := g.Token(ctx, Attempt{Client: bad}, bad); !errors.Is(err, ErrWrong) {
+			t.Errorf("token %q: %v, want ErrWrong", bad, err)
+		}
+	}
+	if logs.count("credential=token") != 8 {
+		t.Errorf("wrong tokens logged %d times, want 8", logs.count("credential=token"))
+	}
+	if err := g.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Token(ctx, api, token); !errors.Is(err, ErrWrong) {
+		t.Fatalf("a revoked token: %v", err)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	g, c, _, _ := newGate(t)
+	ctx := context.Background()
+	token, err := g.StartSession(ctx)
+	if err != nil || len(token) != 64 {
+		t.Fatalf("StartSession: %q %v", token, err)
+	}
+	for _, tc := range []struct {
+		token string
+		want  bool
+	}{{token, true}, {"", false}, {token[1:], false}, {strings.ToUpper(token), false}} {
+		if ok, err := g.Session(ctx, tc.token); ok != tc.want || err != nil {
+			t.Errorf("Session(%q) = %v %v, want %v", tc.token, ok, err, tc.want)
+		}
+	}
+	c.Advance(SessionTTL)
+	if ok, _ := g.Session(ctx, token); ok {
+		t.Error("an expired session is valid")
+	}
+	other, _ := g.StartSession(ctx)
+	if err := g.EndSession(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := g.Session(ctx, other); ok {
+		t.Error("a session that ended is valid")
+	}
+}
