@@ -84,10 +84,11 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 
 // service is the running service: its store and its handler.
 type service struct {
-	store   store.Store
-	prober  *probe.Prober
-	handler http.Handler
-	log     *slog.Logger
+	store     store.Store
+	prober    *probe.Prober
+	catalogue *targets.Live
+	handler   http.Handler
+	log       *slog.Logger
 }
 
 // serviceExtras are what the demo adds to a service configured from flags.
@@ -183,7 +184,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		Gadget:       folder, Mount: mount,
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
 	})
-	return &service{store: st, prober: prober, handler: h, log: log}, nil
+	return &service{store: st, prober: prober, catalogue: live, handler: h, log: log}, nil
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully: requests in flight finish and

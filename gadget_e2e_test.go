@@ -30,6 +30,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // consoleRecorder keeps what the page reports as errors: exceptions, console.error and error
@@ -298,6 +299,18 @@ func TestGadgetAgainstNginx(t *testing.T) {
 	}
 	defer e.Close()
 	port := startNginx(t, e.lab, e.lab.SimulatorOrigin())
+	// The admin lists nginx's port as the CUIC endpoint: the service diagnoses only the endpoints
+	// the catalogue lists.
+	cat := e.svc.catalogue.Get()
+	cat.Targets = slices.Clone(cat.Targets) // the catalogue in use is shared: change a copy
+	for i, tg := range cat.Targets {
+		if tg.ID == "cuic" {
+			cat.Targets[i].Endpoints = []targets.Endpoint{{Name: "nginx", Port: port, Path: tg.Endpoints[0].Path}}
+		}
+	}
+	if err := e.svc.catalogue.Replace(t.Context(), cat); err != nil {
+		t.Fatal(err)
+	}
 	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)

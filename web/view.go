@@ -90,6 +90,8 @@ type DiagnosisView struct {
 	Explanation     string
 	Fixes           []FixView
 	Exchanges       []ExchangeView // the preflight and the actual request, when sent
+	Placeholders    []string       // request headers whose values the service replaced
+	Cut             []string       // what the service left out of the report
 	ReportError     string         // the stored report could not be read
 }
 

@@ -448,6 +448,7 @@ func report() probe.Report {
 		Fixes: []fix.Fix{{Node: "cuicsub.example.com", Summary: "Allow the Finesse origin on cuicsub.",
 			Commands: []string{"utils cuic cors allowed_origin add https://finesse0.example:8445"},
 			Restart:  []string{"Intelligence Center Reporting Service"}}},
+		Placeholders: []string{"Authorization"}, Cut: []string{"steps 3 to 19 of 21 (the middle of the redirect chain)"},
 	}
 }
 
@@ -476,6 +477,10 @@ func TestResultDetail(t *testing.T) {
 	server := doc.Find("#server")
 	if got := server.Find("pre.commands").Text(); got != "utils cuic cors allowed_origin add https://finesse0.example:8445" {
 		t.Errorf("fix commands %q", got)
+	}
+	if !strings.Contains(server.Find(".placeholders").Text(), "placeholders instead of the values of Authorization") ||
+		!strings.Contains(server.Find(".cut").Text(), "steps 3 to 19 of 21") {
+		t.Errorf("the diagnosis does not say what the service changed and cut: %q %q", server.Find(".placeholders").Text(), server.Find(".cut").Text())
 	}
 	if !strings.Contains(server.Find(".fix").Text(), "Intelligence Center Reporting Service") {
 		t.Error("no restart")

@@ -301,7 +301,7 @@ func diagnosisView(d store.Diagnosis) web.DiagnosisView {
 		v.ReportError = "The stored report could not be read: " + err.Error()
 		return v
 	}
-	v.Console, v.Explanation = rep.Console, rep.Explanation
+	v.Console, v.Explanation, v.Placeholders, v.Cut = rep.Console, rep.Explanation, rep.Placeholders, rep.Cut
 	if rep.Network != nil {
 		v.NetworkMessage = rep.Network.Message
 	}

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +48,7 @@ type envOptions struct {
 	resultsRL  Limit
 	log        io.Writer // the service log; discarded when nil
 	trustProxy bool
+	endpoints  []targets.Endpoint // more endpoints of the CUIC target, whose nodes are nodes
 }
 
 const adminPassword = "correct horse battery"
@@ -59,6 +62,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	t.Cleanup(func() { st.Close() })
 	cat := targets.Defaults()
 	cat.Targets[0].Nodes = append([]string{"cuicpub.example.com"}, o.nodes...)
+	cat.Targets[0].Endpoints = append(cat.Targets[0].Endpoints, o.endpoints...)
 	live := targets.NewLive(cat, nil)
 	nets, err := egress.ParseNets(o.allowNets)
 	if err != nil {
@@ -288,8 +292,10 @@ func TestDiagnoseRefusesForbiddenHosts(t *testing.T) {
 	}))
 	defer redirector.Close()
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(redirector.URL, "http://"))
-	e := newEnv(t, envOptions{nodes: []string{"169.254.169.254", "rebind.example", "127.0.0.1", "lab.localhost"}})
-	eLoop := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"}})
+	// The endpoints are listed, so that the address checks are what refuses these.
+	endpoints := []targets.Endpoint{{Port: portOf(t, redirector.URL), Path: "/"}, {Port: 80, Path: "/latest/meta-data/"}, {Port: 443, Path: "/"}}
+	e := newEnv(t, envOptions{nodes: []string{"169.254.169.254", "rebind.example", "127.0.0.1", "lab.localhost"}, endpoints: endpoints})
+	eLoop := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"}, endpoints: endpoints})
 	diag := func(env *testEnv, url string) (int, string) {
 		b, _ := json.Marshal(map[string]any{"url": url, "origin": finesse, "kind": "cuic", "credentials": "omit"})
 		resp, body := env.do("POST", "/api/v1/diagnose", "application/json", b, nil)
@@ -323,7 +329,8 @@ func TestDiagnoseRefusesForbiddenHosts(t *testing.T) {
 func TestDiagnoseExplainsAndStores(t *testing.T) {
 	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }))
 	defer sub.Close()
-	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"}})
+	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
+		endpoints: []targets.Endpoint{{Port: portOf(t, sub.URL), Path: "/cuic/rest/status/"}}})
 	_, body := e.do("POST", "/api/v1/results", "application/json", with("url", sub.URL+"/cuic/rest/status/"), nil)
 	var res struct{ IDs []int64 }
 	json.Unmarshal(body, &res)
@@ -345,7 +352,7 @@ func TestDiagnoseExplainsAndStores(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].Reason != "PreflightMissingAllowOriginHeader" || ds[0].ID != out.ID {
 		t.Fatalf("stored diagnoses %+v %v", ds, err)
 	}
-	bad, _ := json.Marshal(map[string]any{"url": sub.URL + "/", "origin": finesse, "resultId": 999999})
+	bad, _ := json.Marshal(map[string]any{"url": sub.URL + "/cuic/rest/status/", "origin": finesse, "resultId": 999999})
 	resp, body = e.do("POST", "/api/v1/diagnose", "application/json", bad, nil)
 	if resp.StatusCode != 400 || !strings.Contains(string(body), "resultId") {
 		t.Fatalf("unknown result: %d %s", resp.StatusCode, body)
@@ -400,6 +407,20 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+}
+
+// portOf is the port of a test server's URL.
+func portOf(t *testing.T, rawURL string) int {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func basic(u, p string) string { return base64.StdEncoding.EncodeToString([]byte(u + ":" + p)) }

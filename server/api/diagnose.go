@@ -1,11 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
@@ -15,8 +16,8 @@ import (
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
-// DiagnoseInput asks the service to check one URL for one origin, as the gadget's request.
-// Header values should be placeholders: the service sends them to the target.
+// DiagnoseInput asks the service to check one URL for one origin, as the gadget's request. The
+// service sends placeholders instead of most header values (see withPlaceholders).
 type DiagnoseInput struct {
 	URL         string        `json:"url"`
 	Origin      string        `json:"origin"`
@@ -52,8 +53,8 @@ func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
 	}
 	method := "GET"
 	if in.Method != "" {
-		if method, err = cors.NormalizeMethod(in.Method); err != nil {
-			p["method"] = "must be an HTTP method fetch() accepts"
+		if method, err = cors.NormalizeMethod(in.Method); err != nil || !slices.Contains(diagnoseMethods, method) {
+			p["method"] = "must be one of " + strings.Join(diagnoseMethods, ", ")
 		}
 	}
 	cred := cors.SameOrigin
@@ -85,8 +86,8 @@ func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
 }
 
 // postDiagnose probes the URL server-side, stores the diagnosis next to the result it explains
-// and answers with the report. Only hosts in the catalogue (or allowed domains) at allowed
-// addresses can be probed.
+// and answers with the report. Only the endpoints the catalogue lists for a host, at allowed
+// addresses, can be probed.
 func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(r) {
 		fail(w, http.StatusForbidden, "this origin may not ask for diagnoses; add it to the service's --origins", nil)
@@ -102,10 +103,12 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "invalid diagnosis request", problems)
 		return
 	}
-	if !s.catalogue.Get().HasHost(req.URL.Hostname()) {
-		fail(w, http.StatusForbidden, "host "+req.URL.Hostname()+" is not in the target catalogue; an admin can add it as a node or an allowed domain", nil)
+	if err := s.catalogue.Get().Reachable(req.URL); err != nil {
+		fail(w, http.StatusForbidden, err.Error(), nil)
 		return
 	}
+	var replaced []string
+	req.Header, replaced = withPlaceholders(req.Header)
 	if err := s.guard.CheckURL(r.Context(), req.URL); err != nil {
 		if errors.Is(err, probe.ErrForbiddenAddress) {
 			fail(w, http.StatusForbidden, err.Error(), nil)
@@ -126,7 +129,8 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rep := s.prober.Check(r.Context(), req, kind)
 	s.metrics.observeProbe(time.Since(start))
-	body, err := json.Marshal(rep)
+	rep.Placeholders = replaced
+	body, err := capReport(rep, maxReport)
 	if err != nil {
 		internal(w, r, s.log, err)
 		return
@@ -145,6 +149,44 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	encode(w, http.StatusOK, DiagnoseOutput{ID: id, Report: rep})
+}
+
+// diagnoseMethods are the methods the diagnosis sends: those of RFC 9110 that fetch() sends.
+// fetch() accepts other tokens too, but no gadget uses them, and each is one more way to act on
+// a node.
+var diagnoseMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// Placeholders the diagnosis sends instead of the caller's header values.
+const (
+	placeholderAuthorization = "Basic Y29yc2NoZWNrOnByb2Jl" // user corscheck, password probe
+	// placeholderValue is CORS-unsafe for every header name (it has a colon), so a header
+	// that needed a preflight still does.
+	placeholderValue = "corscheck:placeholder"
+)
+
+// withPlaceholders replaces the values of the headers that make the request need a preflight
+// with fixed placeholders, and names the headers it changed. A CORS decision depends on these
+// headers' names, not their values; values that CORS safelists (Accept: */*, Content-Type:
+// text/plain, …) are kept, because they decide whether a preflight is sent. So the service never
+// forwards a caller's Authorization or token to a node, and the verdict stays the same.
+func withPlaceholders(hs []cors.Header) ([]cors.Header, []string) {
+	unsafe := cors.UnsafeHeaderNames(hs)
+	var replaced []string
+	out := make([]cors.Header, len(hs))
+	for i, h := range hs {
+		out[i] = h
+		if !slices.Contains(unsafe, strings.ToLower(h.Name)) {
+			continue
+		}
+		out[i].Value = placeholderValue
+		if strings.EqualFold(h.Name, "Authorization") {
+			out[i].Value = placeholderAuthorization
+		}
+		if out[i].Value != h.Value {
+			replaced = append(replaced, h.Name)
+		}
+	}
+	return out, replaced
 }
 
 // getTargets serves the catalogue for the gadget's dropdown (allowed domains stay private).

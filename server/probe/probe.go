@@ -381,6 +381,10 @@ type Report struct {
 	Fixes           []fix.Fix        `json:"fixes"`
 	Millis          float64          `json:"ms"`
 	Insecure        bool             `json:"insecure,omitempty"`
+	// Set by the service, which diagnoses for browsers: the request headers whose values it
+	// replaced with placeholders, and what it left out to keep the report small.
+	Placeholders []string `json:"placeholders,omitempty"`
+	Cut          []string `json:"cut,omitempty"`
 }
 
 // Exchange is one request sent and what came back.

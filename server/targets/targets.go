@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -237,12 +238,62 @@ func (c Catalogue) HasHost(host string) bool {
 		return false
 	}
 	for _, t := range c.Targets {
-		for _, n := range t.Nodes {
-			if strings.EqualFold(strings.TrimSuffix(n, "."), h) {
-				return true
+		if slices.ContainsFunc(t.Nodes, func(n string) bool { return sameHost(n, h) }) {
+			return true
+		}
+	}
+	return c.underAllowedDomain(h)
+}
+
+// Reachable says whether the service's diagnosis may call u, and if not, why. The host must be a
+// node of a target and the port and path (with any query) one of that target's endpoints; or
+// the host must be under an allowed domain and the port and path an endpoint of any target.
+// The diagnosis thus reaches only what the catalogue lists, never another port or path of a
+// node (an admin API, a database port).
+func (c Catalogue) Reachable(u *url.URL) error {
+	host := u.Hostname()
+	if !c.HasHost(host) {
+		return fmt.Errorf("host %s is not in the target catalogue; an admin can add it as a node or an allowed domain", host)
+	}
+	port, target := u.Port(), requestTarget(u)
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	underDomain := c.underAllowedDomain(host)
+	for _, t := range c.Targets {
+		if !underDomain && !slices.ContainsFunc(t.Nodes, func(n string) bool { return sameHost(n, host) }) {
+			continue
+		}
+		for _, e := range t.Endpoints {
+			if ep, err := url.Parse(e.Path); err == nil && strconv.Itoa(e.Port) == port && requestTarget(ep) == target {
+				return nil
 			}
 		}
 	}
+	return fmt.Errorf("port %s and path %s are not an endpoint of a target of %s in the catalogue; "+
+		"the diagnosis calls only the endpoints the catalogue lists", port, target, host)
+}
+
+// requestTarget is the path and query of u as sent on the wire.
+func requestTarget(u *url.URL) string {
+	t := u.EscapedPath()
+	if t == "" {
+		t = "/"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		t += "?" + u.RawQuery
+	}
+	return t
+}
+
+// sameHost compares host names ignoring case and a trailing dot.
+func sameHost(a, b string) bool {
+	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
+}
+
+// underAllowedDomain reports whether host is an allowed domain or a name under one.
+func (c Catalogue) underAllowedDomain(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	for _, d := range c.AllowedDomains {
 		d = strings.ToLower(strings.TrimSuffix(d, "."))
 		if h == d || strings.HasSuffix(h, "."+d) {

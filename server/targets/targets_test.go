@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,45 @@ func TestURLsAndHosts(t *testing.T) {
 	} {
 		if c.HasHost(host) != want {
 			t.Errorf("HasHost(%q) = %v, want %v", host, !want, want)
+		}
+	}
+}
+
+// The diagnosis may call a node only at the endpoints of its targets: the audit reached a Redis
+// port and a DELETE /admin/… path of a catalogued host.
+func TestReachable(t *testing.T) {
+	c := Defaults()
+	c.Targets[0].Nodes = []string{"cuicpub.example.com"}
+	c.Targets[1].Nodes = []string{"ld.example.com"}
+	c.Targets[3].Nodes = []string{"app.example.com"}
+	c.Targets[3].Endpoints = []Endpoint{{Name: "status", Port: 443, Path: "/health?full=1"}}
+	c.AllowedDomains = []string{"lab.example"}
+	for raw, want := range map[string]string{
+		"https://cuicpub.example.com:8444/cuic/rest/status/":     "",
+		"https://CUICPUB.example.com.:8444/cuic/rest/status/":    "",
+		"https://cuicpub.example.com:8444/cuic/rest/status/#top": "",
+		"https://cuicpub.example.com:6379/":                      "port 6379",
+		"https://cuicpub.example.com:8444/admin/users":           "path /admin/users",
+		"https://cuicpub.example.com:8444/cuic/rest/status/?x=1": "not an endpoint",
+		"https://cuicpub.example.com:8444/cuic/rest/status":      "not an endpoint",
+		"https://cuicpub.example.com/cuic/rest/status/":          "port 443",
+		"https://cuicpub.example.com:12005/":                     "not an endpoint", // a Live Data port, not a CUIC one
+		"https://ld.example.com:12008/socket.io/":                "",
+		"https://app.example.com/health?full=1":                  "",
+		"https://app.example.com:443/health?full=1":              "",
+		"https://app.example.com/health":                         "not an endpoint",
+		"http://app.example.com/health?full=1":                   "port 80",
+		"https://node.lab.example:12005/":                        "", // any target's endpoint under an allowed domain
+		"https://node.lab.example:22/":                           "port 22",
+		"https://evil.example:8444/cuic/rest/status/":            "not in the target catalogue",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Reachable(u)
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("Reachable(%s) = %v, want %q", raw, err, want)
 		}
 	}
 }

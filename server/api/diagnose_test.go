@@ -1,0 +1,210 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
+)
+
+// node is a loopback server that records what reaches it and allows the Finesse origin.
+type node struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []*http.Request
+}
+
+func newNode(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) *node {
+	n := &node{}
+	n.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.mu.Lock()
+		n.seen = append(n.seen, r.Clone(context.Background()))
+		n.mu.Unlock()
+		w.Header().Set("Access-Control-Allow-Origin", finesse)
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+		w.Header().Set("Access-Control-Allow-Headers", r.Header.Get("Access-Control-Request-Headers"))
+		w.Header().Set("Access-Control-Allow-Methods", r.Header.Get("Access-Control-Request-Method"))
+		if answer != nil {
+			answer(w, r)
+		}
+	}))
+	t.Cleanup(n.Close)
+	return n
+}
+
+func (n *node) requests() []*http.Request {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]*http.Request(nil), n.seen...)
+}
+
+// storedResult stores a result for url and returns its id, for a diagnosis to explain.
+func (e *testEnv) storedResult(url string) int64 {
+	e.t.Helper()
+	_, body := e.do("POST", "/api/v1/results", "application/json", with("url", url), nil)
+	var res struct{ IDs []int64 }
+	if err := json.Unmarshal(body, &res); err != nil || len(res.IDs) != 1 {
+		e.t.Fatalf("storing a result: %s", body)
+	}
+	return res.IDs[0]
+}
+
+func (e *testEnv) diagnose(in map[string]any) (int, []byte) {
+	e.t.Helper()
+	b, _ := json.Marshal(in)
+	resp, body := e.do("POST", "/api/v1/diagnose", "application/json", b, map[string]string{"Origin": finesse})
+	return resp.StatusCode, body
+}
+
+// The audit made diagnose send a DELETE to an /admin/… path and reach a Redis port of a catalogued
+// host. It may call only the endpoints the catalogue lists for the host, with a method of the
+// standard set.
+func TestDiagnoseReachesOnlyCatalogueEndpoints(t *testing.T) {
+	cuic := newNode(t, nil)
+	redis := newNode(t, nil)
+	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
+		endpoints: []targets.Endpoint{{Name: "lab", Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	for _, tt := range []struct {
+		name, url, method string
+		status            int
+		want              string
+	}{
+		{"another path", cuic.URL + "/admin/users/1", "DELETE", 403, "path /admin/users/1"},
+		{"another port", redis.URL + "/", "GET", 403, "not an endpoint"},
+		{"a query", cuic.URL + "/cuic/rest/status/?flushall", "GET", 403, "not an endpoint"},
+		{"an invented method", cuic.URL + "/cuic/rest/status/", "PROPFIND", 400, `"method"`},
+		{"a forbidden method", cuic.URL + "/cuic/rest/status/", "TRACE", 400, `"method"`},
+		{"a long method", cuic.URL + "/cuic/rest/status/", strings.Repeat("M", 2000), 400, `"method"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := e.diagnose(map[string]any{"url": tt.url, "origin": finesse, "method": tt.method})
+			if status != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Fatalf("status %d, want %d with %q: %s", status, tt.status, tt.want, body)
+			}
+		})
+	}
+	if n := len(cuic.requests()) + len(redis.requests()); n != 0 {
+		t.Fatalf("refused diagnoses reached the nodes %d times", n)
+	}
+	status, body := e.diagnose(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse, "method": "delete"})
+	if status != 200 {
+		t.Fatalf("the endpoint: %d %s", status, body)
+	}
+	if rs := cuic.requests(); len(rs) != 2 || rs[0].Method != "OPTIONS" || rs[1].Method != "DELETE" || rs[1].URL.Path != "/cuic/rest/status/" {
+		t.Fatalf("the endpoint got %d requests", len(rs))
+	}
+}
+
+// A CORS decision needs header names, not values: the caller's values are not sent to the node,
+// nor stored, nor returned; the report says which headers got placeholders.
+func TestDiagnoseSendsPlaceholders(t *testing.T) {
+	cuic := newNode(t, nil)
+	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
+		endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	const secret = "c2VjcmV0Omh1bnRlcjI="
+	id := e.storedResult(cuic.URL + "/cuic/rest/status/")
+	status, body := e.diagnose(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse, "credentials": "include", "resultId": id,
+		"headers": []map[string]string{{"name": "Authorization", "value": "Basic " + secret}, {"name": "X-Api-Key", "value": secret},
+			{"name": "Accept-Language", "value": "nl"}, {"name": "Content-Type", "value": "application/json; " + secret}}})
+	if status != 200 || strings.Contains(string(body), secret) {
+		t.Fatalf("status %d, the answer holds the secret: %s", status, body)
+	}
+	var out DiagnoseOutput
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Report.Verdict != "allowed" || strings.Join(out.Report.Placeholders, ",") != "Authorization,X-Api-Key,Content-Type" {
+		t.Fatalf("verdict %s, placeholders %v", out.Report.Verdict, out.Report.Placeholders)
+	}
+	rs := cuic.requests()
+	if len(rs) != 2 {
+		t.Fatalf("%d requests reached the node, want a preflight and the request", len(rs))
+	}
+	if acrh := rs[0].Header.Get("Access-Control-Request-Headers"); acrh != "authorization,content-type,x-api-key" {
+		t.Errorf("the preflight asked for %q: the placeholders changed which headers need one", acrh)
+	}
+	got := rs[1].Header
+	if got.Get("Authorization") != placeholderAuthorization || got.Get("X-Api-Key") != placeholderValue ||
+		got.Get("Content-Type") != placeholderValue || got.Get("Accept-Language") != "nl" {
+		t.Errorf("the node got %v", got)
+	}
+	ds, err := e.store.Diagnoses(context.Background(), id)
+	if err != nil || len(ds) != 1 || strings.Contains(string(ds[0].Report), secret) || !strings.Contains(string(ds[0].Report), `"placeholders"`) {
+		t.Fatalf("stored %d diagnoses (%v), or the stored report holds the secret or lacks the placeholders", len(ds), err)
+	}
+}
+
+// A node decides how large a report grows: the audit stored 1.3 MB from 20 redirects with 58 KB
+// of headers each. The report stored and returned is capped, and says what was cut.
+func TestDiagnoseReportIsCapped(t *testing.T) {
+	filler := strings.Repeat("f", 1000)
+	cuic := newNode(t, func(w http.ResponseWriter, r *http.Request) {
+		for i := range 58 {
+			w.Header().Set(fmt.Sprintf("X-Filler-%d", i), filler)
+		}
+		http.Redirect(w, r, "/cuic/rest/status/?hop="+r.URL.Query().Get("hop")+"x", http.StatusFound)
+	})
+	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
+		endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	id := e.storedResult(cuic.URL + "/cuic/rest/status/")
+	status, body := e.diagnose(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse, "resultId": id})
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	if len(cuic.requests()) < 20 {
+		t.Fatalf("the probe followed %d redirects, want 20", len(cuic.requests()))
+	}
+	var out DiagnoseOutput
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(body) > maxReport+1024 || len(out.Report.Cut) == 0 || out.Report.Verdict == "" {
+		t.Fatalf("answer of %d bytes, cut %v, verdict %q", len(body), out.Report.Cut, out.Report.Verdict)
+	}
+	ds, err := e.store.Diagnoses(context.Background(), id)
+	if err != nil || len(ds) != 1 || len(ds[0].Report) > maxReport {
+		t.Fatalf("stored %d diagnoses (%v)", len(ds), err)
+	}
+	var stored probe.Report
+	if err := json.Unmarshal(ds[0].Report, &stored); err != nil || len(stored.Cut) == 0 {
+		t.Fatalf("the stored report does not say what was cut: %v %v", stored.Cut, err)
+	}
+	t.Logf("report of %d bytes; cut: %s", len(ds[0].Report), strings.Join(stored.Cut, "; "))
+}
+
+// Whatever a node sends, the report fits: every part that grows with the node's answers is cut.
+func TestCapReportWorstCase(t *testing.T) {
+	long := strings.Repeat("<&>é", 4<<10) // 20 KB, and six bytes per character once escaped
+	rep := &probe.Report{URL: long, FinalURL: long, Console: long, Explanation: long, FailedParameter: long,
+		Network: &probe.NetworkError{Message: long},
+		Fixes:   []fix.Fix{{Summary: long, Commands: []string{long, long}, Notes: []string{long}}}}
+	for i := range 40 {
+		rep.Warnings = append(rep.Warnings, cors.Warning{Code: "w", Message: fmt.Sprint(i, long)})
+	}
+	for range 21 {
+		h := http.Header{}
+		for i := range 60 {
+			h.Set(fmt.Sprintf("X-%d", i), long[:1000])
+		}
+		rep.Steps = append(rep.Steps, probe.Exchange{URL: long, Error: long, Headers: h,
+			RequestHeaders: []cors.Header{{Name: "Origin", Value: long}}})
+	}
+	rep.Preflight, rep.Actual = &rep.Steps[19], &rep.Steps[20]
+	b, err := capReport(rep, maxReport)
+	if err != nil || len(b) > maxReport || len(rep.Cut) != 4 {
+		t.Fatalf("%d bytes, %v, cut %v", len(b), err, rep.Cut)
+	}
+	var back probe.Report
+	if err := json.Unmarshal(b, &back); err != nil || !strings.HasSuffix(back.Console, "…") {
+		t.Fatalf("the capped report does not read back, or does not mark a cut text: %v", err)
+	}
+}
