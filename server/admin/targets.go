@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/corsquickcheck/corscheck/server/strictjson"
 	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/web"
 )
@@ -145,47 +144,23 @@ func editorText(c targets.Catalogue) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// decodeCatalogue reads the editor's text in the catalogue file format: one JSON object, no
-// unknown keys. Replace validates what it means and names every problem at once. Errors point at
-// a line and column, because the editor has no byte offsets.
+// decodeCatalogue reads the editor's text in the catalogue file format (see targets.Decode);
+// Replace validates what it means and names every problem at once. Errors point at a line and
+// column, because the editor has no byte offsets, and name the key.
 func decodeCatalogue(text string) (targets.Catalogue, error) {
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.DisallowUnknownFields()
-	var c targets.Catalogue
-	err := dec.Decode(&c)
-	var (
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-	)
+	c, err := targets.Decode([]byte(text))
+	e, ok := errors.AsType[*strictjson.Error](err)
 	switch {
-	case err == nil:
-	case errors.Is(err, io.EOF):
-		return c, errors.New("the text is empty")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return c, errors.New("the text ends too early: a closing } or ] or \" is missing")
-	case errors.As(err, &syntax):
-		msg := strings.TrimPrefix(syntax.Error(), "json: ")
-		return c, fmt.Errorf("%s: %s", position(text, syntax.Offset-1), msg)
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "the catalogue"
-		}
-		return c, fmt.Errorf("%s: %s must be %s, not %s", position(text, typeErr.Offset-1),
-			field, jsonType(typeErr.Type), typeErr.Value)
-	default:
-		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return c, fmt.Errorf("unknown key %s: the format has no such key", name)
-		}
-		return c, errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	case !ok:
+		return c, err
+	case e.Problem == "the text is empty":
+		return c, errors.New(e.Problem)
+	case e.Problem == "unknown field":
+		return c, fmt.Errorf("%s: unknown key %q: the format has no such key", position(text, e.Offset), e.Field)
+	case e.Field == "" && strings.HasPrefix(e.Problem, "must "):
+		return c, fmt.Errorf("%s: the catalogue %s", position(text, e.Offset), e.Problem)
 	}
-	end := dec.InputOffset()
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		rest := len(text[end:]) - len(strings.TrimLeft(text[end:], " \t\r\n"))
-		return targets.Catalogue{}, fmt.Errorf("%s: there is more text after the catalogue's closing }",
-			position(text, end+int64(rest)))
-	}
-	return c, nil
+	return c, fmt.Errorf("%s: %s", position(text, e.Offset), e.Error())
 }
 
 // position names the line and column (counted in characters, from 1) of byte off of text.
@@ -195,21 +170,4 @@ func position(text string, off int64) string {
 	line := strings.Count(before, "\n") + 1
 	col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
 	return fmt.Sprintf("line %d, column %d", line, col)
-}
-
-func jsonType(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
-	case reflect.Slice, reflect.Array:
-		return "a list [ … ]"
-	case reflect.Struct, reflect.Map:
-		return "an object { … }"
-	case reflect.Bool:
-		return "true or false"
-	}
-	return t.String()
 }

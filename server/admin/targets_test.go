@@ -220,14 +220,16 @@ func TestTargetsSave(t *testing.T) {
 func TestTargetsSaveRefusesJSONErrors(t *testing.T) {
 	for _, tc := range []struct{ name, text, problem string }{
 		{"empty", "", "the text is empty"},
-		{"syntax", `{"targets": [}`, "line 1, column 14: invalid character '}'"},
-		{"syntax on a later line", "{\n  \"targets\": [\n    {\"id\": \"cuic\",}\n  ]\n}", "line 3, column 19: invalid character '}'"},
+		{"syntax", `{"targets": [}`, "line 1, column 14: targets[0]: invalid character '}'"},
+		{"syntax on a later line", "{\n  \"targets\": [\n    {\"id\": \"cuic\",}\n  ]\n}", "line 3, column 18: targets[0]: invalid character ','"},
 		{"truncated", `{"targets": [`, "the text ends too early"},
-		{"unknown key", `{"targets": [], "nodes": ["a.example.com"]}`, `unknown key "nodes"`},
+		{"unknown key", `{"targets": [], "nodes": ["a.example.com"]}`, `line 1, column 17: unknown key "nodes"`},
+		{"nested unknown key", `{"targets": [{"id": "x", "Label": "y"}]}`, `unknown key "targets[0].Label"`},
+		{"duplicate key", "{\"targets\": [],\n \"targets\": []}", `line 2, column 2: targets: appears twice`},
 		{"wrong type", "{\"targets\": [\n {\"id\": \"x\", \"endpoints\": [{\"port\": \"8444\"}]}]}",
-			"line 2, column 42: targets.endpoints.port must be a whole number, not string"},
+			"line 2, column 37: targets[0].endpoints[0].port: must be a whole number, not a string"},
 		{"not an object", `["cuic"]`, "the catalogue must be an object"},
-		{"trailing text", "{\"targets\": []}\n{}", "line 2, column 1: there is more text after the catalogue's closing }"},
+		{"trailing text", "{\"targets\": []}\n{}", "line 2, column 1: there is more text after the JSON value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cat := catalogue()

@@ -132,6 +132,15 @@ func with(k string, v any) []byte {
 	return b
 }
 
+// raw is a valid result's JSON with old replaced by new, for what json.Marshal cannot write.
+func raw(old, new string) []byte {
+	b := string(with("verdict", "blocked"))
+	if !strings.Contains(b, old) {
+		panic("no " + old + " in " + b)
+	}
+	return []byte(strings.Replace(b, old, new, 1))
+}
+
 func TestResultsRejectsBadInput(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	many := make([]map[string]any, 101)
@@ -187,6 +196,16 @@ func TestResultsRejectsBadInput(t *testing.T) {
 		{"invalid UTF-8", "application/json", []byte("{\"gadgetVersion\":\"1\xff\"}"), 400, ""},
 		{"one bad in a batch", "application/json", oneBad, 400, "[1].verdict"},
 		{"missing gadget version", "application/json", with("gadgetVersion", nil), 400, "gadgetVersion"},
+		// The strict decoder: exact-case keys, once each, valid UTF-8, nothing after the value.
+		{"upper-case key overrides", "application/json", raw(`"verdict":"blocked"`, `"verdict":"blocked","VERDICT":"allowed"`), 400, "VERDICT"},
+		{"key matched by Unicode folding", "application/json", raw(`"gadgetVersion"`, `"gadgetVerſion"`), 400, "gadgetVerſion"},
+		{"duplicate key", "application/json", raw(`"verdict":"blocked"`, `"verdict":"blocked","verdict":"allowed"`), 400, "verdict"},
+		{"invalid UTF-8 in a value", "application/json", raw(`"Mozilla/5.0"`, "\"Mozilla\xff/5.0\""), 400, "userAgent"},
+		{"lone surrogate escape", "application/json", raw(`"Mozilla/5.0"`, `"Mozilla\udc00"`), 400, "userAgent"},
+		{"trailing text", "application/json", append(with("verdict", "allowed"), 'x'), 400, ""},
+		{"trailing bracket", "application/json", append(with("verdict", "allowed"), ']'), 400, ""},
+		{"duplicate key in a batch", "application/json", []byte("[" + string(with("verdict", "allowed")) + "," +
+			string(raw(`"node":"cuicsub.example.com"`, `"node":"a.example","node":"cuicsub.example.com"`)) + "]"), 400, "[1].node"},
 	}
 	if len(tests) < 30 {
 		t.Fatalf("want at least 30 malformed payloads, have %d", len(tests))

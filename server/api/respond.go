@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,8 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
+
+	"github.com/corsquickcheck/corscheck/server/strictjson"
 )
 
 // Problem is the body of every error answer: a sentence, and for invalid input every bad field
@@ -64,67 +64,35 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dec
 		return nil, &decodeError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json"}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, tooLarge(limit)
+	}
 	if err != nil {
-		return nil, jsonProblem(err, limit)
+		return nil, &decodeError{status: http.StatusBadRequest, msg: "the body cannot be read: " + err.Error()}
 	}
 	return body, nil
 }
 
-// decodeStrict decodes one JSON value into v: no unknown fields, nothing after it.
+// decodeStrict decodes one JSON value into v with the strictjson rules: exact-case keys, each
+// once, no unknown ones, valid UTF-8, nothing after the value. The error names the field.
 func decodeStrict(body []byte, v any) *decodeError {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonProblem(err, int64(len(body)))
+	err := strictjson.Unmarshal(body, v)
+	if err == nil {
+		return nil
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &decodeError{status: http.StatusBadRequest, msg: "the body must hold one JSON value, with nothing after it"}
-	}
-	return nil
-}
-
-func jsonProblem(err error, limit int64) *decodeError {
-	var (
-		tooBig  *http.MaxBytesError
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-	)
+	e, ok := errors.AsType[*strictjson.Error](err)
 	switch {
-	case errors.As(err, &tooBig):
-		return &decodeError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", limit)}
-	case errors.Is(err, io.EOF):
-		return &decodeError{status: http.StatusBadRequest, msg: "the body is empty; send a JSON object"}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &decodeError{status: http.StatusBadRequest, msg: "the JSON body is truncated"}
-	case errors.As(err, &syntax):
-		return &decodeError{status: http.StatusBadRequest, msg: fmt.Sprintf("the body is not valid JSON (at byte %d)", syntax.Offset)}
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		return &decodeError{status: http.StatusBadRequest, msg: "invalid field type",
-			fields: map[string]string{field: "must be " + jsonKind(typeErr.Type.Kind().String())}}
+	case !ok:
+		return &decodeError{status: http.StatusBadRequest, msg: "the body cannot be read: " + err.Error()}
+	case e.Field == "":
+		return &decodeError{status: http.StatusBadRequest, msg: "the body is not usable JSON: " + e.Error()}
+	case e.Problem == "unknown field":
+		return &decodeError{status: http.StatusBadRequest, msg: "unknown field", fields: map[string]string{e.Field: e.Problem}}
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return &decodeError{status: http.StatusBadRequest, msg: "unknown field", fields: map[string]string{name: "unknown field"}}
-	}
-	return &decodeError{status: http.StatusBadRequest, msg: "the body cannot be read: " + err.Error()}
+	return &decodeError{status: http.StatusBadRequest, msg: "invalid field", fields: map[string]string{e.Field: e.Problem}}
 }
 
-func jsonKind(k string) string {
-	switch k {
-	case "string":
-		return "a string"
-	case "slice", "array":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	case "bool":
-		return "true or false"
-	case "ptr":
-		return "an object"
-	}
-	return "a number"
+// tooLarge is the answer to a body above limit bytes.
+func tooLarge(limit int64) *decodeError {
+	return &decodeError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", limit)}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -142,9 +141,8 @@ func lowerAll(ss []string) []string {
 	return out
 }
 
-// decodeResults reads one result object or an array of at most maxBatch of them, decoding the
-// body once on the good path; an array with a bad element is decoded again element by element
-// to say which one is wrong.
+// decodeResults reads one result object or an array of at most maxBatch of them. A bad
+// element's fields are named with its index ([2].verdict).
 func decodeResults(w http.ResponseWriter, r *http.Request) (_ []ResultInput, batch bool, _ *decodeError) {
 	body, derr := readJSON(w, r, maxResultsBody)
 	if derr != nil {
@@ -159,14 +157,15 @@ func decodeResults(w http.ResponseWriter, r *http.Request) (_ []ResultInput, bat
 			return nil, false, derr
 		}
 	case len(trimmed) > 0 && trimmed[0] == '[':
+		batch = true
 		if derr := decodeStrict(body, &out); derr != nil {
-			return nil, true, locateBadElement(body, derr)
+			return nil, true, derr
 		}
 		if len(out) == 0 {
-			return nil, false, &decodeError{status: http.StatusBadRequest, msg: "the batch is empty"}
+			return nil, true, &decodeError{status: http.StatusBadRequest, msg: "the batch is empty"}
 		}
 		if len(out) > maxBatch {
-			return nil, false, &decodeError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("a batch holds at most %d results, got %d", maxBatch, len(out))}
+			return nil, true, &decodeError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("a batch holds at most %d results, got %d", maxBatch, len(out))}
 		}
 	case len(trimmed) == 0:
 		return nil, false, &decodeError{status: http.StatusBadRequest, msg: "the body is empty; send a JSON object"}
@@ -176,7 +175,7 @@ func decodeResults(w http.ResponseWriter, r *http.Request) (_ []ResultInput, bat
 	fields := map[string]string{}
 	for i, in := range out {
 		prefix := ""
-		if trimmed[0] == '[' {
+		if batch {
 			prefix = fmt.Sprintf("[%d].", i)
 		}
 		for f, m := range in.Valid() {
@@ -184,31 +183,9 @@ func decodeResults(w http.ResponseWriter, r *http.Request) (_ []ResultInput, bat
 		}
 	}
 	if len(fields) > 0 {
-		return nil, false, &decodeError{status: http.StatusBadRequest, msg: "invalid result", fields: fields}
+		return nil, batch, &decodeError{status: http.StatusBadRequest, msg: "invalid result", fields: fields}
 	}
-	return out, trimmed[0] == '[', nil
-}
-
-// locateBadElement prefixes a batch's decoding error with the index of the element it is in.
-func locateBadElement(body []byte, derr *decodeError) *decodeError {
-	var items []json.RawMessage
-	if json.Unmarshal(body, &items) != nil {
-		return derr
-	}
-	for i, item := range items {
-		var in ResultInput
-		if e := decodeStrict(item, &in); e != nil {
-			if len(e.fields) == 0 {
-				return &decodeError{status: e.status, msg: fmt.Sprintf("[%d]: %s", i, e.msg)}
-			}
-			fields := map[string]string{}
-			for f, m := range e.fields {
-				fields[fmt.Sprintf("[%d].%s", i, f)] = m
-			}
-			return &decodeError{status: e.status, msg: e.msg, fields: fields}
-		}
-	}
-	return derr
+	return out, batch, nil
 }
 
 // postResults stores the results and answers 201 with their ids once they are committed.

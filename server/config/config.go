@@ -4,7 +4,6 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/egress"
+	"github.com/corsquickcheck/corscheck/server/strictjson"
 )
 
 // Config is the service's configuration.
@@ -183,9 +183,7 @@ func (c *Config) loadFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
+	if err := strictjson.Unmarshal(b, c); err != nil {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	if c.RetentionText != "" {

@@ -83,3 +83,24 @@ func TestParseAndValidationErrorsTogether(t *testing.T) {
 		t.Fatalf("want both problems, got %v", err)
 	}
 }
+
+// The configuration file is read with the strict decoder: the audit found it lax.
+func TestConfigFileIsStrict(t *testing.T) {
+	for _, tt := range []struct{ name, text, want string }{
+		{"key in another case", `{"Listen":":1"}`, `Listen: unknown field`},
+		{"Unicode-folded key", `{"truſtProxy":true}`, `truſtProxy: unknown field`},
+		{"duplicate key", `{"listen":":1","listen":":2"}`, `listen: appears twice`},
+		{"invalid UTF-8", "{\"publicUrl\":\"https://a\xff.example\"}", `publicUrl: is not valid UTF-8`},
+		{"trailing data", `{"listen":":1"} {"listen":":2"}`, `more text after`},
+		{"wrong type", `{"origins":"https://a.example"}`, `origins: must be an array, not a string`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "c.json")
+			os.WriteFile(file, []byte(tt.text), 0o600)
+			_, err := Load([]string{"--config", file}, env(nil), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), file) {
+				t.Fatalf("error %v, want one naming the file and %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -6,7 +6,6 @@ package targets
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/strictjson"
 )
 
 // Endpoint is one URL to test on every node of a target: https://{node}:{port}{path}.
@@ -105,15 +105,24 @@ func Load(path string) (Catalogue, error) {
 	return Parse(b)
 }
 
-// Parse decodes a catalogue (unknown fields are errors) and validates it.
+// Parse decodes a catalogue and validates it.
 func Parse(b []byte) (Catalogue, error) {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	var c Catalogue
-	if err := dec.Decode(&c); err != nil {
+	c, err := Decode(b)
+	if err != nil {
 		return Catalogue{}, fmt.Errorf("catalogue: %w", err)
 	}
 	if err := c.Validate(); err != nil {
+		return Catalogue{}, err
+	}
+	return c, nil
+}
+
+// Decode reads a catalogue in the file format without validating what it means. Its errors are
+// *strictjson.Error: exact-case keys, each once, no unknown ones, valid UTF-8, nothing after
+// the object.
+func Decode(b []byte) (Catalogue, error) {
+	var c Catalogue
+	if err := strictjson.Unmarshal(b, &c); err != nil {
 		return Catalogue{}, err
 	}
 	return c, nil

@@ -21,7 +21,11 @@ func TestDefaultsAreValid(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	tests := []struct{ name, json, want string }{
-		{"unknown field", `{"targets":[],"extra":1}`, "unknown field"},
+		{"unknown field", `{"targets":[],"extra":1}`, "extra: unknown field"},
+		{"key in another case", `{"Targets":[]}`, "Targets: unknown field"},
+		{"duplicate key", `{"targets":[],"targets":[]}`, "targets: appears twice"},
+		{"invalid UTF-8", "{\"targets\":[],\"allowedDomains\":[\"a\xff\"]}", "allowedDomains[0]: is not valid UTF-8"},
+		{"trailing data", `{"targets":[]}]`, "more text after"},
 		{"no targets", `{"targets":[]}`, "no targets"},
 		{"bad id", `{"targets":[{"id":"CUIC!","kind":"cuic","label":"x","endpoints":[{"port":1,"path":"/"}],"request":{"method":"GET","credentials":"include"}}]}`, "id must be"},
 		{"bad kind", `{"targets":[{"id":"x","kind":"ucm","label":"x","endpoints":[{"port":1,"path":"/"}],"request":{"method":"GET","credentials":"include"}}]}`, "kind"},
