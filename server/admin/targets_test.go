@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"slices"
@@ -335,7 +336,28 @@ func TestTargetsSaveTooLarge(t *testing.T) {
 	if got := doc.Find("#problems").Text(); !strings.Contains(got, "larger than 256 KiB") || editorOf(doc) != editorText(cat) {
 		t.Errorf("message %q, editor %.40q", got, editorOf(doc))
 	}
+	// A body that announces 10 MB is refused before a byte of it is read, so that a client
+	// waiting for 100 Continue gets the 413 instead of a reset.
+	body := &countingReader{}
+	req := httptest.NewRequest("POST", "http://corscheck.example/admin/targets", body)
+	req.ContentLength = 10 << 20
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Expect", "100-continue")
+	req.AddCookie(e.cookie)
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, req)
+	if w.Code != http.StatusRequestEntityTooLarge || body.read != 0 {
+		t.Errorf("a 10 MB body announced: %d after reading %d bytes", w.Code, body.read)
+	}
 	unchanged(t, live, s, cat)
+}
+
+// countingReader is an endless body that counts what is read of it.
+type countingReader struct{ read int }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.read += len(p)
+	return len(p), nil
 }
 
 func TestTargetsReset(t *testing.T) {

@@ -204,6 +204,19 @@ func TestResultsRejectsBadInput(t *testing.T) {
 		{"lone surrogate escape", "application/json", raw(`"Mozilla/5.0"`, `"Mozilla\udc00"`), 400, "userAgent"},
 		{"trailing text", "application/json", append(with("verdict", "allowed"), 'x'), 400, ""},
 		{"trailing bracket", "application/json", append(with("verdict", "allowed"), ']'), 400, ""},
+		// Field hygiene.
+		{"bidi control in the URL's host", "application/json", with("url", "https://cuic\u202esub.example.com/"), 400, "url"},
+		{"percent-encoded bidi control in the host", "application/json", with("url", "https://cuic%E2%80%AEsub.example.com/"), 400, "url"},
+		{"zero-width space in the URL's path", "application/json", with("url", "https://cuic.example.com/\u200bstatus"), 400, "url"},
+		{"byte order mark in the URL", "application/json", with("url", "https://cuic.example.com/\ufeff"), 400, "url"},
+		{"port above 65535", "application/json", with("url", "https://cuic.example.com:99999/"), 400, "url"},
+		{"port 0", "application/json", with("url", "https://cuic.example.com:0/"), 400, "url"},
+		{"zero-width space in the node", "application/json", with("node", "cuic\u200bsub.example.com"), 400, "node"},
+		{"zero-width space in the page origin", "application/json", with("pageOrigin", "https://finesse\u200bp.example:8445"), 400, "pageOrigin"},
+		{"method of 33 characters", "application/json", with("method", strings.Repeat("M", 33)), 400, "method"},
+		{"client time of year 1", "application/json", with("clientTime", "0001-01-01T00:00:00Z"), 400, "clientTime"},
+		{"client time before 1970", "application/json", with("clientTime", "1969-12-31T23:59:59Z"), 400, "clientTime"},
+		{"client time after 9999 in UTC", "application/json", with("clientTime", "9999-12-31T23:59:59-01:00"), 400, "clientTime"},
 		{"duplicate key in a batch", "application/json", []byte("[" + string(with("verdict", "allowed")) + "," +
 			string(raw(`"node":"cuicsub.example.com"`, `"node":"a.example","node":"cuicsub.example.com"`)) + "]"), 400, "[1].node"},
 	}

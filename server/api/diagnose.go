@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -37,9 +36,9 @@ type DiagnoseOutput struct {
 // request validates the input and returns the request to probe, or every problem.
 func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
 	p := map[string]string{}
-	u, err := url.Parse(in.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(in.URL) > 2048 {
-		p["url"] = "must be an absolute http(s) URL of at most 2048 bytes, without user name or password"
+	u, err := targets.ParseURL(in.URL)
+	if err != nil {
+		p["url"] = urlProblem(err)
 	}
 	origin, err := cors.ParseOrigin(in.Origin)
 	if err != nil || origin != in.Origin {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/corsquickcheck/corscheck/server/strictjson"
 )
@@ -57,11 +59,19 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *dec
 	return decodeStrict(body, v)
 }
 
-// readJSON reads a body that must be application/json of at most limit bytes.
+// readJSON reads a body that must be uncompressed application/json of at most limit bytes. A
+// body that announces more is refused before any of it is read: the client that waits for
+// 100 Continue then gets the 413 rather than a connection reset halfway through its upload.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *decodeError) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || ct != "application/json" {
 		return nil, &decodeError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json"}
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, unsupportedEncoding()
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -70,7 +80,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *dec
 	if err != nil {
 		return nil, &decodeError{status: http.StatusBadRequest, msg: "the body cannot be read: " + err.Error()}
 	}
+	if bytes.HasPrefix(body, gzipMagic) {
+		return nil, unsupportedEncoding() // gzip without Content-Encoding
+	}
 	return body, nil
+}
+
+// gzipMagic starts every gzip stream.
+var gzipMagic = []byte{0x1f, 0x8b}
+
+func unsupportedEncoding() *decodeError {
+	return &decodeError{status: http.StatusUnsupportedMediaType, msg: "the body must be sent uncompressed (no Content-Encoding)"}
 }
 
 // decodeStrict decodes one JSON value into v with the strictjson rules: exact-case keys, each

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,7 +18,16 @@ import (
 const (
 	maxResultsBody = 64 << 10
 	maxBatch       = 100
+	maxMethod      = 32
 )
+
+// earliestClientTime is the earliest browser clock a result may report.
+var earliestClientTime = time.Unix(0, 0).UTC()
+
+// urlProblem is what the API says about a URL that targets.ParseURL refused.
+func urlProblem(err error) string {
+	return fmt.Sprintf("must be an absolute http(s) URL of at most %d bytes, without user name or password: %v", targets.MaxURL, err)
+}
 
 // ResultInput is one result as the gadget reports it.
 type ResultInput struct {
@@ -64,11 +72,11 @@ func (in ResultInput) Valid() map[string]string {
 	if err := targets.ValidNode(in.Node); err != nil {
 		p["node"] = "must be a host name or IP address without port"
 	}
-	if u, err := url.Parse(in.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(in.URL) > 2048 || !printable(in.URL) {
-		p["url"] = "must be an absolute http(s) URL of at most 2048 bytes, without user name or password"
+	if _, err := targets.ParseURL(in.URL); err != nil {
+		p["url"] = urlProblem(err)
 	}
-	if m, err := cors.NormalizeMethod(in.Method); err != nil || m != in.Method {
-		p["method"] = "must be an HTTP method as fetch() sends it (e.g. GET)"
+	if m, err := cors.NormalizeMethod(in.Method); err != nil || m != in.Method || len(m) > maxMethod {
+		p["method"] = fmt.Sprintf("must be an HTTP method as fetch() sends it (e.g. GET), at most %d characters", maxMethod)
 	}
 	if len(in.HeaderNames) > 50 {
 		p["headerNames"] = "must list at most 50 names"
@@ -95,8 +103,12 @@ func (in ResultInput) Valid() map[string]string {
 	text("extension", in.Extension, 32, false)
 	text("role", in.Role, 32, false)
 	if in.ClientTime != "" {
-		if _, err := time.Parse(time.RFC3339Nano, in.ClientTime); err != nil {
+		t, err := time.Parse(time.RFC3339Nano, in.ClientTime)
+		if err != nil {
 			p["clientTime"] = "must be an RFC 3339 time such as 2026-11-23T09:30:00Z"
+		} else if t = t.UTC(); t.Before(earliestClientTime) || t.Year() > 9999 {
+			// Year 1 would be stored as no time at all.
+			p["clientTime"] = "must be a time from 1970 to 9999 (UTC)"
 		}
 	}
 	return p

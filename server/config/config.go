@@ -18,6 +18,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/egress"
 	"github.com/corsquickcheck/corscheck/server/strictjson"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // Config is the service's configuration.
@@ -214,7 +215,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.PublicURL != "" {
-		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || targets.HasInvisible(c.PublicURL) {
 			bad("public-url %q must be an absolute http(s) URL", c.PublicURL)
 		}
 	}

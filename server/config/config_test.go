@@ -45,6 +45,8 @@ func TestInvalidSettingsAreAllReported(t *testing.T) {
 		{"bad trust-proxy", []string{"--trust-proxy=maybe"}, nil, []string{"trust-proxy"}},
 		{"missing config file", []string{"--config", "/nonexistent.json"}, nil, []string{"config file"}},
 		{"stray argument", []string{"extra"}, nil, []string{"unexpected argument"}},
+		{"bidi control in the public URL", []string{"--public-url", "https://corscheck\u202e.example.com"}, nil, []string{"public-url"}},
+		{"zero-width space in an origin", []string{"--origins", "https://finesse\u200bp.example:8445"}, nil, []string{"origin"}},
 		{"two problems at once", []string{"--listen", "x", "--log-format", "xml"}, nil, []string{"listen", "log-format"}},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
@@ -160,8 +162,8 @@ func (c Catalogue) Validate() error {
 			if e.Port < 1 || e.Port > 65535 {
 				bad("%s: endpoints[%d]: port %d out of range", where, j, e.Port)
 			}
-			if !strings.HasPrefix(e.Path, "/") || strings.ContainsAny(e.Path, " \t\r\n#") || len(e.Path) > 512 {
-				bad("%s: endpoints[%d]: path must start with / and contain no spaces or #", where, j)
+			if !strings.HasPrefix(e.Path, "/") || strings.ContainsAny(e.Path, " #") || HasInvisible(e.Path) || len(e.Path) > 512 {
+				bad("%s: endpoints[%d]: path must start with / and contain no spaces, # or invisible characters", where, j)
 			}
 		}
 		if m, err := cors.NormalizeMethod(t.Request.Method); err != nil || m != t.Request.Method {
@@ -211,6 +213,51 @@ func ValidNode(n string) error {
 		}
 	}
 	return nil
+}
+
+// MaxURL is the longest URL of a check, in bytes.
+const MaxURL = 2048
+
+// ParseURL parses the URL of a check, as a browser reports it or a caller asks for it: absolute
+// http or https with a host, a port (when given) from 1 to 65535, no user name or password, at
+// most MaxURL bytes, and no control, bidi or zero-width character anywhere (percent-encoded ones
+// in the host included), since those make a URL read as another.
+func ParseURL(raw string) (*url.URL, error) {
+	if len(raw) > MaxURL {
+		return nil, fmt.Errorf("the URL is longer than %d bytes", MaxURL)
+	}
+	if HasInvisible(raw) {
+		return nil, errors.New("the URL holds a control, bidi or zero-width character")
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, errors.New("the URL cannot be read")
+	case u.Scheme != "https" && u.Scheme != "http", u.Hostname() == "", u.Opaque != "":
+		return nil, errors.New("the URL must be absolute http(s) with a host")
+	case u.User != nil:
+		return nil, errors.New("the URL must not hold a user name or password")
+	case HasInvisible(u.Hostname()):
+		return nil, errors.New("the URL's host holds a control, bidi or zero-width character")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("the URL's port %s is not from 1 to 65535", p)
+		}
+	}
+	return u, nil
+}
+
+// HasInvisible reports whether s holds a character that changes how text reads without showing
+// itself: a control character, or a Unicode format character (bidi controls such as U+202E,
+// zero-width ones such as U+200B, the byte order mark). It also refuses invalid UTF-8.
+func HasInvisible(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+	})
 }
 
 // Target returns the target with this id.

@@ -30,6 +30,8 @@ func TestParseRejects(t *testing.T) {
 		{"bad id", `{"targets":[{"id":"CUIC!","kind":"cuic","label":"x","endpoints":[{"port":1,"path":"/"}],"request":{"method":"GET","credentials":"include"}}]}`, "id must be"},
 		{"bad kind", `{"targets":[{"id":"x","kind":"ucm","label":"x","endpoints":[{"port":1,"path":"/"}],"request":{"method":"GET","credentials":"include"}}]}`, "kind"},
 		{"port out of range", `{"targets":[{"id":"x","kind":"cuic","label":"x","endpoints":[{"port":70000,"path":"/"}],"request":{"method":"GET","credentials":"include"}}]}`, "out of range"},
+		{"bidi control in a path", `{"targets":[{"id":"x","kind":"cuic","label":"x","endpoints":[{"port":1,"path":"/a\u202eb"}],"request":{"method":"GET","credentials":"include"}}]}`, "invisible"},
+		{"zero-width space in a node", `{"targets":[{"id":"x","kind":"cuic","label":"x","endpoints":[{"port":1,"path":"/"}],"request":{"method":"GET","credentials":"include"},"nodes":["cuic\u200bpub.example.com"]}]}`, "not a valid host"},
 		{"relative path", `{"targets":[{"id":"x","kind":"cuic","label":"x","endpoints":[{"port":1,"path":"cuic"}],"request":{"method":"GET","credentials":"include"}}]}`, "path must start"},
 		{"forbidden header", `{"targets":[{"id":"x","kind":"cuic","label":"x","endpoints":[{"port":1,"path":"/"}],"request":{"method":"GET","credentials":"include","headers":[{"name":"Cookie","value":"a"}]}}]}`, "cannot be set"},
 		{"lower-case method", `{"targets":[{"id":"x","kind":"cuic","label":"x","endpoints":[{"port":1,"path":"/"}],"request":{"method":"get","credentials":"include"}}]}`, "method"},
@@ -74,6 +76,32 @@ func TestURLsAndHosts(t *testing.T) {
 
 // The diagnosis may call a node only at the endpoints of its targets: the audit reached a Redis
 // port and a DELETE /admin/… path of a catalogued host.
+func TestParseURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://cuic.example.com:8444/cuic/rest/status/?a=1": "",
+		"http://10.0.0.1/":                                        "",
+		"https://[::1]:8444/":                                     "",
+		"https://cuic\u202e.example.com/":                         "bidi",
+		"https://cuic%E2%80%AE.example.com/":                      "host holds",
+		"https://cuic.example.com/\u200b":                         "zero-width",
+		"https://cuic.example.com/\u2066x":                        "bidi",
+		"https://cuic.example.com/a\tb":                           "control",
+		"https://cuic.example.com:99999/":                         "port 99999",
+		"https://cuic.example.com:0/":                             "port 0",
+		"https://u:p@cuic.example.com/":                           "user name",
+		"ftp://cuic.example.com/":                                 "http(s)",
+		"https:///path":                                           "http(s)",
+		"javascript:alert(1)":                                     "http(s)",
+		"https://cuic.example.com/\xff":                           "control",
+		"https://cuic.example.com/" + strings.Repeat("a", MaxURL): "longer",
+	} {
+		_, err := ParseURL(raw)
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("ParseURL(%q) = %v, want %q", raw, err, want)
+		}
+	}
+}
+
 func TestReachable(t *testing.T) {
 	c := Defaults()
 	c.Targets[0].Nodes = []string{"cuicpub.example.com"}
