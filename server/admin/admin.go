@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -36,11 +37,14 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure (set it whenever the service is served over
 	// HTTPS, directly or behind a TLS-terminating proxy).
 	SecureCookies bool
-	// TrustProxy takes the client address for the sign-in slow-down from X-Forwarded-For (only
-	// behind a proxy that overwrites that header).
+	// TrustProxy takes the client address for the sign-in slow-down from X-Forwarded-For, and
+	// the scheme browsers use from X-Forwarded-Proto (only behind a proxy that overwrites both).
 	TrustProxy bool
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// PublicURL is the address browsers use to reach the service, when configured: forms sent
+	// from its origin are the service's own.
+	PublicURL string
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// PageSize is the number of results per page; zero means 50.
 	PageSize int
 }
@@ -53,14 +57,15 @@ const (
 )
 
 type handler struct {
-	store      store.Store
-	catalogue  *targets.Live
-	gate       *auth.Gate
-	secure     bool
-	trustProxy bool
-	log        *slog.Logger
-	now        func() time.Time
-	pageSize   int
+	store        store.Store
+	catalogue    *targets.Live
+	gate         *auth.Gate
+	secure       bool
+	trustProxy   bool
+	publicOrigin string
+	log          *slog.Logger
+	now          func() time.Time
+	pageSize     int
 }
 
 // New returns the admin UI. Its routes are relative to where it is mounted, which must be
@@ -76,6 +81,9 @@ func New(cfg Config) http.Handler {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
+		h.publicOrigin = u.Scheme + "://" + u.Host
 	}
 	if h.gate == nil {
 		h.gate = auth.New(auth.Config{Store: cfg.Store, Logger: h.log, Now: h.now}) // refuses every password
@@ -97,7 +105,7 @@ func New(cfg Config) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(securityHeaders)
-	r.Handle("/static/*", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	r.Handle("/static/*", http.StripPrefix("/admin/static/", http.FileServerFS(filesOnly{static})))
 	r.Get("/login", h.loginForm)
 	r.Post("/login", h.login)
 	r.Group(func(r chi.Router) {
@@ -114,7 +122,55 @@ func New(cfg Config) http.Handler {
 		r.Post("/tokens", h.createToken)
 		r.Post("/tokens/{id}/revoke", h.revokeToken)
 	})
-	return http.NewCrossOriginProtection().Handler(r)
+	return h.sameScheme(http.NewCrossOriginProtection().Handler(r))
+}
+
+// sameScheme refuses an unsafe request whose Origin names this host under another scheme.
+// http.CrossOriginProtection trusts Sec-Fetch-Site, which browsers compute with the scheme, but
+// without it compares only the Origin's host with Host: an https:// page could then post to
+// the service's http:// port. The origin of PublicURL is always the service's own.
+func (h *handler) sameScheme(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		origin := r.Header.Get("Origin")
+		if o, err := url.Parse(origin); err == nil && o.Host == r.Host && origin != h.publicOrigin && o.Scheme != h.scheme(r) {
+			http.Error(w, "cross-origin request detected: the Origin's scheme is not this server's", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// scheme is the scheme the browser used to reach the service: https when it serves TLS itself,
+// X-Forwarded-Proto's behind a trusted proxy, otherwise http.
+func (h *handler) scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); h.trustProxy && (p == "http" || p == "https") {
+		return p
+	}
+	return "http"
+}
+
+// filesOnly serves the files of an FS and hides its directories, so that /admin/static/ lists
+// nothing.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := file.Stat(); err != nil || info.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // securityHeaders keeps admin pages out of frames and caches and forbids scripts altogether:

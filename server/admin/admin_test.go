@@ -661,3 +661,57 @@ func TestResultsPageAfterRetention(t *testing.T) {
 		t.Fatalf("page after a deleted result: %s\n%s", resp.Status, body)
 	}
 }
+
+// Without Sec-Fetch-Site, http.CrossOriginProtection compares the Origin's host with Host only:
+// the audit's https:// Origin was accepted on the http:// port. The scheme must match too.
+func TestCrossSchemePostRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    func(*Config)
+		hdr    []string
+		status int
+	}{
+		{"https page, http service", nil, []string{"Origin", "https://corscheck.example"}, http.StatusForbidden},
+		{"http page, http service", nil, []string{"Origin", "http://corscheck.example"}, http.StatusSeeOther},
+		{"https page behind a TLS proxy", func(c *Config) { c.TrustProxy = true },
+			[]string{"Origin", "https://corscheck.example", "X-Forwarded-Proto", "https"}, http.StatusSeeOther},
+		{"http page behind a TLS proxy", func(c *Config) { c.TrustProxy = true },
+			[]string{"Origin", "http://corscheck.example", "X-Forwarded-Proto", "https"}, http.StatusForbidden},
+		{"X-Forwarded-Proto not trusted", nil,
+			[]string{"Origin", "https://corscheck.example", "X-Forwarded-Proto", "https"}, http.StatusForbidden},
+		{"the public URL's origin", func(c *Config) { c.PublicURL = "https://corscheck.example/" },
+			[]string{"Origin", "https://corscheck.example"}, http.StatusSeeOther},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []func(*Config)
+			if tc.cfg != nil {
+				opts = append(opts, tc.cfg)
+			}
+			e := newEnv(t, 0, opts...)
+			e.login()
+			resp := e.do("POST", "/admin/logout", nil, tc.hdr...)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("POST /admin/logout with %v: %s, want %d", tc.hdr, resp.Status, tc.status)
+			}
+			if tc.status == http.StatusForbidden {
+				e.page("/admin/results") // the refused sign-out left the session
+			}
+		})
+	}
+}
+
+// /admin/static/ serves its files but lists none.
+func TestStaticFilesNotListed(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, p := range []string{"/admin/static/", "/admin/static", "/admin/static/.", "/admin/static/%2e/"} {
+		resp := e.do("GET", p, nil)
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusOK || strings.Contains(string(body), "admin.css") {
+			t.Errorf("GET %s: %s %q", p, resp.Status, body)
+		}
+	}
+	if resp := e.do("GET", "/admin/static/admin.css", nil); resp.StatusCode != http.StatusOK ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("the stylesheet: %s %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+}
