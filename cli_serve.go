@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -89,13 +90,24 @@ type service struct {
 	catalogue *targets.Live
 	handler   http.Handler
 	log       *slog.Logger
+	// stopFollowing ends the goroutine that follows the stored catalogue; following is closed
+	// when it has.
+	stopFollowing func()
+	following     chan struct{}
 }
 
 // serviceExtras are what the demo adds to a service configured from flags.
 type serviceExtras struct {
 	catalogue *targets.Catalogue // replaces the configured catalogue
 	mount     func(chi.Router)   // more routes (the desktop simulator)
+	// catalogueEvery is how often the service looks for a catalogue another instance stored;
+	// zero means followEvery.
+	catalogueEvery time.Duration
 }
+
+// followEvery is how often an instance looks for a catalogue another instance stored: an edit
+// reaches every instance within this time.
+const followEvery = 2 * time.Second
 
 // newService opens the store, loads the catalogue, and wires the API.
 func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, extras serviceExtras) (*service, error) {
@@ -103,7 +115,11 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return nil, err
 	}
+	// The catalogue in use lives in the database, so that it outlives restarts and every
+	// instance uses the same one: a --targets file (or the demo's lab) replaces it at start;
+	// otherwise the stored one is used, or the built-in one while none is stored.
 	cat := targets.Defaults()
+	fromConfig := extras.catalogue != nil || cfg.Targets != ""
 	if extras.catalogue != nil {
 		cat = *extras.catalogue
 	} else if cfg.Targets != "" {
@@ -131,19 +147,16 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 			return nil, fmt.Errorf("ca-file: %w", err)
 		}
 	}
-	if extras.catalogue == nil && cfg.Targets == "" {
-		// A catalogue changed through the admin API outlives restarts; --targets replaces it.
-		if stored, err := st.Setting(ctx, catalogueKey); err == nil {
-			if cat, err = targets.Parse([]byte(stored)); err != nil {
-				st.Close()
-				return nil, fmt.Errorf("the catalogue stored in the database: %w", err)
-			}
+	if !fromConfig {
+		if stored, err := storedCatalogue(ctx, st); err == nil {
+			cat = stored
 		} else if !errors.Is(err, store.ErrNotFound) {
 			st.Close()
 			return nil, err
 		}
 	}
-	// A catalogue changed through the admin API or UI outlives restarts and reaches every instance.
+	// A catalogue replaced through the admin API or UI is stored before it is used here; the
+	// other instances put it in use within followEvery.
 	live := targets.NewLive(cat, func(ctx context.Context, c targets.Catalogue) error {
 		b, err := json.Marshal(c)
 		if err != nil {
@@ -151,6 +164,12 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		}
 		return st.PutSetting(ctx, catalogueKey, string(b))
 	})
+	if fromConfig {
+		if err := live.Replace(ctx, cat); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	policy := &egress.Policy{AllowHost: live.HasHost, AllowedNets: nets}
 	prober := probe.New(probe.Options{Timeout: 10 * time.Second, DialContext: policy.DialContext, RootCAs: roots})
 	if cfg.PublicURL == "" {
@@ -184,7 +203,34 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		Gadget:       folder, Mount: mount,
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
 	})
-	return &service{store: st, prober: prober, catalogue: live, handler: h, log: log}, nil
+	svc := &service{store: st, prober: prober, catalogue: live, handler: h, log: log, following: make(chan struct{})}
+	followCtx, stop := context.WithCancel(context.Background())
+	svc.stopFollowing = stop
+	go func() {
+		defer close(svc.following)
+		every := cmp.Or(extras.catalogueEvery, followEvery)
+		live.Follow(followCtx, every, func(ctx context.Context) (int64, error) { return st.SettingVersion(ctx, catalogueKey) },
+			func(ctx context.Context) (targets.Catalogue, error) { return storedCatalogue(ctx, st) },
+			func(err error) {
+				if !errors.Is(err, store.ErrNotFound) {
+					log.Warn("following the stored catalogue", "err", err)
+				}
+			})
+	}()
+	return svc, nil
+}
+
+// storedCatalogue is the catalogue in the database; store.ErrNotFound when none is stored.
+func storedCatalogue(ctx context.Context, st store.Store) (targets.Catalogue, error) {
+	stored, err := st.Setting(ctx, catalogueKey)
+	if err != nil {
+		return targets.Catalogue{}, err
+	}
+	c, err := targets.Parse([]byte(stored))
+	if err != nil {
+		return targets.Catalogue{}, fmt.Errorf("the catalogue stored in the database: %w", err)
+	}
+	return c, nil
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully: requests in flight finish and
@@ -217,8 +263,11 @@ func (s *service) Serve(ctx context.Context, ln net.Listener, certFile, keyFile 
 	return hs.Shutdown(shutdownCtx)
 }
 
-// Close closes the prober and the store (which drains queued writes).
+// Close stops following the stored catalogue, and closes the prober and the store (which
+// drains queued writes).
 func (s *service) Close() error {
+	s.stopFollowing()
+	<-s.following
 	s.prober.Close()
 	return s.store.Close()
 }

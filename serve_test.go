@@ -281,3 +281,106 @@ func TestServeSlowDownShared(t *testing.T) {
 		t.Fatalf("the admin API after 5 wrong sign-ins on the form: %s, want 429", resp.Status)
 	}
 }
+
+// Two instances behind a load balancer, on one PostgreSQL, without sticky sessions: a browser
+// signed in on one is signed in on the other, and a catalogue edit on one reaches the other.
+func TestServeTwoInstancesShareSessionsAndCatalogue(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	var bases []string
+	for i := range 2 {
+		cfg := config.Defaults()
+		cfg.DB, cfg.Origins, cfg.AdminPassword = dsn, []string{testOrigin}, "an admin password"
+		svc, err := newService(t.Context(), cfg, slog.New(slog.DiscardHandler), io.Discard,
+			serviceExtras{catalogueEvery: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+		srv := httptest.NewServer(svc.handler)
+		t.Cleanup(func() { srv.Close(); svc.Close() })
+		bases = append(bases, srv.URL)
+	}
+	a, b := bases[0], bases[1]
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(base string, cookie *http.Cookie) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/admin/", nil)
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	resp, err := noRedirect.PostForm(a+"/admin/login", url.Values{"password": {"an admin password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "corscheck_session" {
+			session = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || session == nil {
+		t.Fatalf("signing in on instance A: %s", resp.Status)
+	}
+	if got := get(b, session); got != http.StatusOK {
+		t.Fatalf("the session from A on instance B: %d, want 200", got)
+	}
+	// Signing out on B ends the session on A too.
+	req, _ := http.NewRequest(http.MethodPost, b+"/admin/logout", nil)
+	req.AddCookie(session)
+	if resp, err := noRedirect.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing out on B: %v %v", resp, err)
+	}
+	if got := get(a, session); got != http.StatusSeeOther {
+		t.Fatalf("the session on A after signing out on B: %d, want a redirect to sign in", got)
+	}
+
+	cat := `{"targets":[{"id":"cuic","kind":"cuic","label":"CUIC","endpoints":[{"name":"CUIC","port":8444,"path":"/cuic/rest/status/"}],"request":{"method":"GET","headers":[],"credentials":"include"},"nodes":["cuicedited.example.com"]}]}`
+	req, _ = http.NewRequest(http.MethodPut, a+"/api/v1/admin/targets", strings.NewReader(cat))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("admin", "an admin password")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("editing the catalogue on A: %v %v", resp, err)
+	}
+	// B polls every 20 ms here (2 s in service); give it up to 10 s.
+	for i := 0; ; i++ {
+		resp, err := http.Get(b + "/api/v1/targets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "cuicedited.example.com") {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("instance B still serves the old catalogue: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A --targets file replaces the stored catalogue at start, so that every instance uses it.
+func TestServeTargetsFileIsStored(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/targets.json"
+	os.WriteFile(file, []byte(`{"targets":[{"id":"cuic","kind":"cuic","label":"CUIC","endpoints":[{"name":"CUIC","port":8444,"path":"/cuic/rest/status/"}],"request":{"method":"GET","credentials":"include"},"nodes":["cuicfile.example.com"]}]}`), 0o600)
+	for _, targets := range []string{file, ""} {
+		cfg := config.Defaults()
+		cfg.DataDir, cfg.AdminPassword, cfg.Targets = dir, "an admin password", targets
+		svc, err := newService(t.Context(), cfg, slog.New(slog.DiscardHandler), io.Discard, serviceExtras{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !svc.catalogue.HasHost("cuicfile.example.com") {
+			t.Errorf("started with --targets %q: the file's catalogue is not in use", targets)
+		}
+		svc.Close()
+	}
+}

@@ -759,4 +759,21 @@ func testSettings(t *testing.T, dsn string) {
 	if v, err := s.Setting(ctx, "k"); err != nil || v != "third" {
 		t.Fatalf("after PutSetting: %q %v", v, err)
 	}
+	// The version changes with every replacement, and only then.
+	if _, err := s.SettingVersion(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("version of a missing setting: %v, want ErrNotFound", err)
+	}
+	v1, err := s.SettingVersion(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.SettingVersion(ctx, "k"); v != v1 {
+		t.Fatalf("the version moved from %d to %d without a change", v1, v)
+	}
+	if err := s.PutSetting(ctx, "k", "fourth"); err != nil {
+		t.Fatal(err)
+	}
+	if v2, err := s.SettingVersion(ctx, "k"); err != nil || v2 == v1 {
+		t.Fatalf("version after PutSetting: %d %v, was %d", v2, err, v1)
+	}
 }

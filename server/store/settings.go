@@ -11,8 +11,10 @@ import (
 // The settings SQL is the same on both dialects.
 const (
 	initSettingSQL = `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`
-	putSettingSQL  = `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
-	getSettingSQL  = `SELECT value FROM settings WHERE key = $1`
+	putSettingSQL  = `INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = settings.version + 1`
+	getSettingSQL     = `SELECT value FROM settings WHERE key = $1`
+	settingVersionSQL = `SELECT version FROM settings WHERE key = $1`
 )
 
 func (s *sqliteStore) InitSetting(ctx context.Context, key, value string) (string, error) {
@@ -36,6 +38,15 @@ func (s *sqliteStore) Setting(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
+func (s *sqliteStore) SettingVersion(ctx context.Context, key string) (int64, error) {
+	var v int64
+	err := s.readers.QueryRowContext(ctx, settingVersionSQL, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return v, err
+}
+
 func (s *pgStore) InitSetting(ctx context.Context, key, value string) (string, error) {
 	if _, err := s.pool.Exec(ctx, initSettingSQL, key, value); err != nil {
 		return "", err
@@ -53,6 +64,15 @@ func (s *pgStore) Setting(ctx context.Context, key string) (string, error) {
 	err := s.pool.QueryRow(ctx, getSettingSQL, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
+	}
+	return v, err
+}
+
+func (s *pgStore) SettingVersion(ctx context.Context, key string) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, settingVersionSQL, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
 	}
 	return v, err
 }

@@ -117,6 +117,9 @@ type Store interface {
 	PutSetting(ctx context.Context, key, value string) error
 	// Setting returns the value under key; ErrNotFound when there is none.
 	Setting(ctx context.Context, key string) (string, error)
+	// SettingVersion returns a number that changes whenever PutSetting replaces the value
+	// under key (instances poll it to notice a change); ErrNotFound when there is none.
+	SettingVersion(ctx context.Context, key string) (int64, error)
 	// AddSession stores an admin session by the hash of its token, and removes the sessions
 	// that expired by now.
 	AddSession(ctx context.Context, hash string, expires, now time.Time) error

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -425,6 +426,49 @@ func (l *Live) Replace(ctx context.Context, c Catalogue) error {
 	}
 	l.c = c
 	return nil
+}
+
+// Follow keeps l in step with a catalogue that other instances replace. Every interval it asks
+// version (a number from 0 that changes with every replacement), and when the answer changed
+// it loads the catalogue and puts it in use without saving it again. It returns when ctx ends. A problem goes to report, and the next poll tries again.
+func (l *Live) Follow(ctx context.Context, every time.Duration, version func(context.Context) (int64, error),
+	load func(context.Context) (Catalogue, error), report func(error)) {
+	last := int64(-1) // none yet: versions count from 0
+	if v, err := version(ctx); err == nil {
+		last = v
+	} else {
+		report(err)
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		v, err := version(ctx)
+		if err != nil || v == last {
+			if err != nil && ctx.Err() == nil {
+				report(err)
+			}
+			continue
+		}
+		c, err := load(ctx)
+		if err != nil {
+			report(fmt.Errorf("loading the catalogue another instance stored: %w", err))
+			continue // tried again at the next poll
+		}
+		if err := c.Validate(); err != nil {
+			report(fmt.Errorf("the catalogue another instance stored is refused: %w", err))
+			last = v // reported once; the next change may fix it
+			continue
+		}
+		l.mu.Lock()
+		l.c = c
+		l.mu.Unlock()
+		last = v
+	}
 }
 
 // HasHost is Get().HasHost(host).

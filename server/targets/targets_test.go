@@ -1,10 +1,14 @@
 package targets
 
 import (
+	"context"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -136,5 +140,53 @@ func TestReachable(t *testing.T) {
 		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
 			t.Errorf("Reachable(%s) = %v, want %q", raw, err, want)
 		}
+	}
+}
+
+// Follow puts a catalogue stored by another instance in use once its version changes, and
+// refuses one that does not validate.
+func TestFollow(t *testing.T) {
+	live := NewLive(Defaults(), nil)
+	edited := Defaults()
+	edited.Targets[0].Nodes = []string{"cuicedited.example.com"}
+	invalid := Catalogue{}
+	steps := []struct {
+		version int64
+		c       Catalogue
+	}{{-1, Catalogue{}}, {0, edited}, {0, edited}, {1, invalid}, {2, edited}}
+	var (
+		mu      sync.Mutex
+		i       int
+		loads   int
+		reports []error
+		seen    []bool
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	version := func(context.Context) (int64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if i > 0 {
+			seen = append(seen, live.HasHost("cuicedited.example.com"))
+		}
+		if i == len(steps) {
+			cancel()
+			return 0, ctx.Err()
+		}
+		i++
+		if steps[i-1].version < 0 {
+			return 0, errors.New("not stored yet")
+		}
+		return steps[i-1].version, nil
+	}
+	load := func(context.Context) (Catalogue, error) {
+		loads++
+		return steps[i-1].c, nil
+	}
+	live.Follow(ctx, time.Millisecond, version, load, func(err error) { reports = append(reports, err) })
+	if loads != 3 || len(reports) != 2 || !strings.Contains(reports[1].Error(), "refused") {
+		t.Fatalf("%d loads, reports %v", loads, reports)
+	}
+	if !slices.Equal(seen, []bool{false, true, true, true, true}) {
+		t.Fatalf("edited catalogue in use after each poll: %v", seen)
 	}
 }
