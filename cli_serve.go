@@ -68,8 +68,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	metricsDone := make(chan error, 1)
+	if srv.metrics != nil {
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			fmt.Fprintf(stderr, "corscheck serve: metrics-listen: %v\n", err)
+			return 1
+		}
+		log.Info("metrics listening", "url", "http://"+mln.Addr().String()+"/metrics")
+		go func() { metricsDone <- srv.serve(ctx, mln, srv.metrics, "", ""); stop() }()
+	} else {
+		metricsDone <- nil
+	}
 	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "origins", cfg.Origins)
-	if err := srv.Serve(ctx, ln, cfg.TLSCert, cfg.TLSKey); err != nil {
+	err = srv.Serve(ctx, ln, cfg.TLSCert, cfg.TLSKey)
+	stop()
+	if merr := <-metricsDone; err == nil {
+		err = merr
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "corscheck serve: %v\n", err)
 		return 1
 	}
@@ -89,7 +108,10 @@ type service struct {
 	prober    *probe.Prober
 	catalogue *targets.Live
 	handler   http.Handler
-	log       *slog.Logger
+	// metrics serves /metrics on an address of its own (--metrics-listen); nil when handler
+	// serves it.
+	metrics http.Handler
+	log     *slog.Logger
 	// stopFollowing ends the goroutine that follows the stored catalogue; following is closed
 	// when it has.
 	stopFollowing func()
@@ -196,14 +218,23 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 			extras.mount(r)
 		}
 	}
+	metrics := api.NewMetrics()
+	var metricsOnly http.Handler
+	if cfg.MetricsListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler(cfg.MetricsToken))
+		metricsOnly = mux
+	}
 	h := api.NewServer(api.Config{
+		Metrics: metrics, MetricsToken: cfg.MetricsToken, MetricsElsewhere: metricsOnly != nil,
 		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
 		Gate: gate, TrustProxy: cfg.TrustProxy, Logger: log,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
 		Gadget:       folder, Mount: mount,
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
 	})
-	svc := &service{store: st, prober: prober, catalogue: live, handler: h, log: log, following: make(chan struct{})}
+	svc := &service{store: st, prober: prober, catalogue: live, handler: h, metrics: metricsOnly, log: log,
+		following: make(chan struct{})}
 	followCtx, stop := context.WithCancel(context.Background())
 	svc.stopFollowing = stop
 	go func() {
@@ -236,8 +267,13 @@ func storedCatalogue(ctx context.Context, st store.Store) (targets.Catalogue, er
 // Serve answers on ln until ctx ends, then shuts down gracefully: requests in flight finish and
 // queued writes are committed before the store closes.
 func (s *service) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
+	return s.serve(ctx, ln, s.handler, certFile, keyFile)
+}
+
+// serve answers on ln with h until ctx ends, then shuts down gracefully.
+func (s *service) serve(ctx context.Context, ln net.Listener, h http.Handler, certFile, keyFile string) error {
 	hs := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -257,7 +293,7 @@ func (s *service) Serve(ctx context.Context, ln net.Listener, certFile, keyFile 
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down")
+	s.log.Info("shutting down", "address", ln.Addr().String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdownCtx)

@@ -384,3 +384,94 @@ func TestServeTargetsFileIsStored(t *testing.T) {
 		svc.Close()
 	}
 }
+
+// freeAddr is a loopback address no one listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// getStatus answers a GET's status, or 0 when nothing answers.
+func getStatus(url, token string) int {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// /metrics can be protected by a bearer token, or moved to an address of its own; the secrets
+// come from files, as systemd's credentials or a container's secrets hand them over.
+func TestServeMetricsProtected(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(dir+"/token", []byte("a metrics token, long enough\n"), 0o600)
+	os.WriteFile(dir+"/password", []byte("an admin password from a file\n"), 0o600)
+	listen, metrics := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	env := map[string]string{"CORSCHECK_LISTEN": listen, "CORSCHECK_DATA_DIR": dir, "CORSCHECK_METRICS_LISTEN": metrics,
+		"CORSCHECK_METRICS_TOKEN_FILE": dir + "/token", "CORSCHECK_ADMIN_PASSWORD_FILE": dir + "/password"}
+	var stdout, stderr syncBuffer
+	go func() {
+		done <- run(ctx, []string{"corscheck", "serve"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	}()
+	for i := 0; getStatus("http://"+listen+"/healthz", "") != http.StatusOK; i++ {
+		if i == 300 {
+			t.Fatalf("the service did not start: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, tc := range []struct {
+		url, token string
+		want       int
+	}{
+		{"http://" + listen + "/metrics", "a metrics token, long enough", http.StatusNotFound},
+		{"http://" + metrics + "/metrics", "", http.StatusUnauthorized},
+		{"http://" + metrics + "/metrics", "a wrong metrics token", http.StatusUnauthorized},
+		{"http://" + metrics + "/metrics", "a metrics token, long enough", http.StatusOK},
+		{"http://" + metrics + "/healthz", "a metrics token, long enough", http.StatusNotFound},
+	} {
+		if got := getStatus(tc.url, tc.token); got != tc.want {
+			t.Errorf("GET %s with token %q: %d, want %d", tc.url, tc.token, got, tc.want)
+		}
+	}
+	// The admin password came from its file.
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).
+		PostForm("http://"+listen+"/admin/login", url.Values{"password": {"an admin password from a file"}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in with the password from the file: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// Without --metrics-listen, a token protects /metrics on the service's own address.
+func TestServeMetricsToken(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.AdminPassword, cfg.MetricsToken = t.TempDir(), "an admin password", "a metrics token, long enough"
+	svc, err := newService(t.Context(), cfg, slog.New(slog.DiscardHandler), io.Discard, serviceExtras{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.handler)
+	t.Cleanup(func() { srv.Close(); svc.Close() })
+	if got := getStatus(srv.URL+"/metrics", ""); got != http.StatusUnauthorized {
+		t.Errorf("without the token: %d", got)
+	}
+	if got := getStatus(srv.URL+"/metrics", cfg.MetricsToken); got != http.StatusOK {
+		t.Errorf("with the token: %d", got)
+	}
+}

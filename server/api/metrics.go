@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"slices"
 	"strconv"
@@ -47,8 +48,23 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-func (m *Metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+// Handler serves the metrics in Prometheus text format. With a token, it serves only requests
+// that carry Authorization: Bearer and the token (compared in constant time), and answers 401
+// to the others.
+func (m *Metrics) Handler(token string) http.Handler {
+	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := bearer(r)
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="corscheck metrics"`)
+			fail(w, http.StatusUnauthorized, "the metrics need Authorization: Bearer with the metrics token", nil)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // middleware counts requests. Every label takes a bounded set of values, because a series,

@@ -57,7 +57,12 @@ type Config struct {
 	DiagnoseLimit Limit
 	Logger        *slog.Logger
 	Metrics       *Metrics // nil creates one
-	Now           func() time.Time
+	// MetricsToken, when set, is required as Authorization: Bearer by /metrics.
+	MetricsToken string
+	// MetricsElsewhere leaves /metrics out of this handler: the service serves it on an
+	// address of its own (Metrics.Handler).
+	MetricsElsewhere bool
+	Now              func() time.Time
 	// Gadget serves the gadget's folder at /gadget/ for externally hosted gadgets; nil serves none.
 	Gadget http.Handler
 	// Mount adds more routes (the demo's simulator, admin pages) to the same router.
@@ -108,7 +113,9 @@ func NewServer(cfg Config) http.Handler {
 		encode(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", s.ready)
-	r.Handle("/metrics", s.metrics.handler())
+	if !cfg.MetricsElsewhere {
+		r.Handle("/metrics", s.metrics.Handler(cfg.MetricsToken))
+	}
 
 	// The gadget calls from the Finesse origin: answer CORS for exactly the configured origins,
 	// never reflected, never with credentials.

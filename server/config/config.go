@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,13 +34,15 @@ type Config struct {
 	AdminPassword string        `json:"adminPassword"`
 	Retention     time.Duration `json:"-"`
 	RetentionText string        `json:"retention"`
-	Targets       string        `json:"targets"`      // catalogue file; empty uses the built-in one
-	AllowNets     []string      `json:"allowNets"`    // address ranges diagnose may reach
-	CAFile        string        `json:"caFile"`       // extra CAs the diagnosis trusts (PEM)
-	TrustProxy    bool          `json:"trustProxy"`   // take the client address from X-Forwarded-For
-	LogFormat     string        `json:"logFormat"`    // text or json
-	ResultsRate   float64       `json:"resultsRate"`  // POST /api/v1/results per second per client
-	DiagnoseRate  float64       `json:"diagnoseRate"` // POST /api/v1/diagnose per second per client
+	Targets       string        `json:"targets"`       // catalogue file, stored at start; empty uses the stored one
+	AllowNets     []string      `json:"allowNets"`     // address ranges diagnose may reach
+	CAFile        string        `json:"caFile"`        // extra CAs the diagnosis trusts (PEM)
+	TrustProxy    bool          `json:"trustProxy"`    // take the client address from X-Forwarded-For
+	LogFormat     string        `json:"logFormat"`     // text or json
+	ResultsRate   float64       `json:"resultsRate"`   // POST /api/v1/results per second per client
+	DiagnoseRate  float64       `json:"diagnoseRate"`  // POST /api/v1/diagnose per second per client
+	MetricsToken  string        `json:"metricsToken"`  // /metrics wants Authorization: Bearer with it
+	MetricsListen string        `json:"metricsListen"` // serve /metrics there instead of on Listen
 }
 
 // Defaults are used for anything not set.
@@ -55,6 +58,35 @@ type setting struct {
 
 // booleanSettings may be given as bare flags (--trust-proxy).
 var booleanSettings = map[string]bool{"trust-proxy": true}
+
+// secretSettings may also be read from a file, named by --NAME-file or CORSCHECK_NAME_FILE (the
+// convention of containers and of systemd's credentials), so that the secret stays out of the
+// command line and the environment.
+var secretSettings = []string{"admin-password", "db", "metrics-token"}
+
+// maxSecretFile bounds a secret's file.
+const maxSecretFile = 64 << 10
+
+// readSecret reads a secret's file; one trailing line break is not part of the secret.
+func readSecret(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	switch {
+	case err != nil:
+		return "", err
+	case len(b) > maxSecretFile:
+		return "", fmt.Errorf("%s is larger than %d bytes", path, maxSecretFile)
+	}
+	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return v, nil
+}
 
 func list(v string) []string {
 	var out []string
@@ -114,6 +146,8 @@ var settings = []setting{
 		return nil
 	}},
 	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"metrics-token", "a token /metrics then requires as Authorization: Bearer (default: /metrics is open)", func(c *Config, v string) error { c.MetricsToken = v; return nil }},
+	{"metrics-listen", "serve /metrics on this address (host:port) instead of on --listen", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 }
 
 // EnvName is the environment variable of a setting.
@@ -132,6 +166,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		v := &flagValue{boolean: booleanSettings[s.name]}
 		given[s.name] = v
 		fs.Var(v, s.name, s.help+" (env "+EnvName(s.name)+")")
+		if slices.Contains(secretSettings, s.name) {
+			given[s.name+"-file"] = &flagValue{}
+			fs.Var(given[s.name+"-file"], s.name+"-file", "file holding --"+s.name+" (env "+EnvName(s.name)+"_FILE)")
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -146,22 +184,47 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 			return Config{}, err
 		}
 	}
-	for _, s := range settings {
-		if v := getenv(EnvName(s.name)); v != "" {
-			if err := s.set(&c, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", EnvName(s.name), err))
+	// apply sets s from value (when given) or from the file named by path, as set at one level
+	// (environment or flags); where and whereFile name them in errors.
+	apply := func(s setting, value string, given bool, path, where, whereFile string) {
+		if path != "" {
+			if given {
+				errs = append(errs, fmt.Errorf("%s and %s are both set: set one", where, whereFile))
+				return
+			}
+			v, err := readSecret(path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", whereFile, err))
+				return
+			}
+			value, given, where = v, true, whereFile
+		}
+		if given {
+			if err := s.set(&c, value); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			}
 		}
 	}
-	fs.Visit(func(f *flag.Flag) {
-		for _, s := range settings {
-			if s.name == f.Name {
-				if err := s.set(&c, given[s.name].value); err != nil {
-					errs = append(errs, fmt.Errorf("--%s: %w", s.name, err))
-				}
+	visited := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { visited[f.Name] = true })
+	for _, s := range settings {
+		env, path := getenv(EnvName(s.name)), ""
+		if slices.Contains(secretSettings, s.name) {
+			path = getenv(EnvName(s.name) + "_FILE")
+		}
+		apply(s, env, env != "", path, EnvName(s.name), EnvName(s.name)+"_FILE")
+	}
+	for _, s := range settings {
+		path := ""
+		if visited[s.name+"-file"] {
+			path = given[s.name+"-file"].value
+			if path == "" {
+				errs = append(errs, fmt.Errorf("--%s-file is empty", s.name))
+				continue
 			}
 		}
-	})
+		apply(s, given[s.name].value, visited[s.name], path, "--"+s.name, "--"+s.name+"-file")
+	}
 	if err := errors.Join(append(errs, c.Validate())...); err != nil {
 		return Config{}, err
 	}
@@ -247,6 +310,16 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format must be text or json")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		bad("metrics-token must be at least 16 characters")
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			bad("metrics-listen %q must be host:port (e.g. 127.0.0.1:9090)", c.MetricsListen)
+		} else if c.MetricsListen == c.Listen {
+			bad("metrics-listen must differ from listen")
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -104,5 +105,77 @@ func TestConfigFileIsStrict(t *testing.T) {
 				t.Fatalf("error %v, want one naming the file and %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Every secret can come from a file (CORSCHECK_…_FILE or --…-file), as containers and
+// systemd's credentials hand them over.
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o600)
+		return p
+	}
+	password := write("password", "a password from a file\n")
+	dsn := write("db", "postgres://corscheck:s3cret@db.example/corscheck\r\n")
+	token := write("token", "a metrics token of some length")
+	c, err := Load(nil, env(map[string]string{"CORSCHECK_ADMIN_PASSWORD_FILE": password, "CORSCHECK_DB_FILE": dsn,
+		"CORSCHECK_METRICS_TOKEN_FILE": token}), io.Discard)
+	if err != nil || c.AdminPassword != "a password from a file" || c.DB != "postgres://corscheck:s3cret@db.example/corscheck" ||
+		c.MetricsToken != "a metrics token of some length" {
+		t.Fatalf("from the environment: %+v %v", c, err)
+	}
+	c, err = Load([]string{"--admin-password-file", password, "--metrics-token-file", token}, env(nil), io.Discard)
+	if err != nil || c.AdminPassword != "a password from a file" || c.MetricsToken != "a metrics token of some length" {
+		t.Fatalf("from flags: %+v %v", c, err)
+	}
+	// A flag wins over the environment, a file or not.
+	c, err = Load([]string{"--admin-password", "a password on the command line"},
+		env(map[string]string{"CORSCHECK_ADMIN_PASSWORD_FILE": password}), io.Discard)
+	if err != nil || c.AdminPassword != "a password on the command line" {
+		t.Fatalf("flag over env file: %+v %v", c, err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"value and file in the environment", nil, map[string]string{"CORSCHECK_ADMIN_PASSWORD": "another password",
+			"CORSCHECK_ADMIN_PASSWORD_FILE": password}, "CORSCHECK_ADMIN_PASSWORD and CORSCHECK_ADMIN_PASSWORD_FILE are both set"},
+		{"value and file as flags", []string{"--db", "postgres://x", "--db-file", dsn}, nil, "--db and --db-file are both set"},
+		{"missing file", nil, map[string]string{"CORSCHECK_ADMIN_PASSWORD_FILE": filepath.Join(dir, "nope")}, "CORSCHECK_ADMIN_PASSWORD_FILE"},
+		{"empty file", []string{"--metrics-token-file", write("empty", "\n")}, nil, "is empty"},
+		{"short password in a file", []string{"--admin-password-file", write("short", "short")}, nil, "12 characters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.args, env(tt.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+			if strings.Contains(fmt.Sprint(err), "s3cret") || strings.Contains(fmt.Sprint(err), "a password from a file") {
+				t.Fatalf("the error shows a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestMetricsSettings(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--metrics-token", "short"}, "metrics-token must be at least 16"},
+		{[]string{"--metrics-listen", "9090"}, "metrics-listen"},
+		{[]string{"--metrics-listen", ":8080"}, "must differ from listen"},
+	} {
+		if _, err := Load(tt.args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
+		}
+	}
+	c, err := Load([]string{"--metrics-listen", "127.0.0.1:9090", "--metrics-token", "sixteen chars ok"}, env(nil), io.Discard)
+	if err != nil || c.MetricsListen != "127.0.0.1:9090" || c.MetricsToken != "sixteen chars ok" {
+		t.Fatalf("%+v %v", c, err)
 	}
 }
