@@ -269,17 +269,28 @@ func TestServeSlowDownShared(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/v1/admin/targets", strings.NewReader(`{}`))
+	if got := putCatalogue(srv.URL, `{}`); got != http.StatusTooManyRequests {
+		t.Fatalf("the admin API after 5 wrong sign-ins on the form: %d, want 429", got)
+	}
+}
+
+// putCatalogue replaces the catalogue with the admin password, and answers the status (0 when
+// nothing answers).
+func putCatalogue(base, body string) int {
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/admin/targets", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth("admin", "an admin password")
+	return statusOf(req)
+}
+
+// statusOf sends req and answers the status, or 0 when nothing answers.
+func statusOf(req *http.Request) int {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("the admin API after 5 wrong sign-ins on the form: %s, want 429", resp.Status)
-	}
+	return resp.StatusCode
 }
 
 // Two instances behind a load balancer, on one PostgreSQL, without sticky sessions: a browser
@@ -342,11 +353,8 @@ func TestServeTwoInstancesShareSessionsAndCatalogue(t *testing.T) {
 	}
 
 	cat := `{"targets":[{"id":"cuic","kind":"cuic","label":"CUIC","endpoints":[{"name":"CUIC","port":8444,"path":"/cuic/rest/status/"}],"request":{"method":"GET","headers":[],"credentials":"include"},"nodes":["cuicedited.example.com"]}]}`
-	req, _ = http.NewRequest(http.MethodPut, a+"/api/v1/admin/targets", strings.NewReader(cat))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("admin", "an admin password")
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("editing the catalogue on A: %v %v", resp, err)
+	if got := putCatalogue(a, cat); got != http.StatusOK {
+		t.Fatalf("editing the catalogue on A: %d", got)
 	}
 	// B polls every 20 ms here (2 s in service); give it up to 10 s.
 	for i := 0; ; i++ {
@@ -402,12 +410,7 @@ func getStatus(url, token string) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return statusOf(req)
 }
 
 // /metrics can be protected by a bearer token, or moved to an address of its own; the secrets

@@ -36,7 +36,7 @@ const (
 	maxTokenNameLength = 100
 )
 
-// sqlDB is what the admin tables need of a database: statements whose SQL is the same on both.
+// sqlDB is what portable needs of a database: statements whose SQL is the same on both.
 type sqlDB interface {
 	// exec runs a write and returns how many rows it changed.
 	exec(ctx context.Context, query string, args ...any) (int64, error)
@@ -47,10 +47,17 @@ type sqlDB interface {
 	query(ctx context.Context, query string, args ...any) (rows, func(), error)
 }
 
-// adminTables implements the Store methods of sessions and API tokens on either database.
-type adminTables struct{ db sqlDB }
+// portable implements the Store methods whose SQL and arguments are the same on both databases:
+// sessions, API tokens and settings' versions.
+type portable struct{ db sqlDB }
 
-func (a adminTables) AddSession(ctx context.Context, hash string, expires, now time.Time) error {
+func (a portable) SettingVersion(ctx context.Context, key string) (int64, error) {
+	var v int64
+	err := a.db.queryRow(ctx, settingVersionSQL, key).Scan(&v)
+	return v, err
+}
+
+func (a portable) AddSession(ctx context.Context, hash string, expires, now time.Time) error {
 	if _, err := a.db.exec(ctx, expireSessionsSQL, now.UnixMicro()); err != nil {
 		return err
 	}
@@ -58,7 +65,7 @@ func (a adminTables) AddSession(ctx context.Context, hash string, expires, now t
 	return err
 }
 
-func (a adminTables) SessionExpires(ctx context.Context, hash string) (time.Time, error) {
+func (a portable) SessionExpires(ctx context.Context, hash string) (time.Time, error) {
 	var us int64
 	if err := a.db.queryRow(ctx, sessionExpiresSQL, hash).Scan(&us); err != nil {
 		return time.Time{}, err
@@ -66,19 +73,19 @@ func (a adminTables) SessionExpires(ctx context.Context, hash string) (time.Time
 	return fromMicros(us), nil
 }
 
-func (a adminTables) DeleteSession(ctx context.Context, hash string) error {
+func (a portable) DeleteSession(ctx context.Context, hash string) error {
 	_, err := a.db.exec(ctx, deleteSessionSQL, hash)
 	return err
 }
 
-func (a adminTables) AddAPIToken(ctx context.Context, t APIToken) (int64, error) {
+func (a portable) AddAPIToken(ctx context.Context, t APIToken) (int64, error) {
 	if t.Name == "" || len(t.Name) > maxTokenNameLength || t.Hash == "" || t.CreatedAt.IsZero() {
 		return 0, errors.New("store: an API token needs a name of 1-100 bytes, a hash and a creation time")
 	}
 	return a.db.insert(ctx, addTokenSQL, t.Name, t.Hash, t.CreatedAt.UnixMicro())
 }
 
-func (a adminTables) APITokens(ctx context.Context) ([]APIToken, error) {
+func (a portable) APITokens(ctx context.Context) ([]APIToken, error) {
 	rs, done, err := a.db.query(ctx, tokensSQL)
 	if err != nil {
 		return nil, err
@@ -87,16 +94,16 @@ func (a adminTables) APITokens(ctx context.Context) ([]APIToken, error) {
 	return collect(rs, scanToken, 8)
 }
 
-func (a adminTables) APIToken(ctx context.Context, id int64) (APIToken, error) {
+func (a portable) APIToken(ctx context.Context, id int64) (APIToken, error) {
 	return scanToken(a.db.queryRow(ctx, tokenSQL, id))
 }
 
-func (a adminTables) UseAPIToken(ctx context.Context, id int64, at time.Time) error {
+func (a portable) UseAPIToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := a.db.exec(ctx, useTokenSQL, id, at.UnixMicro())
 	return err
 }
 
-func (a adminTables) DeleteAPIToken(ctx context.Context, id int64) error {
+func (a portable) DeleteAPIToken(ctx context.Context, id int64) error {
 	n, err := a.db.exec(ctx, deleteTokenSQL, id)
 	if err == nil && n == 0 {
 		return ErrNotFound

@@ -20,7 +20,7 @@ import (
 // implicit transaction however many callers it answers.
 type pgStore struct {
 	queued
-	adminTables
+	portable
 	pool      *pgxpool.Pool
 	shards    atomic.Uint32 // round-robin shard of the summary rows a commit adds to
 	retention *retention
@@ -57,7 +57,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) 
 		pool.Close()
 		return nil, fmt.Errorf("store: %s: %w", where, err)
 	}
-	s := &pgStore{pool: pool, adminTables: adminTables{pgDB{pool}}}
+	s := &pgStore{pool: pool, portable: portable{pgDB{pool}}}
 	// Half the pool writes, so reads for the admin pages always find a connection.
 	writers := max(1, int(cfg.MaxConns)/2)
 	if opts.pgWriters != 0 {

@@ -38,15 +38,6 @@ func (s *sqliteStore) Setting(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
-func (s *sqliteStore) SettingVersion(ctx context.Context, key string) (int64, error) {
-	var v int64
-	err := s.readers.QueryRowContext(ctx, settingVersionSQL, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotFound
-	}
-	return v, err
-}
-
 func (s *pgStore) InitSetting(ctx context.Context, key, value string) (string, error) {
 	if _, err := s.pool.Exec(ctx, initSettingSQL, key, value); err != nil {
 		return "", err
@@ -64,15 +55,6 @@ func (s *pgStore) Setting(ctx context.Context, key string) (string, error) {
 	err := s.pool.QueryRow(ctx, getSettingSQL, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
-	}
-	return v, err
-}
-
-func (s *pgStore) SettingVersion(ctx context.Context, key string) (int64, error) {
-	var v int64
-	err := s.pool.QueryRow(ctx, settingVersionSQL, key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, ErrNotFound
 	}
 	return v, err
 }

@@ -30,7 +30,7 @@ const sqliteFile = "corscheck.db"
 // against 16.6–20.4 k for FULL: without the fsync wait, groups are smaller). See bench_test.go.
 type sqliteStore struct {
 	queued
-	adminTables
+	portable
 	writer, readers *sql.DB
 	insertResult    *sql.Stmt
 	insertDiagnosis *sql.Stmt
@@ -92,7 +92,7 @@ func openSQLite(ctx context.Context, dir string, opts Options) (Store, error) {
 	if err != nil {
 		return fail(err)
 	}
-	s.adminTables = adminTables{sqliteDB{writer: s.writer, readers: s.readers}}
+	s.portable = portable{sqliteDB{writer: s.writer, readers: s.readers}}
 	s.commits = newGroupCommit(1, opts.MaxBatch, s.commit)
 	if opts.Retention > 0 {
 		s.retention = startRetention(s, opts.Retention, opts.Logger)
