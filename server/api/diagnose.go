@@ -38,7 +38,7 @@ func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
 	p := map[string]string{}
 	u, err := targets.ParseURL(in.URL)
 	if err != nil {
-		p["url"] = urlProblem(err)
+		p["url"] = err.Error()
 	}
 	origin, err := cors.ParseOrigin(in.Origin)
 	if err != nil || origin != in.Origin {

@@ -24,11 +24,6 @@ const (
 // earliestClientTime is the earliest browser clock a result may report.
 var earliestClientTime = time.Unix(0, 0).UTC()
 
-// urlProblem is what the API says about a URL that targets.ParseURL refused.
-func urlProblem(err error) string {
-	return fmt.Sprintf("must be an absolute http(s) URL of at most %d bytes, without user name or password: %v", targets.MaxURL, err)
-}
-
 // ResultInput is one result as the gadget reports it.
 type ResultInput struct {
 	GadgetVersion string   `json:"gadgetVersion"`
@@ -73,7 +68,7 @@ func (in ResultInput) Valid() map[string]string {
 		p["node"] = "must be a host name or IP address without port"
 	}
 	if _, err := targets.ParseURL(in.URL); err != nil {
-		p["url"] = urlProblem(err)
+		p["url"] = err.Error()
 	}
 	if m, err := cors.NormalizeMethod(in.Method); err != nil || m != in.Method || len(m) > maxMethod {
 		p["method"] = fmt.Sprintf("must be an HTTP method as fetch() sends it (e.g. GET), at most %d characters", maxMethod)

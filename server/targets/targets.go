@@ -222,28 +222,29 @@ const MaxURL = 2048
 // ParseURL parses the URL of a check, as a browser reports it or a caller asks for it: absolute
 // http or https with a host, a port (when given) from 1 to 65535, no user name or password, at
 // most MaxURL bytes, and no control, bidi or zero-width character anywhere (percent-encoded ones
-// in the host included), since those make a URL read as another.
+// in the host included), since those make a URL read as another. Its errors say what is wrong
+// with "the URL" left out: "has port 99999; …".
 func ParseURL(raw string) (*url.URL, error) {
 	if len(raw) > MaxURL {
-		return nil, fmt.Errorf("the URL is longer than %d bytes", MaxURL)
+		return nil, fmt.Errorf("is longer than %d bytes", MaxURL)
 	}
 	if HasInvisible(raw) {
-		return nil, errors.New("the URL holds a control, bidi or zero-width character")
+		return nil, errors.New("holds a control, bidi or zero-width character")
 	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, errors.New("the URL cannot be read")
+		return nil, errors.New("cannot be read as a URL")
 	case u.Scheme != "https" && u.Scheme != "http", u.Hostname() == "", u.Opaque != "":
-		return nil, errors.New("the URL must be absolute http(s) with a host")
+		return nil, errors.New("must be an absolute http(s) URL with a host")
 	case u.User != nil:
-		return nil, errors.New("the URL must not hold a user name or password")
+		return nil, errors.New("must not hold a user name or password")
 	case HasInvisible(u.Hostname()):
-		return nil, errors.New("the URL's host holds a control, bidi or zero-width character")
+		return nil, errors.New("has a host with a control, bidi or zero-width character")
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("the URL's port %s is not from 1 to 65535", p)
+			return nil, fmt.Errorf("has port %s; ports run from 1 to 65535", p)
 		}
 	}
 	return u, nil

@@ -86,7 +86,7 @@ func TestParseURL(t *testing.T) {
 		"http://10.0.0.1/":                                        "",
 		"https://[::1]:8444/":                                     "",
 		"https://cuic\u202e.example.com/":                         "bidi",
-		"https://cuic%E2%80%AE.example.com/":                      "host holds",
+		"https://cuic%E2%80%AE.example.com/":                      "host with",
 		"https://cuic.example.com/\u200b":                         "zero-width",
 		"https://cuic.example.com/\u2066x":                        "bidi",
 		"https://cuic.example.com/a\tb":                           "control",
