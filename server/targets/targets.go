@@ -434,11 +434,16 @@ func (l *Live) Replace(ctx context.Context, c Catalogue) error {
 // it loads the catalogue and puts it in use without saving it again. It returns when ctx ends. A problem goes to report, and the next poll tries again.
 func (l *Live) Follow(ctx context.Context, every time.Duration, version func(context.Context) (int64, error),
 	load func(context.Context) (Catalogue, error), report func(error)) {
+	fail := func(err error) {
+		if ctx.Err() == nil { // a poll cut short by the end is no news
+			report(err)
+		}
+	}
 	last := int64(-1) // none yet: versions count from 0
 	if v, err := version(ctx); err == nil {
 		last = v
 	} else {
-		report(err)
+		fail(err)
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -450,18 +455,18 @@ func (l *Live) Follow(ctx context.Context, every time.Duration, version func(con
 		}
 		v, err := version(ctx)
 		if err != nil || v == last {
-			if err != nil && ctx.Err() == nil {
-				report(err)
+			if err != nil {
+				fail(err)
 			}
 			continue
 		}
 		c, err := load(ctx)
 		if err != nil {
-			report(fmt.Errorf("loading the catalogue another instance stored: %w", err))
+			fail(fmt.Errorf("loading the catalogue another instance stored: %w", err))
 			continue // tried again at the next poll
 		}
 		if err := c.Validate(); err != nil {
-			report(fmt.Errorf("the catalogue another instance stored is refused: %w", err))
+			fail(fmt.Errorf("the catalogue another instance stored is refused: %w", err))
 			last = v // reported once; the next change may fix it
 			continue
 		}
