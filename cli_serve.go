@@ -241,7 +241,13 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		defer close(svc.following)
 		every := cmp.Or(extras.catalogueEvery, followEvery)
 		live.Follow(followCtx, every, func(ctx context.Context) (int64, error) { return st.SettingVersion(ctx, catalogueKey) },
-			func(ctx context.Context) (targets.Catalogue, error) { return storedCatalogue(ctx, st) },
+			func(ctx context.Context) (targets.Catalogue, error) {
+				stored, err := st.Setting(ctx, catalogueKey)
+				if err != nil {
+					return targets.Catalogue{}, err
+				}
+				return targets.Decode([]byte(stored))
+			},
 			func(err error) {
 				if !errors.Is(err, store.ErrNotFound) {
 					log.Warn("following the stored catalogue", "err", err)

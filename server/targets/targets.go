@@ -431,7 +431,10 @@ func (l *Live) Replace(ctx context.Context, c Catalogue) error {
 
 // Follow keeps l in step with a catalogue that other instances replace. Every interval it asks
 // version (a number from 0 that changes with every replacement), and when the answer changed
-// it loads the catalogue and puts it in use without saving it again. It returns when ctx ends. A problem goes to report, and the next poll tries again.
+// it loads the catalogue and puts it in use without saving it again. load decodes without
+// validating (see Decode): a catalogue that does not decode or validate is reported once and
+// left out of use; any other error of load is reported and tried again at the next poll. It
+// returns when ctx ends.
 func (l *Live) Follow(ctx context.Context, every time.Duration, version func(context.Context) (int64, error),
 	load func(context.Context) (Catalogue, error), report func(error)) {
 	fail := func(err error) {
@@ -461,11 +464,14 @@ func (l *Live) Follow(ctx context.Context, every time.Duration, version func(con
 			continue
 		}
 		c, err := load(ctx)
-		if err != nil {
+		if _, unreadable := errors.AsType[*strictjson.Error](err); err != nil && !unreadable {
 			fail(fmt.Errorf("loading the catalogue another instance stored: %w", err))
-			continue // tried again at the next poll
+			continue // the database did not answer: tried again at the next poll
 		}
-		if err := c.Validate(); err != nil {
+		if err == nil {
+			err = c.Validate()
+		}
+		if err != nil {
 			fail(fmt.Errorf("the catalogue another instance stored is refused: %w", err))
 			last = v // reported once; the next change may fix it
 			continue

@@ -6,9 +6,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsquickcheck/corscheck/server/strictjson"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -143,28 +144,33 @@ func TestReachable(t *testing.T) {
 	}
 }
 
-// Follow puts a catalogue stored by another instance in use once its version changes, and
-// refuses one that does not validate.
+// Follow puts a catalogue stored by another instance in use once its version changes. One that
+// does not decode or validate is reported once and left out; a database error is tried again.
 func TestFollow(t *testing.T) {
 	live := NewLive(Defaults(), nil)
 	edited := Defaults()
 	edited.Targets[0].Nodes = []string{"cuicedited.example.com"}
-	invalid := Catalogue{}
 	steps := []struct {
 		version int64
 		c       Catalogue
-	}{{-1, Catalogue{}}, {0, edited}, {0, edited}, {1, invalid}, {2, edited}}
+		err     error
+	}{
+		{version: -1},                // nothing stored yet
+		{version: 0, c: edited},      // stored: in use
+		{version: 0, c: edited},      // unchanged: not loaded
+		{version: 1, c: Catalogue{}}, // invalid: refused once
+		{version: 2, err: &strictjson.Error{Problem: "appears twice"}}, // unreadable: refused once
+		{version: 3, err: errors.New("the database does not answer")},  // tried again
+		{version: 3, c: Defaults()},                                    // the retry: in use
+	}
 	var (
-		mu      sync.Mutex
 		i       int
 		loads   int
-		reports []error
+		reports []string
 		seen    []bool
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	version := func(context.Context) (int64, error) {
-		mu.Lock()
-		defer mu.Unlock()
 		if i > 0 {
 			seen = append(seen, live.HasHost("cuicedited.example.com"))
 		}
@@ -180,13 +186,14 @@ func TestFollow(t *testing.T) {
 	}
 	load := func(context.Context) (Catalogue, error) {
 		loads++
-		return steps[i-1].c, nil
+		return steps[i-1].c, steps[i-1].err
 	}
-	live.Follow(ctx, time.Millisecond, version, load, func(err error) { reports = append(reports, err) })
-	if loads != 3 || len(reports) != 2 || !strings.Contains(reports[1].Error(), "refused") {
-		t.Fatalf("%d loads, reports %v", loads, reports)
+	live.Follow(ctx, time.Millisecond, version, load, func(err error) { reports = append(reports, err.Error()) })
+	if loads != 5 || len(reports) != 4 || !strings.Contains(reports[1], "refused") || !strings.Contains(reports[2], "refused") ||
+		!strings.Contains(reports[3], "loading") {
+		t.Fatalf("%d loads, reports %q", loads, reports)
 	}
-	if !slices.Equal(seen, []bool{false, true, true, true, true}) {
+	if !slices.Equal(seen, []bool{false, true, true, true, true, true, false}) {
 		t.Fatalf("edited catalogue in use after each poll: %v", seen)
 	}
 }
