@@ -70,7 +70,8 @@ type handler struct {
 
 // New returns the admin UI. Its routes are relative to where it is mounted, which must be
 // /admin (its pages link to /admin/…): r.Mount("/admin", admin.New(cfg)). Unsafe methods
-// from another site are refused (403) by http.CrossOriginProtection.
+// from another origin are refused (403): by http.CrossOriginProtection, and by sameScheme when
+// the Origin differs only in its scheme.
 func New(cfg Config) http.Handler {
 	h := &handler{
 		store: cfg.Store, catalogue: cfg.Catalogue, gate: cfg.Gate, secure: cfg.SecureCookies,
