@@ -136,7 +136,7 @@ func catalogueInUse(v TargetsView) templ.Component {
 			templ_7745c5c3_Var4 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section id=\"in-use\" aria-labelledby=\"in-use-h\"><h2 id=\"in-use-h\">The catalogue in use</h2><p class=\"muted\">The gadget's dropdown offers these targets, and the service's diagnosis may reach only their nodes and hosts under the allowed domains. <a href=\"#edit\">Edit the catalogue</a></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section id=\"in-use\" aria-labelledby=\"in-use-h\"><h2 id=\"in-use-h\">The catalogue in use</h2><p class=\"muted\">The gadget's dropdown offers these targets. The service's diagnosis may reach only their endpoints, on their nodes and on hosts under the allowed domains. <a href=\"#edit\">Edit the catalogue</a></p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -421,7 +421,7 @@ func targetPanel(t TargetView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if len(t.Endpoints) == 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<p class=\"muted\">No endpoints: the person testing types the URL in the gadget.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<p class=\"muted\">No endpoints: the person testing types the URL in the gadget, and the service diagnoses none.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -578,7 +578,7 @@ func catalogueEditor(v TargetsView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<p class=\"muted\">The whole catalogue as JSON, in the format of a <code>--targets</code> file. Saving checks it whole: if anything is wrong, nothing changes and every problem is listed. A saved catalogue is stored in the database and used at once by the gadget's dropdown and the diagnosis.</p><form class=\"editor\" method=\"post\" action=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<p class=\"muted\">The whole catalogue as JSON, in the format of a <code>--targets</code> file. Saving checks it whole: if anything is wrong, nothing changes and every problem is listed. A saved catalogue is stored in the database and used at once by the gadget's dropdown and the diagnosis, on other instances of the service within 2 seconds.</p><form class=\"editor\" method=\"post\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
