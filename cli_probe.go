@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -159,14 +160,14 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 }
 
 // parseTargetURL accepts what fetch() accepts as a cross-origin URL: absolute http or https,
-// with a valid host and port, and without a user name or password.
+// with a valid host and port, and without a user name or password. It is read as the browser
+// reads it, so the report names the URL as the console would.
 func parseTargetURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
+	u, err := cors.ParseURL(s)
+	if err != nil && !hasScheme.MatchString(s) {
+		return nil, fmt.Errorf("URL %q must be an absolute http:// or https:// URL", s)
+	}
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
 		return nil, fmt.Errorf("URL %q: %v", s, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -182,6 +183,8 @@ func parseTargetURL(s string) (*url.URL, error) {
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
 }
+
+var hasScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 
 // resolveFlags collects --resolve HOST:PORT:ADDR in order; the first match wins, as in curl.
 type resolveFlags []probe.Resolve

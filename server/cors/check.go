@@ -28,22 +28,19 @@ func (r *Response) Get(name string) (v string, ok bool) {
 	return strings.Join(trimmed, ", "), true
 }
 
-// Location returns the redirect target of a redirect response, resolved against base, or nil
-// when the response is not a redirect the browser would follow (not 301, 302, 303, 307 or 308, or
-// no Location). A Location that is not a valid URL is ErrInvalidRedirect. The fragment stays, as
-// in the URL Chromium reports; it is never sent. An empty user name and password (http://@host/)
-// is dropped, as the URL parser of browsers does.
+// Location returns the redirect target of a redirect response, resolved against base as a browser
+// resolves it (see url.go), or nil when the response is not a redirect the browser would follow
+// (not 301, 302, 303, 307 or 308, or no Location). A Location that is not a valid URL is
+// ErrInvalidRedirect. The fragment stays, as in the URL Chromium reports; it is never sent.
 func (r *Response) Location(base *url.URL) (*url.URL, error) {
-	switch r.Status {
-	case 301, 302, 303, 307, 308:
-	default:
+	if !isRedirectStatus(r.Status) {
 		return nil, nil
 	}
 	loc := strings.Trim(r.Header.Get("Location"), " \t")
 	if loc == "" {
 		return nil, nil
 	}
-	u, err := base.Parse(loc)
+	u, err := resolveLocation(base, loc)
 	if err != nil {
 		return nil, ErrInvalidRedirect
 	}
@@ -51,13 +48,16 @@ func (r *Response) Location(base *url.URL) (*url.URL, error) {
 		if _, err := SerializeOrigin(u); err != nil {
 			return nil, ErrInvalidRedirect
 		}
-		if u.User != nil && u.User.Username() == "" {
-			if p, _ := u.User.Password(); p == "" {
-				u.User = nil
-			}
-		}
 	}
 	return u, nil
+}
+
+func isRedirectStatus(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
 }
 
 // Failure is a CORS failure: the reason as DevTools names it, and the value that failed.
@@ -97,7 +97,7 @@ func originFailure(acao string) Reason {
 	if acao == NullOrigin {
 		return AllowOriginMismatch
 	}
-	if u, err := url.Parse(acao); err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
+	if !isValidURL(acao) {
 		return InvalidAllowOriginValue
 	}
 	return AllowOriginMismatch
@@ -183,9 +183,5 @@ func splitList(v string) []string {
 }
 
 func isRedirect(resp *Response) bool {
-	switch resp.Status {
-	case 301, 302, 303, 307, 308:
-		return resp.Header.Get("Location") != ""
-	}
-	return false
+	return isRedirectStatus(resp.Status) && resp.Header.Get("Location") != ""
 }

@@ -21,6 +21,13 @@ var chromiumSafelisted = map[string]func(string) bool{
 	"width":          allDigits,
 	"viewport-width": allDigits,
 	"save-data":      func(v string) bool { return strings.EqualFold(v, "on") },
+	// Observed in Chromium 156, value rules inferred from the values tried: RTT: 100,
+	// Downlink: 1.5, ECT: 4g and Intervention: <https://x>; level="warning" are sent without a
+	// preflight.
+	"rtt":          allDigits,
+	"downlink":     isDecimalNumber,
+	"ect":          func(string) bool { return true },
+	"intervention": func(string) bool { return true },
 }
 
 // isDecimalNumber matches 1*DIGIT [ "." 1*DIGIT ].

@@ -159,6 +159,11 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 				out.NetErr = err
 				return out
 			}
+			// The network stack reads a redirect's Location before CORS sees the preflight.
+			if _, err := resp.Location(u); err != nil {
+				out.NetErr = err
+				return out
+			}
 			f, warns := CheckPreflight(resp, origin, method, header, req.Credentials)
 			out.Warnings = append(out.Warnings, warns...)
 			if f != nil {

@@ -88,7 +88,7 @@ const preflightPrefix = "Response to preflight request doesn't pass access contr
 // consoleDetail is the text Chromium prints after "blocked by CORS policy: "
 // (third_party/blink/renderer/platform/loader/cors/cors_error_string.cc).
 func consoleDetail(f Failure) string {
-	v := f.FailedParameter
+	v := escapeForConsole(f.FailedParameter)
 	var s string
 	switch f.Reason.Base() {
 	case DisallowedByMode:

@@ -24,7 +24,7 @@ func preflighted(pre, act reply) route { return route{pre: pre, act: act} }
 var noPreflight = st(500)
 
 func conformanceCases() []conformanceCase {
-	return append(coreCases(), fieldCases()...)
+	return append(append(coreCases(), fieldCases()...), edgeCases()...)
 }
 
 // coreCases are the CORS protocol itself: the checks on responses, preflights and credentials.

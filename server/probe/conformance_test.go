@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -140,6 +142,26 @@ func certCases(pki *testPKI, t testing.TB) map[string]tls.Certificate {
 		"self-signed-expired": pki.leaf(t, leafSpec{names: n("self-signed-expired"), selfSigned: true,
 			notBefore: now.Add(-72 * time.Hour), notAfter: now.Add(-24 * time.Hour)}),
 		"key-usage-encipherment": pki.leaf(t, leafSpec{names: n("key-usage-encipherment"), keyUsage: x509.KeyUsageKeyEncipherment}),
+		// Found by an outside audit: where Chromium and Go's defaults part.
+		"wildcard-registry":        pki.leaf(t, leafSpec{names: []string{"*.test"}}),
+		"sha1":                     pki.leaf(t, leafSpec{names: n("sha1"), leaf: func(c *x509.Certificate) { c.SignatureAlgorithm = x509.ECDSAWithSHA1 }}),
+		"name-constrained":         pki.leaf(t, leafSpec{names: n("name-constrained"), intermediate: func(c *x509.Certificate) { c.PermittedDNSDomains = []string{"example.com"} }}),
+		"intermediate-not-ca":      pki.leaf(t, leafSpec{names: n("intermediate-not-ca"), intermediate: func(c *x509.Certificate) { c.IsCA = false }}),
+		"intermediate-client-auth": pki.leaf(t, leafSpec{names: n("intermediate-client-auth"), intermediate: func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }}),
+		"expired-intermediate": pki.leaf(t, leafSpec{names: n("expired-intermediate"), intermediate: func(c *x509.Certificate) {
+			c.NotBefore, c.NotAfter = now.Add(-72*time.Hour), now.Add(-24*time.Hour)
+		}}),
+		"critical-extension": pki.leaf(t, leafSpec{names: n("critical-extension"), leaf: func(c *x509.Certificate) {
+			c.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{5, 0}}}
+		}}),
+		"five-years": pki.leaf(t, leafSpec{names: n("five-years"), notAfter: now.Add(5 * 365 * 24 * time.Hour)}),
+		"rsa1024":    pki.leaf(t, leafSpec{names: n("rsa1024"), rsaBits: 1024, keyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment}),
+		"rsa2048":    pki.leaf(t, leafSpec{names: n("rsa2048"), rsaBits: 2048, keyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment}),
+		"any-eku":    pki.leaf(t, leafSpec{names: n("any-eku"), eku: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}),
+		"leaf-is-ca": pki.leaf(t, leafSpec{names: n("leaf-is-ca"), leaf: func(c *x509.Certificate) {
+			c.IsCA, c.BasicConstraintsValid, c.KeyUsage = true, true, c.KeyUsage|x509.KeyUsageCertSign
+		}}),
+		"trailing-dot": pki.leaf(t, leafSpec{names: []string{"trailing-dot.test."}}),
 	}
 }
 

@@ -1,20 +1,14 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 )
@@ -87,14 +81,13 @@ var netErrorClasses = map[string]NetworkClass{
 }
 
 // classify names a transport error the way Chromium names it, and gives it the class an engineer
-// would look for its cause by. u is the URL of the request that failed; roots are the
-// certificate authorities the probe trusts (nil: the system's).
-func classify(err error, u *url.URL, roots *x509.CertPool) NetworkError {
+// would look for its cause by.
+func classify(err error) NetworkError {
 	ne := NetworkError{Message: err.Error()}
 	var (
 		named     *cors.NetError
 		dnsErr    *net.DNSError
-		verifyErr *tls.CertificateVerificationError
+		certErr   *certError
 		recordErr tls.RecordHeaderError
 		alertErr  tls.AlertError
 		opErr     *net.OpError
@@ -112,8 +105,8 @@ func classify(err error, u *url.URL, roots *x509.CertPool) NetworkError {
 		ne.Class = Forbidden
 	case errors.As(err, &dnsErr):
 		ne.Class, ne.NetError = DNS, "net::ERR_NAME_NOT_RESOLVED"
-	case errors.As(err, &verifyErr):
-		ne.Class, ne.NetError, ne.Message = certificateError(verifyErr, u, roots, time.Now())
+	case errors.As(err, &certErr):
+		ne.Class, ne.NetError, ne.Message = certErr.class, certErr.code, certErr.message
 	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		ne.Class, ne.NetError, ne.Message = Protocol, errSSLProtocol.Code, errSSLProtocol.Detail
 	case versionMismatch(err):
@@ -128,7 +121,9 @@ func classify(err error, u *url.URL, roots *x509.CertPool) NetworkError {
 		ne.Class, ne.NetError = Timeout, "net::ERR_TIMED_OUT"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		ne.Class, ne.NetError = Reset, "net::ERR_CONNECTION_RESET"
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF), strings.Contains(err.Error(), "server closed idle connection"):
+		// net/http says the latter when a server closes a fresh connection before answering and
+		// a retry met the same.
 		ne.Class, ne.NetError, ne.Message = Reset, errEmptyResponse.Code, errEmptyResponse.Detail
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed):
 		ne.Class, ne.NetError = Reset, "net::ERR_CONNECTION_CLOSED"
@@ -150,63 +145,6 @@ func versionMismatch(err error) bool {
 		}
 	}
 	return false
-}
-
-// certificateError names a certificate the TLS handshake refused as Chromium would: Chromium
-// reports the most serious of its problems (invalid for servers, then untrusted, then the wrong
-// name, then the dates), where Go stops at the first it finds.
-func certificateError(e *tls.CertificateVerificationError, u *url.URL, roots *x509.CertPool, now time.Time) (NetworkClass, string, string) {
-	certs := e.UnverifiedCertificates
-	if len(certs) == 0 {
-		return TLSUntrusted, "net::ERR_CERT_AUTHORITY_INVALID", e.Error()
-	}
-	leaf := certs[0]
-	host := ""
-	if u != nil {
-		host = u.Hostname()
-	}
-	if len(leaf.ExtKeyUsage) > 0 && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny) {
-		return TLSInvalid, "net::ERR_CERT_INVALID", "the certificate of " + host + " is not for TLS servers (its extended key usage lacks serverAuth)"
-	}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	// Judge the chain at a time when every certificate in it is valid, so that an expired
-	// certificate does not hide an untrusted one.
-	at := now
-	for _, c := range certs {
-		if at.Before(c.NotBefore) {
-			at = c.NotBefore.Add(time.Second)
-		}
-		if at.After(c.NotAfter) {
-			at = c.NotAfter.Add(-time.Second)
-		}
-	}
-	_, chainErr := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-	if chainErr != nil {
-		msg := fmt.Sprintf("issued by %q, an authority not trusted here", leaf.Issuer.CommonName)
-		switch {
-		case bytes.Equal(leaf.RawIssuer, leaf.RawSubject):
-			msg = "self-signed"
-		case len(certs) == 1:
-			msg += "; the server sends no chain, so if that issuer is an intermediate CA, the server must send it too"
-		}
-		return TLSUntrusted, "net::ERR_CERT_AUTHORITY_INVALID", msg
-	}
-	if err := leaf.VerifyHostname(host); err != nil {
-		return TLSNameMismatch, "net::ERR_CERT_COMMON_NAME_INVALID", err.Error()
-	}
-	for _, c := range certs {
-		switch {
-		case now.After(c.NotAfter):
-			return TLSExpired, "net::ERR_CERT_DATE_INVALID", fmt.Sprintf("the certificate %q expired on %s", c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC1123))
-		case now.Before(c.NotBefore):
-			return TLSExpired, "net::ERR_CERT_DATE_INVALID", fmt.Sprintf("the certificate %q is not valid before %s (check the clocks)", c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC1123))
-		}
-	}
-	return TLSUntrusted, "net::ERR_CERT_AUTHORITY_INVALID", e.Error()
 }
 
 func isTimeout(err error) bool {

@@ -1,9 +1,11 @@
 package probe
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -57,6 +59,12 @@ type leafSpec struct {
 	// chain holds both, unless noIntermediate leaves the intermediate out.
 	selfSigned     bool
 	noIntermediate bool
+	// intermediate, when set, makes the leaf's intermediate a new one (under the root) changed
+	// by this function, instead of the PKI's own.
+	intermediate func(*x509.Certificate)
+	// leaf changes the leaf's template last (a signature algorithm, an extension, the CA flag).
+	leaf    func(*x509.Certificate)
+	rsaBits int // an RSA key of this size instead of ECDSA P-256
 }
 
 func (p *testPKI) leaf(t testing.TB, s leafSpec) tls.Certificate {
@@ -77,16 +85,35 @@ func (p *testPKI) leaf(t testing.TB, s leafSpec) tls.Certificate {
 	if s.cn == "" && len(s.names) > 0 {
 		s.cn = s.names[0]
 	}
-	key := newKey(t)
+	var key crypto.Signer = newKey(t)
+	if s.rsaBits > 0 {
+		k, err := rsa.GenerateKey(rand.Reader, s.rsaBits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key = k
+	}
 	tmpl := &x509.Certificate{SerialNumber: serial(t), Subject: pkix.Name{CommonName: s.cn},
 		NotBefore: s.notBefore, NotAfter: s.notAfter, DNSNames: s.names, IPAddresses: s.ips,
 		ExtKeyUsage: s.eku, KeyUsage: s.keyUsage}
+	if s.leaf != nil {
+		s.leaf(tmpl)
+	}
 	if s.selfSigned {
-		c := create(t, tmpl, tmpl, &key.PublicKey, key)
+		c := create(t, tmpl, tmpl, key.Public(), key)
 		return tls.Certificate{Certificate: [][]byte{c.Raw}, PrivateKey: key, Leaf: c}
 	}
-	c := create(t, tmpl, p.inter, &key.PublicKey, p.interKey)
-	chain := [][]byte{c.Raw, p.inter.Raw}
+	inter, interKey := p.inter, crypto.Signer(p.interKey)
+	if s.intermediate != nil {
+		k := newKey(t)
+		it := &x509.Certificate{SerialNumber: serial(t), Subject: pkix.Name{CommonName: "corscheck test intermediate " + s.cn},
+			NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(30 * 24 * time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+		s.intermediate(it)
+		inter, interKey = create(t, it, p.root, &k.PublicKey, p.rootKey), k
+	}
+	c := create(t, tmpl, inter, key.Public(), interKey)
+	chain := [][]byte{c.Raw, inter.Raw}
 	if s.noIntermediate {
 		chain = chain[:1]
 	}
@@ -111,7 +138,7 @@ func serial(t testing.TB) *big.Int {
 	return n
 }
 
-func create(t testing.TB, tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, signer *ecdsa.PrivateKey) *x509.Certificate {
+func create(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, signer crypto.Signer) *x509.Certificate {
 	t.Helper()
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
 	if err != nil {

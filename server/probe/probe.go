@@ -74,11 +74,8 @@ func New(opt Options) *Prober {
 		// localhost names itself (see the egress package).
 		dial = opt.DialContext
 	}
-	tlsConfig := &tls.Config{RootCAs: opt.RootCAs, InsecureSkipVerify: opt.Insecure, MinVersion: tls.VersionTLS12,
-		NextProtos: []string{"h2", "http/1.1"}}
-	if !opt.Insecure {
-		tlsConfig.VerifyConnection = checkKeyUsage
-	}
+	// The certificate is checked as Chromium checks it (certificate.go), not by Go's defaults.
+	tlsConfig := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	tr := &http.Transport{
 		Proxy: nil, // the browser's proxy is unknown; go direct, as a LAN desktop does
 		// HTTP/1 connections record each response head, which the probe reads as Chromium does
@@ -97,6 +94,9 @@ func New(opt Options) *Prober {
 			}
 			cfg := tlsConfig.Clone()
 			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+			if !opt.Insecure {
+				cfg.VerifyConnection = verifyConnection(cfg.ServerName, opt.RootCAs)
+			}
 			tc := tls.Client(c, cfg)
 			if err := tc.HandshakeContext(ctx); err != nil {
 				c.Close()
@@ -117,18 +117,6 @@ func New(opt Options) *Prober {
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-}
-
-// checkKeyUsage refuses a server certificate whose key usage does not allow the signature TLS
-// needs from it, as Chromium does (net::ERR_SSL_KEY_USAGE_INCOMPATIBLE); Go does not check it.
-func checkKeyUsage(cs tls.ConnectionState) error {
-	if len(cs.PeerCertificates) == 0 {
-		return nil
-	}
-	if ku := cs.PeerCertificates[0].KeyUsage; ku != 0 && ku&x509.KeyUsageDigitalSignature == 0 {
-		return errSSLKeyUsage
-	}
-	return nil
 }
 
 // loopbackName maps localhost and names under .localhost to 127.0.0.1, as Chromium does without
@@ -253,7 +241,8 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 		if last := len(out.Steps) - 1; last >= 0 {
 			failed = out.Steps[last].Request.URL
 		}
-		ne := classify(out.NetErr, failed, p.opt.RootCAs)
+		problem.URL = failed // the fix is for the host that failed, after redirects too
+		ne := classify(out.NetErr)
 		if last := len(out.Steps) - 1; last >= 0 && out.Steps[last].Request.Kind == cors.PreflightStep {
 			ne.OnPreflight = true
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
@@ -23,8 +24,12 @@ import (
 // maxHeadBytes is Chromium's limit on a response head (net::ERR_RESPONSE_HEADERS_TOO_BIG).
 const maxHeadBytes = 256 << 10
 
+// maxCaptureBytes bounds what is recorded of one exchange: the final head may follow
+// informational (1xx) ones.
+const maxCaptureBytes = 2*maxHeadBytes + 1
+
 // capturingConn records what the server sends on an HTTP/1 connection from the start of an
-// exchange (mark) to the end of the response head.
+// exchange (mark) to the end of the final response head (after any 1xx heads).
 type capturingConn struct {
 	net.Conn
 	mu   sync.Mutex
@@ -38,8 +43,8 @@ func (c *capturingConn) Read(p []byte) (int, error) {
 		c.mu.Lock()
 		if !c.done {
 			from := max(len(c.buf)-3, 0)
-			c.buf = append(c.buf, p[:min(n, maxHeadBytes+1-len(c.buf))]...)
-			c.done = len(c.buf) > maxHeadBytes || headEnd(c.buf[from:]) >= 0
+			c.buf = append(c.buf, p[:min(n, maxCaptureBytes-len(c.buf))]...)
+			c.done = len(c.buf) >= maxCaptureBytes || (headEnd(c.buf[from:]) >= 0 && finalHeadComplete(c.buf))
 		}
 		c.mu.Unlock()
 	}
@@ -63,12 +68,8 @@ func (c *capturingConn) chromiumView(resp *http.Response, err error, defaultPort
 	if resp != nil && err == nil && plainHead(c.buf) {
 		return &cors.Response{Status: resp.StatusCode, Header: resp.Header}, nil
 	}
-	head := c.buf
-	if len(head) > 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
-		// Chromium takes a head cut short by the end of the connection as it is.
-		head = append(bytes.Clone(head), "\n\n"...)
-	}
-	r, complete, headErr := readHead(head, defaultPort)
+	closed := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	r, complete, headErr := readHead(c.buf, defaultPort, closed)
 	switch {
 	case headErr != nil:
 		return nil, headErr
@@ -112,19 +113,60 @@ func headEnd(b []byte) int {
 	return -1
 }
 
-// readHead reads a recorded HTTP/1 response head as Chromium does. complete is false when b
-// holds no whole head (the caller then keeps net/http's view). defaultPort tells whether the URL
-// had its scheme's default port: only there does Chromium accept an answer without a status
-// line (HTTP/0.9).
-func readHead(b []byte, defaultPort bool) (resp *cors.Response, complete bool, err error) {
-	end := headEnd(b)
-	if end < 0 {
-		if len(b) > maxHeadBytes {
+// finalHeadComplete reports whether b holds a whole final response head, after any 1xx heads.
+func finalHeadComplete(b []byte) bool {
+	for {
+		end := headEnd(b)
+		if end < 0 {
+			return false
+		}
+		if !informational(b[:end]) {
+			return true
+		}
+		b = b[end:]
+	}
+}
+
+// informational reports whether a head's status is 1xx, which Chromium skips (101 included).
+func informational(head []byte) bool {
+	start := statusLineStart(head)
+	if start < 0 {
+		return false
+	}
+	line, _, _ := bytes.Cut(head[start:], []byte("\n"))
+	code := statusCode(bytes.TrimRight(line, "\r"))
+	return code >= 100 && code <= 199
+}
+
+// readHead reads a recorded HTTP/1 response as Chromium does: 1xx heads are skipped, and the
+// final head is read line by line. complete is false when b holds no whole final head and the
+// connection is still open (the caller then keeps net/http's view); when the connection closed
+// (closed), what came is taken as it is. defaultPort tells whether the URL had its scheme's
+// default port: only there does Chromium accept an answer without a status line (HTTP/0.9).
+func readHead(b []byte, defaultPort, closed bool) (resp *cors.Response, complete bool, err error) {
+	for {
+		end := headEnd(b)
+		switch {
+		case end < 0 && len(b) > maxHeadBytes:
+			return nil, true, errHeadersTooBig
+		case end < 0 && !closed:
+			return nil, false, nil
+		case end < 0 && len(b) == 0:
+			return nil, true, errEmptyResponse
+		case end < 0:
+			end = len(b) // a head cut short by the end of the connection counts as it is
+		case end > maxHeadBytes:
 			return nil, true, errHeadersTooBig
 		}
-		return nil, false, nil
+		if !informational(b[:end]) {
+			return parseHead(b[:end], defaultPort)
+		}
+		b = b[end:]
 	}
-	b = b[:end]
+}
+
+// parseHead reads one final response head.
+func parseHead(b []byte, defaultPort bool) (resp *cors.Response, complete bool, err error) {
 	start := statusLineStart(b)
 	if start < 0 {
 		if defaultPort {
@@ -163,22 +205,59 @@ func readHead(b []byte, defaultPort bool) (resp *cors.Response, complete bool, e
 		key := textproto.CanonicalMIMEHeaderKey(string(name))
 		resp.Header[key] = append(resp.Header[key], string(bytes.Trim(l[colon+1:], " \t")))
 	}
+	if err := conflictingCopies(resp.Header); err != nil {
+		return nil, true, err
+	}
+	return resp, true, nil
+}
+
+// conflictingCopies is Chromium's refusal of a response whose Location, Content-Length (unless
+// chunked) or Content-Disposition has two different values. Content-Length and
+// Content-Disposition values are also split at commas outside quotes first (so
+// "Content-Length: 2,3" conflicts, "2, 2" does not); Location is not.
+func conflictingCopies(h http.Header) error {
 	chunked := false
-	for _, v := range resp.Header.Values("Transfer-Encoding") {
-		chunked = chunked || bytes.Contains(bytes.ToLower([]byte(v)), []byte("chunked"))
+	for _, v := range h.Values("Transfer-Encoding") {
+		chunked = chunked || strings.Contains(strings.ToLower(v), "chunked")
 	}
 	for _, m := range multipleCopiesNotAllowed {
 		if m.name == "Content-Length" && chunked {
 			continue
 		}
-		vs := resp.Header.Values(m.name)
-		for _, v := range vs[min(1, len(vs)):] {
-			if v != vs[0] {
-				return nil, true, m.err
+		var values []string
+		for _, v := range h.Values(m.name) {
+			if m.name == "Location" {
+				values = append(values, v)
+			} else {
+				values = append(values, splitValues(v)...)
+			}
+		}
+		for _, v := range values[min(1, len(values)):] {
+			if v != values[0] {
+				return m.err
 			}
 		}
 	}
-	return resp, true, nil
+	return nil
+}
+
+// splitValues splits a header value at commas outside double quotes, trims each piece and drops
+// empty ones, as Chromium's value iterator does.
+func splitValues(v string) []string {
+	var out []string
+	quoted, from := false, 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && v[i] == '"' {
+			quoted = !quoted
+		}
+		if i == len(v) || (v[i] == ',' && !quoted) {
+			if piece := strings.Trim(v[from:i], " \t"); piece != "" {
+				out = append(out, piece)
+			}
+			from = i + 1
+		}
+	}
+	return out
 }
 
 // plainHead reports whether a recorded head is written so plainly that net/http and Chromium
@@ -188,12 +267,13 @@ func readHead(b []byte, defaultPort bool) (resp *cors.Response, complete bool, e
 // reading and spares a second parse.
 func plainHead(b []byte) bool {
 	end := headEnd(b)
-	if end < 0 || !bytes.HasPrefix(b, []byte("HTTP/1.")) {
+	if end < 0 || end > maxHeadBytes || !bytes.HasPrefix(b, []byte("HTTP/1.")) {
 		return false
 	}
 	b = b[:end]
 	line, rest, _ := bytes.Cut(b, []byte("\r\n"))
-	if len(line) < 12 || line[8] != ' ' || !isDigit(line[9]) || !isDigit(line[10]) || !isDigit(line[11]) || (len(line) > 12 && line[12] != ' ') {
+	if len(line) < 12 || line[8] != ' ' || !isDigit(line[9]) || !isDigit(line[10]) || !isDigit(line[11]) || (len(line) > 12 && line[12] != ' ') ||
+		line[9] == '1' {
 		return false
 	}
 	var location, length, disposition int
@@ -211,13 +291,13 @@ func plainHead(b []byte) bool {
 				return false
 			}
 		}
-		switch name := line[:colon]; {
+		switch name, value := line[:colon], line[colon+1:]; {
 		case bytes.EqualFold(name, []byte("Location")):
 			location++
 		case bytes.EqualFold(name, []byte("Content-Length")):
-			length++
+			length += 1 + bytes.Count(value, []byte(","))
 		case bytes.EqualFold(name, []byte("Content-Disposition")):
-			disposition++
+			disposition += 1 + bytes.Count(value, []byte(","))
 		}
 	}
 	return location <= 1 && length <= 1 && disposition <= 1
