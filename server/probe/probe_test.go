@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -67,7 +68,7 @@ func TestNetworkFailuresAreNotCORS(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	closer, _ := net.Listen("tcp", "127.0.0.1:0") // accepts and hangs up
+	closer, _ := net.Listen("tcp", "127.0.0.1:0") // reads the request, then hangs up without a word
 	defer closer.Close()
 	go func() {
 		for {
@@ -75,6 +76,10 @@ func TestNetworkFailuresAreNotCORS(t *testing.T) {
 			if err != nil {
 				return
 			}
+			// Reading the request first makes the close a clean end of stream: closing with the
+			// request unread would make the kernel reset the connection instead, which is
+			// another failure (net::ERR_CONNECTION_RESET) and would make the case depend on timing.
+			http.ReadRequest(bufio.NewReader(c))
 			c.Close()
 		}
 	}()
