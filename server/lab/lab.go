@@ -4,6 +4,9 @@
 // product share an HTTPS port, as in the field, and are told apart by host name
 // (<name>.localhost); the certificate comes from a CA made in memory. With a gadget it also runs
 // the Finesse desktop simulator. The demo command and the tests use it instead of Cisco servers.
+//
+// A node can be switched while the lab runs (Set): to allowing, as once its CORS list is
+// complete, back to its field case, as after an upgrade that lost the list, or down.
 package lab
 
 import (
@@ -22,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
@@ -67,6 +71,8 @@ type Options struct {
 	// that does not trust the lab CA (a browser tab, curl) makes every server log a TLS handshake
 	// error, which is expected here.
 	ErrorLog *log.Logger
+	// Latency delays every answer of every node, as a WAN link to a remote data centre does.
+	Latency time.Duration
 }
 
 // Lab is a set of running targets. Close stops them.
@@ -79,6 +85,7 @@ type Lab struct {
 	// simOrigin and proxyOrigin are the desktop simulator's, directly and through the
 	// simulated VPN-less proxy.
 	simOrigin, proxyOrigin string
+	switches               map[string]*nodeSwitch // by node name; none for the node that is down
 }
 
 // node is how one target behaves; handler is nil for a node that is down.
@@ -129,6 +136,17 @@ var nodes = []node{
 	},
 }
 
+// allowing is how a node of kind answers once its CORS configuration is complete: every origin
+// of the lab allowed, with credentials and the gadget's headers.
+func allowing(kind fix.Kind, name, path string, origins []string) http.Handler {
+	if kind == fix.LiveData {
+		return nodeRouter(name, path, func(next http.Handler) http.Handler {
+			return proxyCORS{origins: origins, credentials: true, allowHeaders: allowHeaders, next: next}
+		})
+	}
+	return nodeRouter(name, path, func(next http.Handler) http.Handler { return tomcatCORS{origins: origins, next: next} })
+}
+
 // host is the node's name in URLs: a name under .localhost, which browsers (and the probe)
 // resolve to loopback, so that reports and fixes name the node as they would in the field. A node
 // that is down is 127.0.0.2: on its kind's port, nothing listens at that address.
@@ -158,7 +176,7 @@ func Start(opt Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{ca: ca, ports: map[fix.Kind]int{}, errorLog: opt.ErrorLog}
+	l := &Lab{ca: ca, ports: map[fix.Kind]int{}, errorLog: opt.ErrorLog, switches: map[string]*nodeSwitch{}}
 	if opt.Gadget != nil {
 		ln, port, err := simulatorListener()
 		if err != nil {
@@ -183,7 +201,13 @@ func Start(opt Options) (*Lab, error) {
 			l.serve(ln, hostRouter(byHost[n.kind]))
 		}
 		if n.handler != nil {
-			byHost[n.kind][n.host()] = n.handler(n.name, opt.Origins)
+			sw := &nodeSwitch{
+				fieldCase: n.handler(n.name, opt.Origins),
+				allowing:  allowing(n.kind, n.name, n.path, opt.Origins),
+				latency:   opt.Latency,
+			}
+			l.switches[n.name] = sw
+			byHost[n.kind][n.host()] = sw
 		}
 		l.targets = append(l.targets, Target{Name: n.name, Kind: n.kind, Describe: n.describe,
 			URL: "https://" + net.JoinHostPort(n.host(), strconv.Itoa(l.ports[n.kind])) + n.path})
@@ -191,11 +215,21 @@ func Start(opt Options) (*Lab, error) {
 	return l, nil
 }
 
-// serve answers on ln with h over TLS with the lab certificate.
+// serve answers on ln with h over TLS with the lab certificate. A node that is set Down has
+// its connections closed during the TLS handshake, once its name is known.
 func (l *Lab) serve(ln net.Listener, h http.Handler) {
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{l.ca.leaf}, MinVersion: tls.VersionTLS12}
+	tlsConfig.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		name := strings.TrimSuffix(strings.ToLower(hello.ServerName), ".localhost")
+		if sw, ok := l.switches[name]; ok && sw.get() == Down {
+			hello.Conn.Close()
+			return nil, fmt.Errorf("lab node %s is down", name)
+		}
+		return nil, nil
+	}
 	srv := &http.Server{
 		Handler:           h,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{l.ca.leaf}, MinVersion: tls.VersionTLS12},
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          l.errorLog,
 	}
@@ -217,6 +251,76 @@ func hostRouter(nodes map[string]http.Handler) http.Handler {
 		}
 		http.Error(w, "no such lab node: "+host, http.StatusMisdirectedRequest)
 	})
+}
+
+// State is how a lab node answers.
+type State int32
+
+// The states of a lab node.
+const (
+	// FieldCase is the node's own behaviour, the field case it reproduces (Describe).
+	FieldCase State = iota
+	// Allowing is the node once its CORS configuration is complete: the lab's origins allowed,
+	// with credentials and every header the gadget sends.
+	Allowing
+	// Down closes every connection before the TLS handshake ends, as a node that is going
+	// down does: the check is unreachable.
+	Down
+)
+
+func (s State) String() string {
+	switch s {
+	case FieldCase:
+		return "field case"
+	case Allowing:
+		return "allowing"
+	case Down:
+		return "down"
+	}
+	return fmt.Sprintf("State(%d)", int32(s))
+}
+
+// Set switches a node to another state, at once for new requests: the monitor's tests and the
+// demo use it to make a node lose its CORS list (Allowing to FieldCase, as after an upgrade) or
+// go down. The node that is down from the start (cuic-dead) has no server to switch.
+func (l *Lab) Set(name string, s State) error {
+	sw, ok := l.switches[name]
+	if !ok {
+		return fmt.Errorf("lab: no node %q with a server to switch", name)
+	}
+	if s < FieldCase || s > Down {
+		return fmt.Errorf("lab: unknown state %d", s)
+	}
+	sw.state.Store(int32(s))
+	return nil
+}
+
+// nodeSwitch is one node's handler in each state it can be switched to.
+type nodeSwitch struct {
+	state               atomic.Int32
+	fieldCase, allowing http.Handler
+	latency             time.Duration
+}
+
+func (sw *nodeSwitch) get() State { return State(sw.state.Load()) }
+
+func (sw *nodeSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if sw.latency > 0 {
+		select {
+		case <-time.After(sw.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	switch sw.get() {
+	case Allowing:
+		sw.allowing.ServeHTTP(w, r)
+	case Down:
+		// A connection made before the node went down: end it without an answer.
+		panic(http.ErrAbortHandler)
+	default:
+		sw.fieldCase.ServeHTTP(w, r)
+	}
 }
 
 // Port returns the port every node of a kind listens on.

@@ -246,3 +246,48 @@ func labTransport(l *lab.Lab) *http.Transport {
 		},
 	}
 }
+
+// A node switched to another state answers in that state from the next request on: the
+// monitor's tests and the demo flip nodes between allowed, blocked and unreachable.
+func TestSetSwitchesANode(t *testing.T) {
+	l := startLab(t)
+	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CertPool()})
+	t.Cleanup(p.Close)
+	check := func(name string) *probe.Report {
+		t.Helper()
+		req, err := lab.GadgetRequest(target(t, l, name).URL, lab.FinesseOrigin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Check(t.Context(), req, target(t, l, name).Kind)
+	}
+	steps := []struct {
+		node    string
+		state   lab.State
+		verdict cors.Verdict
+	}{
+		{"cuicsub", lab.FieldCase, cors.Blocked},
+		{"cuicsub", lab.Allowing, cors.Allowed},
+		{"cuicsub", lab.Down, cors.Unreachable},
+		{"cuicsub", lab.FieldCase, cors.Blocked},
+		{"cuicpub", lab.Down, cors.Unreachable},
+		{"cuicpub", lab.Allowing, cors.Allowed},
+		{"livedata-a", lab.Allowing, cors.Allowed},
+		{"livedata-b", lab.Allowing, cors.Allowed},
+		{"livedata-b", lab.FieldCase, cors.Blocked},
+	}
+	for _, s := range steps {
+		if err := l.Set(s.node, s.state); err != nil {
+			t.Fatal(err)
+		}
+		if rep := check(s.node); rep.Verdict != s.verdict {
+			t.Errorf("%s %s: verdict %s, want %s\n%s", s.node, s.state, rep.Verdict, s.verdict, rep.Text())
+		}
+	}
+	if err := l.Set("cuic-dead", lab.Allowing); err == nil {
+		t.Error("Set switched the node that has no server")
+	}
+	if err := l.Set("cuicsub", lab.State(9)); err == nil {
+		t.Error("Set took an unknown state")
+	}
+}
