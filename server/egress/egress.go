@@ -68,6 +68,10 @@ type Policy struct {
 	// Dial connects to an address the policy has checked ("192.0.2.1:443", always an IP). Nil
 	// means a net.Dialer whose Control hook checks the address once more just before connect.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// HostList names what AllowHost accepts, for refusals: "the alert receivers" makes them
+	// say "is not one of the alert receivers". Empty means the target catalogue and the
+	// allowed domains.
+	HostList string
 }
 
 // Error is a refusal. It wraps probe.ErrForbiddenAddress.
@@ -93,6 +97,14 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return probe.ErrForbiddenAddress }
 
 const notAllowedHost = "is not in the target catalogue or the allowed domains"
+
+// notAllowed is what a host AllowHost refuses is told.
+func (p *Policy) notAllowed() string {
+	if p.HostList != "" {
+		return "is not one of " + p.HostList
+	}
+	return notAllowedHost
+}
 
 // CheckAddr refuses an address that is forbidden and not in AllowedNets.
 func (p *Policy) CheckAddr(a netip.Addr) error {
@@ -157,7 +169,7 @@ func (p *Policy) addrs(ctx context.Context, host string, literalByNet bool) ([]n
 			return nil, err
 		}
 		if !p.allowHost(strings.ToLower(host)) {
-			return nil, &Error{Host: host, Reason: notAllowedHost}
+			return nil, &Error{Host: host, Reason: p.notAllowed()}
 		}
 		return []netip.Addr{a}, nil
 	}
@@ -166,7 +178,7 @@ func (p *Policy) addrs(ctx context.Context, host string, literalByNet bool) ([]n
 		return nil, &Error{Host: host, Reason: "is not a valid host name"}
 	}
 	if !p.allowHost(name) {
-		return nil, &Error{Host: name, Reason: notAllowedHost}
+		return nil, &Error{Host: name, Reason: p.notAllowed()}
 	}
 	var found []netip.Addr
 	if isLocalhost(name) {
