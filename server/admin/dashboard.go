@@ -50,7 +50,7 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	win, now := windows[i], h.now().UTC()
 	since := win.start(now)
 	ctx := r.Context()
-	sum, err := h.store.Summary(ctx, since, win.step)
+	sum, err := h.store.Summary(ctx, since, win.step, "")
 	if err != nil {
 		h.serverError(w, r, err)
 		return

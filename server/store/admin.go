@@ -45,6 +45,10 @@ type sqlDB interface {
 	// queryRow reads one row; its Scan returns ErrNotFound when there is none.
 	queryRow(ctx context.Context, query string, args ...any) scanner
 	query(ctx context.Context, query string, args ...any) (rows, func(), error)
+	// tx runs fn in one transaction, with fn's statements on it (see monitor.go).
+	tx(ctx context.Context, fn func(sqlDB) error) error
+	// clock is the SQL of the database's time in Unix microseconds.
+	clock() string
 }
 
 // portable implements the Store methods whose SQL and arguments are the same on both databases:

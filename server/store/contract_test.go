@@ -43,6 +43,10 @@ func testContract(t *testing.T, newDSN func(testing.TB) string) {
 		{"FailingSince", testFailingSince},
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
+		{"Sources", testSources},
+		{"Incidents", testIncidents},
+		{"Outbox", testOutbox},
+		{"Lease", testLease},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newDSN(t)) })
 	}
@@ -113,6 +117,7 @@ func stored(r Result, id int64) Result {
 	if r.HeaderNames == nil {
 		r.HeaderNames = []string{}
 	}
+	r.Source = r.sourceOf()
 	return r
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -61,6 +62,9 @@ func validResults(rs []Result) error {
 	for i, r := range rs {
 		if r.ReceivedAt.IsZero() {
 			return fmt.Errorf("store: result %d has no ReceivedAt", i)
+		}
+		if r.Source != "" && !slices.Contains(Sources, r.Source) {
+			return fmt.Errorf("store: result %d has source %q, not gadget or monitor", i, r.Source)
 		}
 	}
 	return nil

@@ -28,7 +28,7 @@ type pgStore struct {
 }
 
 const (
-	// pgChunk rows per INSERT: 500 × 18 parameters stays well below PostgreSQL's 65535.
+	// pgChunk rows per INSERT: 500 × 19 parameters stays well below PostgreSQL's 65535.
 	pgChunk = 500
 	// migrationLock is the pg_advisory_lock key that serialises migrations when several
 	// instances start at once ("cors" in ASCII).
@@ -171,7 +171,7 @@ func (s *pgStore) commit(ctx context.Context, ws []*write) error {
 				}
 				args = append(args, r.ReceivedAt, pgNullTime(r.ClientTime), r.ClientAddr, r.GadgetVersion,
 					r.PageOrigin, r.TargetKind, r.Node, r.URL, r.Method, headers, r.Credentials, r.Verdict,
-					r.BrowserError, r.DurationMs, r.UserAgent, r.AgentID, r.Extension, r.Role)
+					r.BrowserError, r.DurationMs, r.UserAgent, r.AgentID, r.Extension, r.Role, r.sourceOf())
 			}
 			b.Queue(pgInsertResultsSQL(len(chunk)), args...)
 			statements[i]++
@@ -244,7 +244,7 @@ func scanPGResult(row scanner) (Result, error) {
 	var client *time.Time
 	err := row.Scan(&r.ID, &r.ReceivedAt, &client, &r.ClientAddr, &r.GadgetVersion, &r.PageOrigin,
 		&r.TargetKind, &r.Node, &r.URL, &r.Method, &r.HeaderNames, &r.Credentials, &r.Verdict, &r.BrowserError,
-		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role, &r.Reason)
+		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role, &r.Source, &r.Reason)
 	if err != nil {
 		return Result{}, err
 	}
@@ -314,14 +314,14 @@ func (s *pgStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (i
 	return n, err
 }
 
-func (s *pgStore) Summary(ctx context.Context, since time.Time, step time.Duration) (Summary, error) {
+func (s *pgStore) Summary(ctx context.Context, since time.Time, step time.Duration, source string) (Summary, error) {
 	return summarize(ctx, func(ctx context.Context, query string, args ...any) (rows, func(), error) {
 		rs, err := s.pool.Query(ctx, query, args...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return rs, rs.Close, nil
-	}, func(v any) time.Time { return v.(*time.Time).UTC() }, func() any { return new(time.Time) }, since, step)
+	}, func(v any) time.Time { return v.(*time.Time).UTC() }, func() any { return new(time.Time) }, since, step, source)
 }
 
 // DeleteBefore deletes in chunks, so no transaction holds millions of row locks.

@@ -14,7 +14,7 @@ import (
 
 const resultColumns = `id, received_at, client_time, client_addr, gadget_version, page_origin,
 	target_kind, node, url, method, header_names, credentials, verdict, browser_error,
-	duration_ms, user_agent, agent_id, extension, role, reason`
+	duration_ms, user_agent, agent_id, extension, role, source, reason`
 
 const diagnosisColumns = `id, result_id, created_at, url, origin, kind, node, verdict, reason,
 	failed_parameter, network_class, report`
@@ -22,9 +22,9 @@ const diagnosisColumns = `id, result_id, created_at, url, origin, kind, node, ve
 // resultInsertColumns is resultColumns without id; resultArgs lists values in this order.
 const resultInsertColumns = `received_at, client_time, client_addr, gadget_version, page_origin,
 	target_kind, node, url, method, header_names, credentials, verdict, browser_error,
-	duration_ms, user_agent, agent_id, extension, role`
+	duration_ms, user_agent, agent_id, extension, role, source`
 
-const resultInsertArity = 18
+const resultInsertArity = 19
 
 const diagnosisInsertColumns = `result_id, created_at, url, origin, kind, node, verdict, reason,
 	failed_parameter, network_class, report`
@@ -70,6 +70,7 @@ func where(f Filter, keyset bool, timeArg func(time.Time) any) (string, []any) {
 		{"page_origin", f.PageOrigin},
 		{"verdict", f.Verdict},
 		{"target_kind", f.TargetKind},
+		{"source", f.Source},
 	} {
 		switch {
 		case eq.value == "":
@@ -129,6 +130,7 @@ func summaryCount(f Filter) (string, []any, bool) {
 	}
 	for _, eq := range []struct{ column, value string }{
 		{"target_kind", f.TargetKind}, {"node", f.Node}, {"page_origin", f.PageOrigin}, {"verdict", f.Verdict},
+		{"source", f.Source},
 	} {
 		if eq.value != "" {
 			add(eq.column+" = $%d", eq.value)

@@ -228,7 +228,7 @@ func sqliteResultArgs(r *Result) ([]any, error) {
 	return []any{
 		r.ReceivedAt.UnixMicro(), sqliteNullTime(r.ClientTime), r.ClientAddr, r.GadgetVersion, r.PageOrigin,
 		r.TargetKind, r.Node, r.URL, r.Method, headers, r.Credentials, r.Verdict, r.BrowserError,
-		r.DurationMs, r.UserAgent, r.AgentID, r.Extension, r.Role,
+		r.DurationMs, r.UserAgent, r.AgentID, r.Extension, r.Role, r.sourceOf(),
 	}, nil
 }
 
@@ -281,7 +281,7 @@ func scanSQLiteResult(row scanner) (Result, error) {
 	var headers string
 	err := row.Scan(&r.ID, &received, &client, &r.ClientAddr, &r.GadgetVersion, &r.PageOrigin,
 		&r.TargetKind, &r.Node, &r.URL, &r.Method, &headers, &r.Credentials, &r.Verdict, &r.BrowserError,
-		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role, &r.Reason)
+		&r.DurationMs, &r.UserAgent, &r.AgentID, &r.Extension, &r.Role, &r.Source, &r.Reason)
 	if err != nil {
 		return Result{}, err
 	}
@@ -348,14 +348,14 @@ func (s *sqliteStore) CountResultsUpTo(ctx context.Context, f Filter, upTo int64
 	return n, err
 }
 
-func (s *sqliteStore) Summary(ctx context.Context, since time.Time, step time.Duration) (Summary, error) {
+func (s *sqliteStore) Summary(ctx context.Context, since time.Time, step time.Duration, source string) (Summary, error) {
 	return summarize(ctx, func(ctx context.Context, query string, args ...any) (rows, func(), error) {
 		rs, err := s.readers.QueryContext(ctx, query, args...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return rs, func() { rs.Close() }, nil
-	}, func(v any) time.Time { return fromMicros(*v.(*int64)) }, func() any { return new(int64) }, since, step)
+	}, func(v any) time.Time { return fromMicros(*v.(*int64)) }, func() any { return new(int64) }, since, step, source)
 }
 
 // DeleteBefore deletes in chunks so that group commits get the write connection in between.

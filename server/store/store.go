@@ -35,9 +35,30 @@ type Result struct {
 	Extension string `json:"extension,omitempty"`
 	Role      string `json:"role,omitempty"`
 
+	// Source is who checked: SourceGadget (an agent's browser; the default when empty) or
+	// SourceMonitor (the service's scheduled check).
+	Source string `json:"source"`
+
 	// Reason is set by the store, not by AddResults: the reason of the newest diagnosis of this
 	// result (see ReasonOf), empty while there is none.
 	Reason string `json:"reason,omitempty"`
+}
+
+// The sources of results.
+const (
+	SourceGadget  = "gadget"
+	SourceMonitor = "monitor"
+)
+
+// Sources lists the sources in the order users see them.
+var Sources = []string{SourceGadget, SourceMonitor}
+
+// sourceOf is r's source, the gadget's when it names none.
+func (r *Result) sourceOf() string {
+	if r.Source == "" {
+		return SourceGadget
+	}
+	return r.Source
 }
 
 // Cursor is a result's place in the newest-first order of Results.
@@ -79,6 +100,7 @@ type Filter struct {
 	Verdict      string
 	AgentID      string
 	Reason       string // see Result.Reason
+	Source       string // see Result.Source
 	Before       Cursor
 	Limit        int // default 100, at most 1000
 }
@@ -105,9 +127,9 @@ type Store interface {
 	CountResultsUpTo(ctx context.Context, f Filter, upTo int64) (int64, error)
 	// Summary returns the dashboard's figures for the hours from since on, counted in periods
 	// of step (a whole number of hours; periods start at multiples of step since the Unix
-	// epoch, so a day is a UTC day). Its cost depends on the number of nodes, origins and
-	// periods, not on the number of results.
-	Summary(ctx context.Context, since time.Time, step time.Duration) (Summary, error)
+	// epoch, so a day is a UTC day), of the results of one source ("" for all). Its cost
+	// depends on the number of nodes, origins and periods, not on the number of results.
+	Summary(ctx context.Context, since time.Time, step time.Duration, source string) (Summary, error)
 	// DeleteBefore removes results (and their diagnoses) received before t; retention.
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 	// InitSetting stores value under key unless the key already has one, and returns the value
@@ -138,6 +160,9 @@ type Store interface {
 	UseAPIToken(ctx context.Context, id int64, at time.Time) error
 	// DeleteAPIToken revokes a token; ErrNotFound when there is none.
 	DeleteAPIToken(ctx context.Context, id int64) error
+	// Monitor is where the scheduled checks keep incidents, the alert outbox and their lease
+	// (see monitor.go).
+	Monitor
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close drains queued writes, then closes the database.

@@ -14,10 +14,11 @@ import (
 // adds its results to three small tables in the same transaction (so they are exactly as
 // durable as the results), and the dashboard reads only those:
 //
-//   - result_counts: results per hour, target node, page origin and verdict, and the same per
-//     UTC day in result_counts_daily, for long windows;
-//   - latest_results: the newest result's time and verdict per target node and page origin;
-//   - reason_counts: diagnosed failures per hour, reason and target node.
+//   - result_counts: results per hour, target node, page origin, verdict and source, and the
+//     same per UTC day in result_counts_daily, for long windows;
+//   - latest_results: the newest result's time and verdict per target node, page origin and
+//     source;
+//   - reason_counts: diagnosed failures per hour, reason, target node and source.
 //
 // A commit first sums its rows in memory, so a burst of a thousand results from the same
 // desktops costs a handful of upserts. Rows carry a shard: concurrent PostgreSQL writers add to
@@ -79,46 +80,44 @@ func hourOf(t time.Time) int64 { return t.Unix() - t.Unix()%3600 }
 const day = 24 * 3600
 
 type countKey struct {
-	hour                                  int64
-	targetKind, node, pageOrigin, verdict string
+	hour                                          int64
+	targetKind, node, pageOrigin, verdict, source string
 }
 
-type cellKey struct{ targetKind, node, pageOrigin string }
-
-type reasonKey struct {
-	hour                     int64
-	reason, targetKind, node string
-}
+type cellKey struct{ targetKind, node, pageOrigin, source string }
 
 // summaryDelta is what one commit adds to the summary tables.
 type summaryDelta struct {
 	counts   map[countKey]int64
 	latest   map[cellKey]Result // ReceivedAt and Verdict of the newest
-	reasons  map[reasonKey]int64
 	reasonOf []resultReason
 }
 
+// resultReason is a diagnosis of a result: the result gets its reason, and reason_counts counts
+// it under the result's source, which the statement reads from the result itself.
 type resultReason struct {
-	id     int64
-	reason string
+	id               int64
+	reason           string
+	hour             int64
+	targetKind, node string
 }
 
 func deltaOf(ws []*write) summaryDelta {
-	d := summaryDelta{counts: map[countKey]int64{}, latest: map[cellKey]Result{}, reasons: map[reasonKey]int64{}}
+	d := summaryDelta{counts: map[countKey]int64{}, latest: map[cellKey]Result{}}
 	for _, w := range ws {
 		if diag := w.diagnosis; diag != nil {
 			reason := ReasonOf(diag)
 			if diag.ResultID == 0 || reason == "" {
 				continue
 			}
-			d.reasonOf = append(d.reasonOf, resultReason{diag.ResultID, reason})
-			d.reasons[reasonKey{hourOf(diag.CreatedAt), reason, diag.Kind, diag.Node}]++
+			d.reasonOf = append(d.reasonOf, resultReason{diag.ResultID, reason, hourOf(diag.CreatedAt), diag.Kind, diag.Node})
 			continue
 		}
 		for i := range w.results {
 			r := &w.results[i]
-			d.counts[countKey{hourOf(r.ReceivedAt), r.TargetKind, r.Node, r.PageOrigin, r.Verdict}]++
-			c := cellKey{r.TargetKind, r.Node, r.PageOrigin}
+			source := r.sourceOf()
+			d.counts[countKey{hourOf(r.ReceivedAt), r.TargetKind, r.Node, r.PageOrigin, r.Verdict, source}]++
+			c := cellKey{r.TargetKind, r.Node, r.PageOrigin, source}
 			if old, ok := d.latest[c]; !ok || !r.ReceivedAt.Before(old.ReceivedAt) {
 				d.latest[c] = Result{ReceivedAt: r.ReceivedAt, Verdict: r.Verdict}
 			}
@@ -142,19 +141,22 @@ type upsert struct {
 }
 
 var (
-	addCounts = upsert{`INSERT INTO result_counts (hour, target_kind, node, page_origin, verdict, shard, n) VALUES `,
-		` ON CONFLICT (hour, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts.n + excluded.n`, 7}
-	addDailyCounts = upsert{`INSERT INTO result_counts_daily (day, target_kind, node, page_origin, verdict, shard, n) VALUES `,
-		` ON CONFLICT (day, target_kind, node, page_origin, verdict, shard) DO UPDATE SET n = result_counts_daily.n + excluded.n`, 7}
-	putLatest = upsert{`INSERT INTO latest_results (target_kind, node, page_origin, shard, received_at, verdict) VALUES `,
-		` ON CONFLICT (target_kind, node, page_origin, shard) DO UPDATE
+	addCounts = upsert{`INSERT INTO result_counts (hour, target_kind, node, page_origin, verdict, source, shard, n) VALUES `,
+		` ON CONFLICT (hour, target_kind, node, page_origin, verdict, source, shard) DO UPDATE SET n = result_counts.n + excluded.n`, 8}
+	addDailyCounts = upsert{`INSERT INTO result_counts_daily (day, target_kind, node, page_origin, verdict, source, shard, n) VALUES `,
+		` ON CONFLICT (day, target_kind, node, page_origin, verdict, source, shard) DO UPDATE SET n = result_counts_daily.n + excluded.n`, 8}
+	putLatest = upsert{`INSERT INTO latest_results (target_kind, node, page_origin, source, shard, received_at, verdict) VALUES `,
+		` ON CONFLICT (target_kind, node, page_origin, source, shard) DO UPDATE
 		SET received_at = excluded.received_at, verdict = excluded.verdict
-		WHERE excluded.received_at >= latest_results.received_at`, 6}
-	addReasons = upsert{`INSERT INTO reason_counts (hour, reason, target_kind, node, shard, n) VALUES `,
-		` ON CONFLICT (hour, reason, target_kind, node, shard) DO UPDATE SET n = reason_counts.n + excluded.n`, 6}
+		WHERE excluded.received_at >= latest_results.received_at`, 7}
 )
 
 const setReasonSQL = `UPDATE results SET reason = $1 WHERE id = $2`
+
+// addReasonSQL counts one diagnosed failure under the source of the result it explains.
+const addReasonSQL = `INSERT INTO reason_counts (hour, reason, target_kind, node, source, shard, n)
+	SELECT $1, $2, $3, $4, source, $5, 1 FROM results WHERE id = $6
+	ON CONFLICT (hour, reason, target_kind, node, source, shard) DO UPDATE SET n = reason_counts.n + excluded.n`
 
 // upsertChunk bounds the rows of one statement: 500 × 7 parameters stays far below both
 // backends' limits.
@@ -192,7 +194,7 @@ func (d summaryDelta) statements(shard int, timeArg func(time.Time) any) []state
 	}
 	var rows [][]any
 	for _, k := range sortedKeys(d.counts, compareCountKeys) {
-		rows = append(rows, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, d.counts[k]})
+		rows = append(rows, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, k.source, shard, d.counts[k]})
 	}
 	out = append(out, addCounts.statements(rows)...)
 	daily := map[countKey]int64{}
@@ -202,30 +204,33 @@ func (d summaryDelta) statements(shard int, timeArg func(time.Time) any) []state
 	}
 	rows = rows[:0]
 	for _, k := range sortedKeys(daily, compareCountKeys) {
-		rows = append(rows, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, shard, daily[k]})
+		rows = append(rows, []any{k.hour, k.targetKind, k.node, k.pageOrigin, k.verdict, k.source, shard, daily[k]})
 	}
 	out = append(out, addDailyCounts.statements(rows)...)
 	rows = rows[:0]
 	for _, k := range sortedKeys(d.latest, func(a, b cellKey) int {
-		return cmp.Or(cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node), cmp.Compare(a.pageOrigin, b.pageOrigin))
+		return cmp.Or(cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node), cmp.Compare(a.pageOrigin, b.pageOrigin),
+			cmp.Compare(a.source, b.source))
 	}) {
 		l := d.latest[k]
-		rows = append(rows, []any{k.targetKind, k.node, k.pageOrigin, shard, timeArg(l.ReceivedAt), l.Verdict})
+		rows = append(rows, []any{k.targetKind, k.node, k.pageOrigin, k.source, shard, timeArg(l.ReceivedAt), l.Verdict})
 	}
 	out = append(out, putLatest.statements(rows)...)
-	rows = rows[:0]
-	for _, k := range sortedKeys(d.reasons, func(a, b reasonKey) int {
+	// In the order of their keys, as the other tables (the source comes last in the key, and
+	// a result has one).
+	slices.SortFunc(d.reasonOf, func(a, b resultReason) int {
 		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.reason, b.reason), cmp.Compare(a.targetKind, b.targetKind),
-			cmp.Compare(a.node, b.node))
-	}) {
-		rows = append(rows, []any{k.hour, k.reason, k.targetKind, k.node, shard, d.reasons[k]})
+			cmp.Compare(a.node, b.node), cmp.Compare(a.id, b.id))
+	})
+	for _, r := range d.reasonOf {
+		out = append(out, statement{addReasonSQL, []any{r.hour, r.reason, r.targetKind, r.node, shard, r.id}})
 	}
-	return append(out, addReasons.statements(rows)...)
+	return out
 }
 
 func compareCountKeys(a, b countKey) int {
 	return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.targetKind, b.targetKind), cmp.Compare(a.node, b.node),
-		cmp.Compare(a.pageOrigin, b.pageOrigin), cmp.Compare(a.verdict, b.verdict))
+		cmp.Compare(a.pageOrigin, b.pageOrigin), cmp.Compare(a.verdict, b.verdict), cmp.Compare(a.source, b.source))
 }
 
 func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
@@ -237,26 +242,36 @@ func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
 	return keys
 }
 
-// The summary queries, the same on both backends; shards are summed here or in reduceLatest.
+// The summary queries, the same on both backends; shards and sources are summed here or in
+// reduceLatest. Each %s is where bySource puts the condition on one source.
 const (
 	countsSQL = `SELECT (hour / $2) * $2 AS period, target_kind, node, page_origin, verdict, sum(n) FROM result_counts
-		WHERE hour >= $1 GROUP BY period, target_kind, node, page_origin, verdict
+		WHERE hour >= $1%s GROUP BY period, target_kind, node, page_origin, verdict
 		ORDER BY period, target_kind, node, page_origin, verdict`
 	dailyCountsSQL = `SELECT (day / $2) * $2 AS period, target_kind, node, page_origin, verdict, sum(n) FROM result_counts_daily
-		WHERE day >= $1 GROUP BY period, target_kind, node, page_origin, verdict
+		WHERE day >= $1%s GROUP BY period, target_kind, node, page_origin, verdict
 		ORDER BY period, target_kind, node, page_origin, verdict`
 	// failingSinceSQL returns the first hour with a failure after the last hour with an allowed
 	// result, and that last allowed hour (NULLs when there are none), of one node and origin.
 	failingSinceSQL = `SELECT
 		(SELECT min(hour) FROM result_counts WHERE target_kind = $1 AND node = $2 AND page_origin = $3
-			AND verdict <> 'allowed' AND hour > coalesce(a.last, -1)),
+			AND verdict <> 'allowed' AND hour > coalesce(a.last, -1)%[1]s),
 		a.last
 		FROM (SELECT max(hour) AS last FROM result_counts
-			WHERE target_kind = $1 AND node = $2 AND page_origin = $3 AND verdict = 'allowed') AS a`
-	latestSQL  = `SELECT target_kind, node, page_origin, received_at, verdict FROM latest_results`
-	reasonsSQL = `SELECT reason, target_kind, node, sum(n) FROM reason_counts WHERE hour >= $1
+			WHERE target_kind = $1 AND node = $2 AND page_origin = $3 AND verdict = 'allowed'%[1]s) AS a`
+	latestSQL  = `SELECT target_kind, node, page_origin, received_at, verdict FROM latest_results WHERE 1 = 1%s`
+	reasonsSQL = `SELECT reason, target_kind, node, sum(n) FROM reason_counts WHERE hour >= $1%s
 		GROUP BY reason, target_kind, node`
 )
+
+// bySource completes query, whose args are given, with the condition on source: none for
+// every source ("").
+func bySource(query, source string, args ...any) (string, []any) {
+	if source == "" {
+		return fmt.Sprintf(query, ""), args
+	}
+	return fmt.Sprintf(query, fmt.Sprintf(" AND source = $%d", len(args)+1)), append(args, source)
+}
 
 // pruneSummary returns the statements that delete summary rows older than retention keeps:
 // hours that ended before the cutoff, and nodes and origins with no result since.
@@ -270,12 +285,12 @@ func pruneSummary(cutoff time.Time, timeArg func(time.Time) any) []statement {
 	}
 }
 
-// reduceLatest keeps the newest row of every node and origin across shards.
+// reduceLatest keeps the newest row of every node and origin across shards (and sources).
 func reduceLatest(rows []Latest) []Latest {
 	newest := map[cellKey]int{}
 	out := rows[:0]
 	for _, l := range rows {
-		k := cellKey{l.TargetKind, l.Node, l.PageOrigin}
+		k := cellKey{l.TargetKind, l.Node, l.PageOrigin, ""}
 		if i, ok := newest[k]; ok {
 			if l.ReceivedAt.After(out[i].ReceivedAt) {
 				out[i] = l
@@ -302,7 +317,7 @@ func sortReasons(rs []ReasonCount) {
 // summarize reads the summary through q (a query on the backend's read pool, returning the rows
 // and their close), with timeDest and timeFrom scanning the backend's time column.
 func summarize(ctx context.Context, q func(ctx context.Context, sql string, args ...any) (rows, func(), error),
-	timeFrom func(v any) time.Time, timeDest func() any, since time.Time, step time.Duration) (Summary, error) {
+	timeFrom func(v any) time.Time, timeDest func() any, since time.Time, step time.Duration, source string) (Summary, error) {
 	if step < time.Hour || step%time.Hour != 0 {
 		return Summary{}, fmt.Errorf("store: summary step %s is not a whole number of hours", step)
 	}
@@ -313,7 +328,8 @@ func summarize(ctx context.Context, q func(ctx context.Context, sql string, args
 	if step%(24*time.Hour) == 0 && hour%day == 0 {
 		counts = dailyCountsSQL // whole days from the start of one: the daily counts are exact
 	}
-	rs, done, err := q(ctx, counts, hour, int64(step/time.Second))
+	query, args := bySource(counts, source, hour, int64(step/time.Second))
+	rs, done, err := q(ctx, query, args...)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -329,7 +345,8 @@ func summarize(ctx context.Context, q func(ctx context.Context, sql string, args
 		return Summary{}, err
 	}
 
-	rs, done, err = q(ctx, latestSQL)
+	query, args = bySource(latestSQL, source)
+	rs, done, err = q(ctx, query, args...)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -350,7 +367,8 @@ func summarize(ctx context.Context, q func(ctx context.Context, sql string, args
 		if l.Verdict == "allowed" {
 			continue
 		}
-		rs, done, err := q(ctx, failingSinceSQL, l.TargetKind, l.Node, l.PageOrigin)
+		query, args := bySource(failingSinceSQL, source, l.TargetKind, l.Node, l.PageOrigin)
+		rs, done, err := q(ctx, query, args...)
 		if err != nil {
 			return Summary{}, err
 		}
@@ -370,7 +388,8 @@ func summarize(ctx context.Context, q func(ctx context.Context, sql string, args
 		}
 	}
 
-	rs, done, err = q(ctx, reasonsSQL, hour)
+	query, args = bySource(reasonsSQL, source, hour)
+	rs, done, err = q(ctx, query, args...)
 	if err != nil {
 		return Summary{}, err
 	}

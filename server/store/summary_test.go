@@ -11,17 +11,17 @@ import (
 	"time"
 )
 
-// wantSummary recounts rs the slow way: what Summary must return for since and step (but
-// FailingSince, which testFailingSince checks).
+// wantSummary recounts rs the slow way: what Summary must return for since and step, of every
+// source (but FailingSince, which testFailingSince checks).
 func wantSummary(rs []Result, since time.Time, step time.Duration) ([]Count, []Latest) {
 	counts := map[countKey]int64{}
 	latest := map[cellKey]Latest{}
 	for _, r := range rs {
 		if hourOf(r.ReceivedAt) >= hourOf(since) {
 			period := r.ReceivedAt.Unix() - r.ReceivedAt.Unix()%int64(step/time.Second)
-			counts[countKey{period, r.TargetKind, r.Node, r.PageOrigin, r.Verdict}]++
+			counts[countKey{period, r.TargetKind, r.Node, r.PageOrigin, r.Verdict, ""}]++
 		}
-		k := cellKey{r.TargetKind, r.Node, r.PageOrigin}
+		k := cellKey{r.TargetKind, r.Node, r.PageOrigin, ""}
 		at := r.ReceivedAt.Truncate(time.Microsecond).UTC()
 		if l, ok := latest[k]; !ok || !at.Before(l.ReceivedAt) {
 			latest[k] = Latest{TargetKind: r.TargetKind, Node: r.Node, PageOrigin: r.PageOrigin, ReceivedAt: at, Verdict: r.Verdict}
@@ -50,7 +50,7 @@ func summary(t testing.TB, s Store, since time.Time) Summary {
 
 func summaryBy(t testing.TB, s Store, since time.Time, step time.Duration) Summary {
 	t.Helper()
-	sum, err := s.Summary(ctx, since, step)
+	sum, err := s.Summary(ctx, since, step, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +281,8 @@ func testSummaryBackfill(t *testing.T, dsn string) {
 	for _, q := range []string{"DROP TABLE result_counts", "DROP TABLE latest_results", "DROP TABLE reason_counts",
 		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DROP TABLE result_counts_daily", "DROP TABLE admin_sessions", "DROP TABLE api_tokens",
 		"ALTER TABLE settings DROP COLUMN version",
+		"DROP TABLE alert_deliveries", "DROP TABLE incidents", "DROP TABLE leases", "DROP INDEX results_source",
+		"ALTER TABLE results DROP COLUMN source",
 		"DELETE FROM schema_version WHERE version >= 3"} {
 		rawExec(t, s, q)
 	}
@@ -371,7 +373,7 @@ func testFailingSince(t *testing.T, dsn string) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("failing since %v, want %v", got, want)
 	}
-	if _, err := s.Summary(ctx, base, 90*time.Minute); err == nil {
+	if _, err := s.Summary(ctx, base, 90*time.Minute, ""); err == nil {
 		t.Fatal("a step of 90 minutes was accepted")
 	}
 }
