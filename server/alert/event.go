@@ -5,16 +5,17 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/store"
 )
 
 // Schema names the version of Event's JSON form, which the generic webhook receives. Fields may
 // be added within a version; none is removed or changes meaning.
 const Schema = "corscheck.alert/v1"
 
-// The events.
+// The events, as the outbox names them.
 const (
-	Opened = "incident.opened"
-	Closed = "incident.closed"
+	Opened = store.EventOpened
+	Closed = store.EventClosed
 )
 
 // Event is one alert: an incident opened or closed. Its JSON form is what the generic webhook

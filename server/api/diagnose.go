@@ -129,18 +129,10 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 	rep := s.prober.Check(r.Context(), req, kind)
 	s.metrics.observeProbe(time.Since(start))
 	rep.Placeholders = replaced
-	body, err := capReport(rep, maxReport)
+	d, err := StoredDiagnosis(rep, in.ResultID, s.now())
 	if err != nil {
 		internal(w, r, s.log, err)
 		return
-	}
-	d := store.Diagnosis{
-		ResultID: in.ResultID, CreatedAt: s.now().UTC(), URL: rep.URL, Origin: rep.Origin, Kind: string(kind),
-		Node: rep.Node, Verdict: string(rep.Verdict), Reason: string(rep.CorsError), FailedParameter: rep.FailedParameter,
-		Report: body,
-	}
-	if rep.Network != nil {
-		d.NetworkClass = string(rep.Network.Class)
 	}
 	id, err := s.store.AddDiagnosis(r.Context(), d)
 	if err != nil {

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/store"
 )
 
 // maxReport bounds the JSON of a diagnosis report that the service stores and returns. A node
@@ -45,6 +47,25 @@ func capReport(rep *probe.Report, limit int) ([]byte, error) {
 		return b, err
 	}
 	return nil, fmt.Errorf("the report is %d bytes after every cut, above %d", len(b), limit)
+}
+
+// StoredDiagnosis is rep as the store keeps it: the diagnosis of the result resultID (0 for
+// none), made at at, with the report's JSON capped (see capReport, which may cut rep). The
+// diagnosis API and the monitor's checks store their reports alike with it.
+func StoredDiagnosis(rep *probe.Report, resultID int64, at time.Time) (store.Diagnosis, error) {
+	body, err := capReport(rep, maxReport)
+	if err != nil {
+		return store.Diagnosis{}, err
+	}
+	d := store.Diagnosis{
+		ResultID: resultID, CreatedAt: at.UTC(), URL: rep.URL, Origin: rep.Origin, Kind: string(rep.Kind),
+		Node: rep.Node, Verdict: string(rep.Verdict), Reason: string(rep.CorsError), FailedParameter: rep.FailedParameter,
+		Report: body,
+	}
+	if rep.Network != nil {
+		d.NetworkClass = string(rep.Network.Class)
+	}
+	return d, nil
 }
 
 // exchanges are every exchange of the report: the steps and the preflight and actual request,
