@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,12 +29,16 @@ import (
 )
 
 const demoUsage = `usage: corscheck demo [--once] [--listen ADDR] [--data-dir DIR] [--no-history]
+                      [--monitor-interval DUR] [--flip-after DUR]
 
 Starts the service and, on loopback, lab targets that reproduce the field cases (a CUIC publisher
 that allows the Finesse origin, a subscriber that answers 403, Live Data nodes with half a CORS
 configuration, a node that is down). Asks the service to diagnose each target as a CUIC or Live
 Data gadget on the Finesse desktop would call it, and prints the diagnoses. Then it keeps
 everything running until interrupted, so that you can use the service and probe the lab yourself.
+Meanwhile the service checks every lab node itself, every 10 seconds: the subscriber's CORS
+list is fixed when the checks start, and a minute later it loses it again (as after an
+upgrade); an incident opens, and its alert reaches a demo webhook receiver, which prints it.
 
 An empty database first gets a week of synthetic history, so that the admin UI has something to
 show: results of agents demo-agent-01 … (gadget version demo-history) against the lab's nodes,
@@ -43,6 +48,8 @@ failing as the lab's nodes really fail, with the subscriber failing only since t
   --listen ADDR    where the service listens (default 127.0.0.1:8080)
   --data-dir DIR   keep the SQLite database in DIR (default: a temporary directory, removed at exit)
   --no-history     do not add the synthetic history
+  --monitor-interval DUR   how often the service checks the lab (default 10s)
+  --flip-after DUR         when the subscriber loses its CORS list after the checks start (default 1m)
 `
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -52,6 +59,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:8080", "")
 	dataDir := fs.String("data-dir", "", "")
 	noHistory := fs.Bool("no-history", false, "")
+	monitorEvery := fs.Duration("monitor-interval", demoMonitorEvery, "")
+	flipAfter := fs.Duration("flip-after", demoFlipAfter, "")
 	positional, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, demoUsage)
@@ -60,11 +69,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil && len(positional) > 0 {
 		err = fmt.Errorf("unexpected argument %q", positional[0])
 	}
+	if err == nil && (*monitorEvery < time.Second || *flipAfter <= 0) {
+		err = errors.New("--monitor-interval must be at least 1s and --flip-after above 0")
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "corscheck demo: %v\n", err)
 		return probe.ExitUsage
 	}
-	if err := demo(ctx, demoOptions{once: *once, listen: *listen, dataDir: *dataDir, noHistory: *noHistory}, stdout, stderr); err != nil {
+	opt := demoOptions{once: *once, listen: *listen, dataDir: *dataDir, noHistory: *noHistory,
+		monitorEvery: *monitorEvery, flipAfter: *flipAfter}
+	if err := demo(ctx, opt, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "corscheck demo: %v\n", err)
 		return 1
 	}
@@ -75,13 +89,24 @@ type demoOptions struct {
 	once, noHistory bool
 	listen, dataDir string
 	extraHosts      []string // more names for the lab certificate (tests' own servers)
+	// monitorEvery is the scheduled checks' interval (default demoMonitorEvery), and flipAfter
+	// how long after they start the subscriber loses its CORS list (default demoFlipAfter).
+	monitorEvery, flipAfter time.Duration
 }
 
-// demoEnv is a running demo: the service, the lab with its desktop simulator, and cleanup.
+// The demo's scheduled checks: often, so that the subscriber's incident shows soon.
+const (
+	demoMonitorEvery = 10 * time.Second
+	demoFlipAfter    = time.Minute
+)
+
+// demoEnv is a running demo: the service, the lab with its desktop simulator, the alert
+// receiver, and cleanup.
 type demoEnv struct {
 	base, caFile, dataDir string
 	lab                   *lab.Lab
 	svc                   *service
+	receiver              *demoReceiver
 	closers               []func()
 }
 
@@ -129,12 +154,21 @@ func startDemo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) (
 	cfg.Listen, cfg.DataDir, cfg.CAFile, cfg.PublicURL = ln.Addr().String(), e.dataDir, e.caFile, e.base
 	cfg.Origins = []string{lab.FinesseOrigin, e.lab.SimulatorOrigin(), e.lab.ProxyOrigin()}
 	cfg.AllowNets = []string{"127.0.0.1/32", "127.0.0.2/32"} // the lab; the service refuses loopback otherwise
+	if e.receiver, err = startDemoReceiver(stdout); err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, e.receiver.Close)
+	cfg.MonitorInterval = cmp.Or(opt.monitorEvery, demoMonitorEvery)
+	cfg.MonitorJitter = cfg.MonitorInterval / 5
+	cfg.AlertTo = []string{e.receiver.url}
+	cfg.AlertAllowNets = []string{"127.0.0.1/32"} // the demo's receiver
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cat := e.lab.Catalogue()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if e.svc, err = newService(ctx, cfg, log, stdout, serviceExtras{catalogue: &cat}); err != nil {
+	// The scheduled checks start once the demo has shown the lab as it is (see demo).
+	if e.svc, err = newService(ctx, cfg, log, stdout, serviceExtras{catalogue: &cat, holdMonitor: true}); err != nil {
 		return nil, err
 	}
 	e.closers = append(e.closers, func() { e.svc.Close() })
@@ -205,15 +239,39 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	fmt.Fprintln(stdout, "  'open in a new tab' links to accept it for each node, as an agent would for an untrusted node.")
 	fmt.Fprintf(stdout, "Lab CA certificate (removed when the demo stops): %s\n", caFile)
 	if sub, ok := l.Target("cuicsub"); ok {
-		fmt.Fprintf(stdout, "Probe the subscriber yourself:\n  %s\n", probeCommandLine(sub, caFile))
+		if opt.once {
+			fmt.Fprintf(stdout, "Probe the subscriber yourself:\n  %s\n", probeCommandLine(sub, caFile))
+		} else {
+			fmt.Fprintf(stdout, "Probe the subscriber yourself (allowed while its CORS list is fixed, below, then blocked):\n  %s\n",
+				probeCommandLine(sub, caFile))
+		}
 	}
 	if opt.once {
 		return nil
 	}
+	flip := startMonitorStory(e, opt, stdout)
+	defer flip.Stop()
 	fmt.Fprintln(stdout, "\nServing the service and the lab until interrupted (Ctrl-C).")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
+}
+
+// startMonitorStory starts the scheduled checks over the lab with the subscriber fixed, and
+// makes it lose its CORS list after a while, as an upgrade does: an incident opens, and its
+// alert reaches the demo's webhook receiver, which prints it. The timer stops the flip.
+func startMonitorStory(e *demoEnv, opt demoOptions, stdout io.Writer) *time.Timer {
+	every, after := cmp.Or(opt.monitorEvery, demoMonitorEvery), cmp.Or(opt.flipAfter, demoFlipAfter)
+	e.lab.Set("cuicsub", lab.Allowing)
+	e.svc.monitoring.start()
+	fmt.Fprintf(stdout, "\nScheduled checks: every lab node for every origin, every %s, from the service's own network.\n", every)
+	fmt.Fprintln(stdout, "  The subscriber's CORS list has just been fixed: it allows the Finesse origins now.")
+	fmt.Fprintf(stdout, "  In %s it loses it again, as after an upgrade: an incident opens (%s/admin/incidents)\n", after, e.base)
+	fmt.Fprintf(stdout, "  and its alert reaches the demo webhook receiver at %s, which prints it here.\n", e.receiver.url)
+	return time.AfterFunc(after, func() {
+		e.lab.Set("cuicsub", lab.FieldCase)
+		fmt.Fprintf(stdout, "Demo: %s the subscriber (cuicsub) just lost its CORS list.\n", time.Now().Format("15:04:05"))
+	})
 }
 
 // joinForms lists spec URL forms as a|b|c.
@@ -242,7 +300,7 @@ const (
 // case, fails only since upgradeAgo: before, it allowed the origins like the publisher.
 func seedHistory(ctx context.Context, e *demoEnv, now time.Time) (int, error) {
 	st := e.svc.store
-	if n, err := st.CountResults(ctx, store.Filter{}); err != nil || n > 0 {
+	if n, err := st.CountResults(ctx, store.Filter{Source: store.SourceGadget}); err != nil || n > 0 {
 		return 0, err
 	}
 	origins := []string{lab.FinesseOrigin, e.lab.SimulatorOrigin()}

@@ -35,8 +35,9 @@ import (
 const serveUsage = `usage: corscheck serve [flags]
 
 Runs the service: the target catalogue for the gadget, the results collector, the server-side
-diagnosis, health (/healthz, /readyz) and metrics (/metrics). Every flag can also be set with
-its CORSCHECK_* environment variable or in a JSON file given with --config.
+diagnosis, scheduled checks of every catalogue node with incidents and alerts
+(--monitor-interval), health (/healthz, /readyz) and metrics (/metrics, /probe). Every flag can
+also be set with its CORSCHECK_* environment variable or in a JSON file given with --config.
 
 Flags:
 `
@@ -116,6 +117,7 @@ type service struct {
 	// when it has.
 	stopFollowing func()
 	following     chan struct{}
+	monitoring    *monitoring
 }
 
 // serviceExtras are what the demo adds to a service configured from flags.
@@ -125,6 +127,8 @@ type serviceExtras struct {
 	// catalogueEvery is how often the service looks for a catalogue another instance stored;
 	// zero means followEvery.
 	catalogueEvery time.Duration
+	// holdMonitor leaves the scheduled checks to be started later (service.monitoring.start).
+	holdMonitor bool
 }
 
 // followEvery is how often an instance looks for a catalogue another instance stored: an edit
@@ -205,6 +209,12 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if len(cfg.Origins) == 0 {
 		log.Warn("no Finesse origins configured (--origins): browsers cannot report results or ask for diagnoses")
 	}
+	mon, err := newMonitoring(ctx, cfg, st, live, policy, roots, log)
+	if err != nil {
+		prober.Close()
+		st.Close()
+		return nil, err
+	}
 	// One gate for the sign-in form and the admin API: they share the slow-down.
 	gate := auth.New(auth.Config{Store: st, CheckPassword: password, Logger: log})
 	adminUI := admin.New(admin.Config{
@@ -219,14 +229,16 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		}
 	}
 	metrics := api.NewMetrics()
+	metrics.Register(mon.metrics)
 	var metricsOnly http.Handler
 	if cfg.MetricsListen != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metrics.Handler(cfg.MetricsToken))
+		mux.Handle("GET /probe", api.Protect(cfg.MetricsToken, mon.probe))
 		metricsOnly = mux
 	}
 	h := api.NewServer(api.Config{
-		Metrics: metrics, MetricsToken: cfg.MetricsToken, MetricsElsewhere: metricsOnly != nil,
+		Metrics: metrics, MetricsToken: cfg.MetricsToken, MetricsElsewhere: metricsOnly != nil, Probe: mon.probe,
 		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
 		Gate: gate, TrustProxy: cfg.TrustProxy, Logger: log,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
@@ -234,7 +246,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
 	})
 	svc := &service{store: st, prober: prober, catalogue: live, handler: h, metrics: metricsOnly, log: log,
-		following: make(chan struct{})}
+		following: make(chan struct{}), monitoring: mon}
 	followCtx, stop := context.WithCancel(context.Background())
 	svc.stopFollowing = stop
 	go func() {
@@ -254,6 +266,9 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 				}
 			})
 	}()
+	if !extras.holdMonitor {
+		mon.start()
+	}
 	return svc, nil
 }
 
@@ -305,9 +320,10 @@ func (s *service) serve(ctx context.Context, ln net.Listener, h http.Handler, ce
 	return hs.Shutdown(shutdownCtx)
 }
 
-// Close stops following the stored catalogue, and closes the prober and the store (which
-// drains queued writes).
+// Close stops the scheduled checks and following the stored catalogue, and closes the prober
+// and the store (which drains queued writes).
 func (s *service) Close() error {
+	s.monitoring.Close()
 	s.stopFollowing()
 	<-s.following
 	s.prober.Close()

@@ -596,20 +596,30 @@ func TestDemoServes(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"corscheck", "demo", "--listen", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
+		done <- run(ctx, []string{"corscheck", "demo", "--listen", "127.0.0.1:0", "--monitor-interval", "1s", "--flip-after", "2s"},
+			func(string) string { return "" }, &out, &errOut)
 	}()
 
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), "Serving the service") {
-		select {
-		case code := <-done:
-			t.Fatalf("demo exited %d before serving:\n%s%s", code, out.String(), errOut.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo is not serving after 20 s:\n%s", out.String())
+	// Serving, the scheduled checks start with the subscriber fixed; it loses its CORS list two
+	// seconds later, and the alert of the incident that opens reaches the demo's receiver.
+	wait := func(what, text string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !strings.Contains(out.String(), text) {
+			select {
+			case code := <-done:
+				t.Fatalf("demo exited %d before %s:\n%s%s", code, what, out.String(), errOut.String())
+			case <-time.After(20 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("demo: no %s after 60 s:\n%s", what, out.String())
+			}
 		}
 	}
+	wait("serving", "Serving the service")
+	wait("flip", "the subscriber (cuicsub) just lost its CORS list")
+	wait("alert", "incident.opened: incident")
+	wait("the subscriber's alert", ": cuicsub.localhost: blocked (was allowed) for "+lab.FinesseOrigin)
 	line := ""
 	for l := range strings.Lines(out.String()) {
 		if s := strings.TrimSpace(l); strings.HasPrefix(s, "corscheck probe ") {

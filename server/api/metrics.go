@@ -48,11 +48,19 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// Register adds collectors of other packages (the monitor's gauges) to the service's metrics.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.registry.MustRegister(cs...) }
+
 // Handler serves the metrics in Prometheus text format. With a token, it serves only requests
 // that carry Authorization: Bearer and the token (compared in constant time), and answers 401
 // to the others.
 func (m *Metrics) Handler(token string) http.Handler {
-	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return Protect(token, promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+}
+
+// Protect guards h as /metrics is guarded: with a token, only requests that carry
+// Authorization: Bearer and the token pass. /probe is guarded the same way.
+func Protect(token string, h http.Handler) http.Handler {
 	if token == "" {
 		return h
 	}

@@ -59,10 +59,13 @@ type Config struct {
 	Metrics       *Metrics // nil creates one
 	// MetricsToken, when set, is required as Authorization: Bearer by /metrics.
 	MetricsToken string
-	// MetricsElsewhere leaves /metrics out of this handler: the service serves it on an
-	// address of its own (Metrics.Handler).
+	// MetricsElsewhere leaves /metrics (and /probe) out of this handler: the service serves
+	// them on an address of its own (Metrics.Handler).
 	MetricsElsewhere bool
-	Now              func() time.Time
+	// Probe, when set, answers /probe (blackbox_exporter's multi-target style), guarded like
+	// /metrics.
+	Probe http.Handler
+	Now   func() time.Time
 	// Gadget serves the gadget's folder at /gadget/ for externally hosted gadgets; nil serves none.
 	Gadget http.Handler
 	// Mount adds more routes (the demo's simulator, admin pages) to the same router.
@@ -115,6 +118,9 @@ func NewServer(cfg Config) http.Handler {
 	r.Get("/readyz", s.ready)
 	if !cfg.MetricsElsewhere {
 		r.Handle("/metrics", s.metrics.Handler(cfg.MetricsToken))
+		if cfg.Probe != nil {
+			r.Handle("/probe", Protect(cfg.MetricsToken, cfg.Probe))
+		}
 	}
 
 	// The gadget calls from the Finesse origin: answer CORS for exactly the configured origins,

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corsquickcheck/corscheck/server/alert"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/egress"
 	"github.com/corsquickcheck/corscheck/server/strictjson"
@@ -43,11 +44,25 @@ type Config struct {
 	DiagnoseRate  float64       `json:"diagnoseRate"`  // POST /api/v1/diagnose per second per client
 	MetricsToken  string        `json:"metricsToken"`  // /metrics wants Authorization: Bearer with it
 	MetricsListen string        `json:"metricsListen"` // serve /metrics there instead of on Listen
+
+	// The scheduled checks (monitor): every catalogue node for every origin and endpoint.
+	MonitorInterval    time.Duration `json:"-"` // 0 turns them off
+	MonitorIntervalTxt string        `json:"monitorInterval"`
+	MonitorJitter      time.Duration `json:"-"` // checks of a round start spread over this
+	MonitorJitterTxt   string        `json:"monitorJitter"`
+	MonitorTimeout     time.Duration `json:"-"` // per check
+	MonitorTimeoutTxt  string        `json:"monitorTimeout"`
+	MonitorConcurrency int           `json:"monitorConcurrency"`
+	IncidentAfter      int           `json:"incidentAfter"`  // agreeing checks that open or close an incident
+	AlertTo            []string      `json:"alertTo"`        // alert receivers (see alert.ParseReceiver)
+	AlertAllowNets     []string      `json:"alertAllowNets"` // private ranges alert receivers may be in
 }
 
 // Defaults are used for anything not set.
 func Defaults() Config {
-	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text", ResultsRate: 50, DiagnoseRate: 1}
+	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text", ResultsRate: 50, DiagnoseRate: 1,
+		MonitorInterval: 5 * time.Minute, MonitorJitter: 30 * time.Second, MonitorTimeout: 10 * time.Second,
+		MonitorConcurrency: 16, IncidentAfter: 2}
 }
 
 // setting describes one setting: its flag, its environment variable and where it goes.
@@ -62,7 +77,7 @@ var booleanSettings = map[string]bool{"trust-proxy": true}
 // secretSettings may also be read from a file, named by --NAME-file or CORSCHECK_NAME_FILE (the
 // convention of containers and of systemd's credentials), so that the secret stays out of the
 // command line and the environment.
-var secretSettings = []string{"admin-password", "db", "metrics-token"}
+var secretSettings = []string{"admin-password", "db", "metrics-token", "alert-to"}
 
 // maxSecretFile bounds a secret's file.
 const maxSecretFile = 64 << 10
@@ -148,6 +163,37 @@ var settings = []setting{
 	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
 	{"metrics-token", "a token /metrics then requires as Authorization: Bearer (default: /metrics is open)", func(c *Config, v string) error { c.MetricsToken = v; return nil }},
 	{"metrics-listen", "serve /metrics on this address (host:port) instead of on --listen", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
+	{"monitor-interval", "how often the service checks every catalogue node itself (e.g. 5m); 0 turns it off", durationSetting("monitor-interval", func(c *Config) *time.Duration { return &c.MonitorInterval })},
+	{"monitor-jitter", "the checks of a round start spread over this much time (e.g. 30s)", durationSetting("monitor-jitter", func(c *Config) *time.Duration { return &c.MonitorJitter })},
+	{"monitor-timeout", "how long one scheduled check may take (e.g. 10s)", durationSetting("monitor-timeout", func(c *Config) *time.Duration { return &c.MonitorTimeout })},
+	{"monitor-concurrency", "how many scheduled checks run at once", intSetting("monitor-concurrency", func(c *Config) *int { return &c.MonitorConcurrency })},
+	{"incident-after", "how many agreeing checks in a row open or close an incident", intSetting("incident-after", func(c *Config) *int { return &c.IncidentAfter })},
+	{"alert-to", "comma-separated alert receivers: https://… (JSON webhook), slack+https://…, teams+https://…, webex+https://…, smtp://user:password@host:587?from=…&to=…", func(c *Config, v string) error { c.AlertTo = list(v); return nil }},
+	{"alert-allow-nets", "comma-separated private address ranges alert receivers may be in (e.g. 10.0.0.25/32 for a mail relay)", func(c *Config, v string) error { c.AlertAllowNets = list(v); return nil }},
+}
+
+// durationSetting reads a Go duration into the field field picks.
+func durationSetting(name string, field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s %q is not a duration such as 5m or 30s", name, v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// intSetting reads a whole number into the field field picks.
+func intSetting(name string, field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%s %q is not a whole number", name, v)
+		}
+		*field(c) = n
+		return nil
+	}
 }
 
 // EnvName is the environment variable of a setting.
@@ -257,6 +303,24 @@ func (c *Config) loadFile(path string) error {
 		}
 		c.Retention = d
 	}
+	for _, d := range []struct {
+		name string
+		text string
+		to   *time.Duration
+	}{
+		{"monitorInterval", c.MonitorIntervalTxt, &c.MonitorInterval},
+		{"monitorJitter", c.MonitorJitterTxt, &c.MonitorJitter},
+		{"monitorTimeout", c.MonitorTimeoutTxt, &c.MonitorTimeout},
+	} {
+		if d.text == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.text)
+		if err != nil {
+			return fmt.Errorf("config file %s: %s %q is not a duration such as 5m or 30s", path, d.name, d.text)
+		}
+		*d.to = v
+	}
 	return nil
 }
 
@@ -313,6 +377,29 @@ func (c Config) Validate() error {
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		bad("metrics-token must be at least 16 characters")
+	}
+	if c.MonitorInterval < 0 || (c.MonitorInterval > 0 && c.MonitorInterval < time.Second) {
+		bad("monitor-interval must be 0 (off) or at least 1s")
+	}
+	if c.MonitorJitter < 0 {
+		bad("monitor-jitter must not be negative")
+	}
+	if c.MonitorTimeout < 100*time.Millisecond || c.MonitorTimeout > time.Minute {
+		bad("monitor-timeout must be between 100ms and 1m")
+	}
+	if c.MonitorConcurrency < 1 || c.MonitorConcurrency > 256 {
+		bad("monitor-concurrency must be between 1 and 256")
+	}
+	if c.IncidentAfter < 1 || c.IncidentAfter > 10 {
+		bad("incident-after must be between 1 and 10")
+	}
+	for i, s := range c.AlertTo {
+		if _, err := alert.ParseReceiver(s); err != nil {
+			bad("alert-to[%d]: %v", i, err)
+		}
+	}
+	if _, err := egress.ParseNets(c.AlertAllowNets); err != nil {
+		bad("alert-allow-nets: %v", err)
 	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {

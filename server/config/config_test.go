@@ -179,3 +179,47 @@ func TestMetricsSettings(t *testing.T) {
 		t.Fatalf("%+v %v", c, err)
 	}
 }
+
+func TestMonitorSettings(t *testing.T) {
+	d, err := Load(nil, env(nil), io.Discard)
+	if err != nil || d.MonitorInterval != 5*time.Minute || d.IncidentAfter != 2 || d.MonitorConcurrency != 16 ||
+		d.MonitorTimeout != 10*time.Second || len(d.AlertTo) != 0 {
+		t.Fatalf("defaults: %+v %v", d, err)
+	}
+	file := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(file, []byte(`{"monitorInterval":"1m","monitorJitter":"5s","monitorTimeout":"3s","monitorConcurrency":4,
+		"incidentAfter":3,"alertTo":["slack+https://hooks.slack.com/services/T/B/x"],"alertAllowNets":["10.0.0.25/32"]}`), 0o600)
+	c, err := Load([]string{"--config", file, "--monitor-interval", "0"}, env(map[string]string{
+		"CORSCHECK_ALERT_TO": "https://hooks.example.com/a,smtp://mail.example.com?from=a@example.com&to=b@example.com"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MonitorInterval != 0 || c.MonitorJitter != 5*time.Second || c.MonitorTimeout != 3*time.Second ||
+		c.MonitorConcurrency != 4 || c.IncidentAfter != 3 || len(c.AlertTo) != 2 || c.AlertAllowNets[0] != "10.0.0.25/32" {
+		t.Fatalf("settings: %+v", c)
+	}
+	// A receiver's URL is a secret: it may come from a file.
+	secret := filepath.Join(t.TempDir(), "alert-to")
+	os.WriteFile(secret, []byte("teams+https://example.logic.azure.com/workflows/x?sig=s3cr3t\n"), 0o600)
+	if c, err := Load([]string{"--alert-to-file", secret}, env(nil), io.Discard); err != nil || len(c.AlertTo) != 1 {
+		t.Fatalf("--alert-to-file: %+v %v", c.AlertTo, err)
+	}
+
+	_, err = Load([]string{"--monitor-interval", "500ms", "--monitor-timeout", "2m", "--monitor-concurrency", "0",
+		"--incident-after", "many", "--alert-to", "ftp://files.example.com/s3cr3t,https://x.example.com/ok",
+		"--alert-allow-nets", "10.0.0.0/33"}, env(map[string]string{"CORSCHECK_MONITOR_JITTER": "soon"}), io.Discard)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"monitor-interval must be 0 (off) or at least 1s", "monitor-timeout must be between",
+		"monitor-concurrency must be between", `incident-after "many" is not a whole number`,
+		`CORSCHECK_MONITOR_JITTER: monitor-jitter "soon" is not a duration`, `alert-to[0]: alert receiver files.example.com: scheme "ftp"`,
+		"alert-allow-nets"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("the error shows a receiver's secret: %v", err)
+	}
+}
