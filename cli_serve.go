@@ -219,6 +219,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	gate := auth.New(auth.Config{Store: st, CheckPassword: password, Logger: log})
 	adminUI := admin.New(admin.Config{
 		Store: st, Catalogue: live, Gate: gate, Logger: log, TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL,
+		Monitoring: cfg.MonitorInterval > 0,
 		// The session cookie is Secure whenever browsers reach the service over HTTPS.
 		SecureCookies: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 	})

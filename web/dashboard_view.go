@@ -5,12 +5,17 @@ package web
 type DashboardView struct {
 	Nav     Nav
 	Windows []Link // the windows to choose from; Current marks the shown one
-	Since   string // the window's start, UTC
-	Totals  []Total
-	Origins []string    // the matrix's columns
-	Rows    []MatrixRow // the matrix's rows
-	Chart   Chart
-	Reasons []ReasonRow
+	Sources []Link // whose results: all, the gadget's, the monitor's; Current marks the shown one
+	// Monitor is set when the dashboard shows the scheduled checks' results alone.
+	Monitor bool
+	// OpenIncidents are shown first of all.
+	OpenIncidents []IncidentRow
+	Since         string // the window's start, UTC
+	Totals        []Total
+	Origins       []string    // the matrix's columns
+	Rows          []MatrixRow // the matrix's rows
+	Chart         Chart
+	Reasons       []ReasonRow
 	// Failures are the newest blocked or unreachable results, whatever the window.
 	Failures    []ResultRow
 	FailuresURL string

@@ -26,7 +26,7 @@ type Option struct {
 
 // FilterForm is the results filter as the form shows it (the request's query values).
 type FilterForm struct {
-	Since, Until, Kind, Node, Origin, Verdict, Agent, Reason string
+	Since, Until, Kind, Node, Origin, Verdict, Agent, Reason, Source string
 }
 
 // ResultsView is the results page.
@@ -35,6 +35,7 @@ type ResultsView struct {
 	Filter   FilterForm
 	Kinds    []Option
 	Verdicts []Option
+	Sources  []Option
 	Reasons  []Option // suggestions for the reason filter
 	Error    string   // a filter that could not be read
 	Total    string   // how many results match, in words
@@ -58,6 +59,7 @@ type ResultRow struct {
 	Error      string
 	Duration   string
 	Reason     string
+	Source     string // gadget or monitor
 }
 
 // Field is one labelled value.

@@ -47,6 +47,9 @@ type Config struct {
 	Now       func() time.Time
 	// PageSize is the number of results per page; zero means 50.
 	PageSize int
+	// Monitoring says whether this instance runs scheduled checks (the incidents page says so
+	// when it does not).
+	Monitoring bool
 }
 
 const (
@@ -66,6 +69,7 @@ type handler struct {
 	log          *slog.Logger
 	now          func() time.Time
 	pageSize     int
+	monitoring   bool
 }
 
 // New returns the admin UI. Its routes are relative to where it is mounted, which must be
@@ -75,7 +79,7 @@ type handler struct {
 func New(cfg Config) http.Handler {
 	h := &handler{
 		store: cfg.Store, catalogue: cfg.Catalogue, gate: cfg.Gate, secure: cfg.SecureCookies,
-		trustProxy: cfg.TrustProxy, log: cfg.Logger, now: cfg.Now, pageSize: cfg.PageSize,
+		trustProxy: cfg.TrustProxy, log: cfg.Logger, now: cfg.Now, pageSize: cfg.PageSize, monitoring: cfg.Monitoring,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -115,6 +119,8 @@ func New(cfg Config) http.Handler {
 		r.Get("/", h.dashboard)
 		r.Get("/results", h.results)
 		r.Get("/results/{id}", h.result)
+		r.Get("/incidents", h.incidents)
+		r.Get("/incidents/{id}", h.incident)
 		r.Get("/export.csv", h.exportCSV)
 		r.Get("/export.ndjson", h.exportNDJSON)
 		r.Get("/targets", h.targets)

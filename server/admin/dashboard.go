@@ -35,10 +35,11 @@ func (w window) start(now time.Time) time.Time {
 
 const newestFailures = 10
 
-// dashboard answers GET /admin/?window=24h|7d|30d. Everything on it comes from the store's
-// summaries and two short index scans, so it costs the same at ten million results.
+// dashboard answers GET /admin/?window=24h|7d|30d&source=gadget|monitor. Open incidents come
+// first. Everything else comes from the store's summaries and a few short index scans, so it
+// costs the same at ten million results.
 func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("window")
+	name, source := r.URL.Query().Get("window"), r.URL.Query().Get("source")
 	i := slices.IndexFunc(windows, func(w window) bool { return w.name == name })
 	if name == "" {
 		i = 0
@@ -47,17 +48,26 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("window %q must be one of 24h, 7d, 30d", name), http.StatusBadRequest)
 		return
 	}
+	if source != "" && !slices.Contains(store.Sources, source) {
+		http.Error(w, fmt.Sprintf("source %q must be one of %s", source, strings.Join(store.Sources, ", ")), http.StatusBadRequest)
+		return
+	}
 	win, now := windows[i], h.now().UTC()
 	since := win.start(now)
 	ctx := r.Context()
-	sum, err := h.store.Summary(ctx, since, win.step, "")
+	sum, err := h.store.Summary(ctx, since, win.step, source)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	open, err := h.allOpenIncidents(r)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
 	var failures []store.Result
 	for _, verdict := range []string{"blocked", "unreachable"} {
-		rs, err := h.store.Results(ctx, store.Filter{Verdict: verdict, Limit: newestFailures})
+		rs, err := h.store.Results(ctx, store.Filter{Verdict: verdict, Source: source, Limit: newestFailures})
 		if err != nil {
 			h.serverError(w, r, err)
 			return
@@ -68,16 +78,23 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 
 	v := web.DashboardView{
 		Nav: web.Nav{SignedIn: true, Current: "dashboard"}, Since: since.Format(shownTime) + " UTC",
-		FailuresURL: "/admin/results?verdict=blocked",
+		FailuresURL: "/admin/results?verdict=blocked", Monitor: source == store.SourceMonitor,
+	}
+	for _, in := range open {
+		v.OpenIncidents = append(v.OpenIncidents, incidentRow(in, now))
 	}
 	for _, o := range windows {
-		v.Windows = append(v.Windows, web.Link{Label: o.label, URL: "/admin/?window=" + o.name, Current: o == win})
+		v.Windows = append(v.Windows, web.Link{Label: o.label, URL: dashboardURL(o.name, source), Current: o == win})
+	}
+	v.Sources = append(v.Sources, web.Link{Label: "All results", URL: dashboardURL(win.name, ""), Current: source == ""})
+	for _, s := range store.Sources {
+		v.Sources = append(v.Sources, web.Link{Label: upperFirst(sourceLabels[s]), URL: dashboardURL(win.name, s), Current: source == s})
 	}
 	sinceForm := since.Format(formTime)
-	v.Totals = totals(sum.Counts, sinceForm)
-	v.Origins, v.Rows = matrix(sum, h.catalogueNodes(), now, sinceForm)
+	v.Totals = totals(sum.Counts, sinceForm, source)
+	v.Origins, v.Rows = matrix(sum, h.catalogueNodes(), now, sinceForm, source)
 	v.Chart = chart(sum.Counts, win, since)
-	v.Reasons = reasons(sum.Reasons, sinceForm)
+	v.Reasons = reasons(sum.Reasons, sinceForm, source)
 	for _, res := range failures[:min(len(failures), newestFailures)] {
 		v.Failures = append(v.Failures, resultRow(res))
 	}
@@ -100,12 +117,28 @@ func (h *handler) catalogueNodes() []node {
 	return ns
 }
 
-func resultsURL(kind, node, origin, verdict, reason, since string) string {
+func resultsURL(kind, node, origin, verdict, reason, since, source string) string {
 	return "/admin/results" + query(web.FilterForm{Kind: kind, Node: node, Origin: origin, Verdict: verdict,
-		Reason: reason, Since: since}, 0)
+		Reason: reason, Since: since, Source: source}, 0)
 }
 
-func totals(counts []store.Count, since string) []web.Total {
+// dashboardURL is the dashboard for a window and a source ("" for all).
+func dashboardURL(window, source string) string {
+	u := "/admin/?window=" + window
+	if source != "" {
+		u += "&source=" + source
+	}
+	return u
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func totals(counts []store.Count, since, source string) []web.Total {
 	n := map[string]int64{}
 	for _, c := range counts {
 		n[c.Verdict] += c.N
@@ -113,14 +146,14 @@ func totals(counts []store.Count, since string) []web.Total {
 	var out []web.Total
 	for _, verdict := range verdicts {
 		out = append(out, web.Total{Verdict: verdict, Count: thousands(n[verdict]),
-			URL: resultsURL("", "", "", verdict, "", since)})
+			URL: resultsURL("", "", "", verdict, "", since, source)})
 	}
 	return out
 }
 
 // matrix lays the summary out as rows of nodes (the catalogue's and every node that reported)
 // and columns of the page origins that reported.
-func matrix(sum store.Summary, catalogue []node, now time.Time, since string) ([]string, []web.MatrixRow) {
+func matrix(sum store.Summary, catalogue []node, now time.Time, since, source string) ([]string, []web.MatrixRow) {
 	type tally struct{ allowed, total int64 }
 	inWindow := map[matrixKey]*tally{}
 	for _, c := range sum.Counts {
@@ -153,7 +186,7 @@ func matrix(sum store.Summary, catalogue []node, now time.Time, since string) ([
 		row := web.MatrixRow{Kind: n.kind, Node: n.node}
 		for _, o := range origins {
 			k := matrixKey{n.kind, n.node, o}
-			c := web.MatrixCell{URL: resultsURL(n.kind, n.node, o, "", "", since)}
+			c := web.MatrixCell{URL: resultsURL(n.kind, n.node, o, "", "", since, source)}
 			if l, ok := latest[k]; ok {
 				c.Verdict, c.Age = l.Verdict, age(now.Sub(l.ReceivedAt))
 				if l.Verdict != "allowed" {
@@ -195,7 +228,7 @@ func age(d time.Duration) string {
 	return strconv.Itoa(int(d/(24*time.Hour))) + " days ago"
 }
 
-func reasons(rs []store.ReasonCount, since string) []web.ReasonRow {
+func reasons(rs []store.ReasonCount, since, source string) []web.ReasonRow {
 	type agg struct {
 		n     int64
 		nodes []string
@@ -217,7 +250,7 @@ func reasons(rs []store.ReasonCount, since string) []web.ReasonRow {
 	for _, reason := range order[:min(len(order), 10)] {
 		a := by[reason]
 		out = append(out, web.ReasonRow{Reason: reason, Count: thousands(a.n), Nodes: strings.Join(a.nodes, ", "),
-			URL: resultsURL("", "", "", "", reason, since)})
+			URL: resultsURL("", "", "", "", reason, since, source)})
 	}
 	return out
 }

@@ -13,7 +13,7 @@ import (
 
 var csvHeader = []string{"id", "received_at", "client_time", "client_addr", "gadget_version",
 	"page_origin", "target_kind", "node", "url", "method", "header_names", "credentials", "verdict",
-	"browser_error", "duration_ms", "user_agent", "agent_id", "extension", "role", "reason"}
+	"browser_error", "duration_ms", "user_agent", "agent_id", "extension", "role", "reason", "source"}
 
 func (h *handler) exportCSV(w http.ResponseWriter, r *http.Request) {
 	var cw *csv.Writer
@@ -27,7 +27,7 @@ func (h *handler) exportCSV(w http.ResponseWriter, r *http.Request) {
 			cell(res.Node), cell(res.URL), cell(res.Method), cell(strings.Join(res.HeaderNames, " ")),
 			cell(res.Credentials), cell(res.Verdict), cell(res.BrowserError),
 			strconv.FormatFloat(res.DurationMs, 'f', -1, 64), cell(res.UserAgent), cell(res.AgentID),
-			cell(res.Extension), cell(res.Role), cell(res.Reason),
+			cell(res.Extension), cell(res.Role), cell(res.Reason), cell(res.Source),
 		})
 	}, func() error {
 		cw.Flush()

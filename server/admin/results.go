@@ -35,9 +35,10 @@ func filterForm(q url.Values) (store.Filter, web.FilterForm, error) {
 		Kind: strings.TrimSpace(q.Get("kind")), Node: strings.TrimSpace(q.Get("node")),
 		Origin: strings.TrimSpace(q.Get("origin")), Verdict: strings.TrimSpace(q.Get("verdict")),
 		Agent: strings.TrimSpace(q.Get("agent")), Reason: strings.TrimSpace(q.Get("reason")),
+		Source: strings.TrimSpace(q.Get("source")),
 	}
 	f := store.Filter{Node: form.Node, PageOrigin: form.Origin, TargetKind: form.Kind,
-		Verdict: form.Verdict, AgentID: form.Agent, Reason: form.Reason}
+		Verdict: form.Verdict, AgentID: form.Agent, Reason: form.Reason, Source: form.Source}
 	var errs []error
 	var err error
 	if f.Since, err = parseTime(form.Since); err != nil {
@@ -53,6 +54,9 @@ func filterForm(q url.Values) (store.Filter, web.FilterForm, error) {
 	}
 	if form.Verdict != "" && !slices.Contains(verdicts, form.Verdict) {
 		errs = append(errs, fmt.Errorf("verdict %q must be one of %s", form.Verdict, strings.Join(verdicts, ", ")))
+	}
+	if form.Source != "" && !slices.Contains(store.Sources, form.Source) {
+		errs = append(errs, fmt.Errorf("source %q must be one of %s", form.Source, strings.Join(store.Sources, ", ")))
 	}
 	if b := q.Get("before"); b != "" {
 		// The page after result b; filter sets the cursor's time.
@@ -104,7 +108,7 @@ func query(form web.FilterForm, before int64) string {
 	q := url.Values{}
 	for k, v := range map[string]string{"since": form.Since, "until": form.Until, "kind": form.Kind,
 		"node": form.Node, "origin": form.Origin, "verdict": form.Verdict, "agent": form.Agent,
-		"reason": form.Reason} {
+		"reason": form.Reason, "source": form.Source} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -135,6 +139,7 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 	for _, vd := range verdicts {
 		v.Verdicts = append(v.Verdicts, web.Option{Value: vd, Label: vd})
 	}
+	v.Sources = sourceOptions()
 	v.Reasons = knownReasons()
 	if ferr != nil {
 		v.Error = "The filter could not be read: " + ferr.Error()
@@ -173,8 +178,19 @@ func resultRow(res store.Result) web.ResultRow {
 		ID: res.ID, DetailURL: "/admin/results/" + strconv.FormatInt(res.ID, 10),
 		ReceivedAt: res.ReceivedAt.UTC().Format(shownTime), Kind: res.TargetKind, Node: res.Node,
 		PageOrigin: res.PageOrigin, Verdict: res.Verdict, Agent: agent(res), Error: res.BrowserError,
-		Duration: strconv.FormatFloat(res.DurationMs, 'f', 0, 64), Reason: res.Reason,
+		Duration: strconv.FormatFloat(res.DurationMs, 'f', 0, 64), Reason: res.Reason, Source: res.Source,
 	}
+}
+
+// sourceLabels say who checked, in the UI's words.
+var sourceLabels = map[string]string{store.SourceGadget: "agents' browsers (gadget)", store.SourceMonitor: "scheduled checks (service)"}
+
+func sourceOptions() []web.Option {
+	var out []web.Option
+	for _, s := range store.Sources {
+		out = append(out, web.Option{Value: s, Label: sourceLabels[s]})
+	}
+	return out
 }
 
 // countCap is where the results page stops counting.
@@ -209,6 +225,15 @@ func knownReasons() []web.Option {
 	}
 	for _, c := range probe.NetworkClasses {
 		out = append(out, web.Option{Value: string(c), Label: "network: " + string(c)})
+	}
+	return out
+}
+
+// fixViews shows fixes: what to run on which node, then what to restart.
+func fixViews(fs []fix.Fix) []web.FixView {
+	var out []web.FixView
+	for _, f := range fs {
+		out = append(out, web.FixView{Node: f.Node, Summary: f.Summary, Commands: f.Commands, Restart: f.Restart, Notes: f.Notes})
 	}
 	return out
 }
@@ -305,10 +330,7 @@ func diagnosisView(d store.Diagnosis) web.DiagnosisView {
 	if rep.Network != nil {
 		v.NetworkMessage = rep.Network.Message
 	}
-	for _, f := range rep.Fixes {
-		v.Fixes = append(v.Fixes, web.FixView{Node: f.Node, Summary: f.Summary, Commands: f.Commands,
-			Restart: f.Restart, Notes: f.Notes})
-	}
+	v.Fixes = fixViews(rep.Fixes)
 	for _, e := range []struct {
 		title string
 		x     *probe.Exchange
