@@ -76,6 +76,9 @@ bench: deps build fill
 	$(GO) test -run '^$$' -bench . -benchtime 20000x ./server/store/
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./server/api/
 	$(GO) test -run '^$$' -bench GadgetThreeNodes -benchtime 5x .
+	$(GO) test -run '^$$' -bench Round -benchtime 3x ./server/monitor/
+	$(GO) test -run '^$$' -bench RSS -benchtime 1x ./server/monitor/
+	$(GO) test -run '^$$' -bench AlertLatency -benchtime 5x ./server/monitor/
 
 # A store of synthetic results for the scale benchmarks (docs/benchmarks.md): 10 million by
 # default, in a data directory outside the repository (or FILL_DIR=postgres://…). Run again, it

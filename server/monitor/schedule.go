@@ -29,7 +29,8 @@ type Schedule struct {
 	// Timeout bounds one check (default 10 s).
 	Timeout time.Duration
 	// Recheck is how long after a check whose verdict waits for confirmation the key is
-	// checked again (default 2 s), at most Rechecks times in a round.
+	// checked again (default 2 s), at most Rechecks times in a round (a monitor sets it to its
+	// After less one when it is 0; negative means none).
 	Recheck  time.Duration
 	Rechecks int
 }
