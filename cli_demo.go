@@ -265,7 +265,9 @@ func startMonitorStory(e *demoEnv, opt demoOptions, stdout io.Writer) *time.Time
 	e.lab.Set("cuicsub", lab.Allowing)
 	e.svc.monitoring.start()
 	fmt.Fprintf(stdout, "\nScheduled checks: every lab node for every origin, every %s, from the service's own network.\n", every)
-	fmt.Fprintln(stdout, "  The subscriber's CORS list has just been fixed: it allows the Finesse origins now.")
+	fmt.Fprintln(stdout, "  The nodes that fail from the start (the Live Data nodes, the node that is down) open")
+	fmt.Fprintln(stdout, "  incidents at the first checks. The subscriber's CORS list has just been fixed: it allows")
+	fmt.Fprintln(stdout, "  the Finesse origins now.")
 	fmt.Fprintf(stdout, "  In %s it loses it again, as after an upgrade: an incident opens (%s/admin/incidents)\n", after, e.base)
 	fmt.Fprintf(stdout, "  and its alert reaches the demo webhook receiver at %s, which prints it here.\n", e.receiver.url)
 	return time.AfterFunc(after, func() {

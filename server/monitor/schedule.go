@@ -29,7 +29,8 @@ type Schedule struct {
 	// Timeout bounds one check (default 10 s).
 	Timeout time.Duration
 	// Recheck is how long after a check whose verdict waits for confirmation the key is
-	// checked again (default 2 s), at most Rechecks times in a round (a monitor sets it to its
+	// checked again (default 2 s, or a quarter of a shorter interval), at most Rechecks times
+	// in a round (a monitor sets it to its
 	// After less one when it is 0; negative means none).
 	Recheck  time.Duration
 	Rechecks int
@@ -47,7 +48,7 @@ func (s Schedule) withDefaults() Schedule {
 		s.Timeout = 10 * time.Second
 	}
 	if s.Recheck <= 0 {
-		s.Recheck = 2 * time.Second
+		s.Recheck = min(2*time.Second, s.Interval/4)
 	}
 	s.Spread = max(0, min(s.Spread, s.Interval))
 	s.Rechecks = max(0, s.Rechecks)
