@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // APIToken is a credential for the admin API. The store keeps a hash of its secret, never the
@@ -128,8 +128,16 @@ func scanToken(row scanner) (APIToken, error) {
 	return t, nil
 }
 
-// sqliteDB writes through the store's one writer connection and reads from its readers.
-type sqliteDB struct{ writer, readers *sql.DB }
+// sqliteDB writes through the store's one writer connection and reads from its readers; in a
+// transaction (tx), both are the transaction.
+type sqliteDB struct{ writer, readers sqlConn }
+
+// sqlConn is what *sql.DB and *sql.Tx both offer.
+type sqlConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
 
 func (d sqliteDB) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := d.writer.ExecContext(ctx, query, args...)
@@ -157,8 +165,16 @@ func (d sqliteDB) query(ctx context.Context, query string, args ...any) (rows, f
 	return rs, func() { rs.Close() }, nil
 }
 
-// pgDB runs everything on the store's pool.
-type pgDB struct{ pool *pgxpool.Pool }
+// pgDB runs everything on the store's pool, or in a transaction (tx) on that transaction.
+type pgDB struct{ pool pgConn }
+
+// pgConn is what *pgxpool.Pool and pgx.Tx both offer.
+type pgConn interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
 
 func (d pgDB) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := d.pool.Exec(ctx, query, args...)

@@ -397,80 +397,22 @@ func (d pgDB) clock() string     { return postgresClock }
 
 // tx runs fn in one transaction on the writer connection.
 func (d sqliteDB) tx(ctx context.Context, fn func(sqlDB) error) error {
-	tx, err := d.writer.BeginTx(ctx, nil)
+	db, ok := d.writer.(*sql.DB)
+	if !ok {
+		return errors.New("store: a transaction inside a transaction")
+	}
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(sqliteTx{tx}); err != nil {
+	if err := fn(sqliteDB{writer: tx, readers: tx}); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// tx runs fn in one transaction.
+// tx runs fn in one transaction (a savepoint inside one).
 func (d pgDB) tx(ctx context.Context, fn func(sqlDB) error) error {
-	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error { return fn(pgTx{tx}) })
-}
-
-// sqliteTx is a transaction of the SQLite store.
-type sqliteTx struct{ t *sql.Tx }
-
-func (t sqliteTx) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := t.t.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (t sqliteTx) insert(ctx context.Context, query string, args ...any) (int64, error) {
-	var id int64
-	err := t.t.QueryRowContext(ctx, query, args...).Scan(&id)
-	return id, err
-}
-
-func (t sqliteTx) queryRow(ctx context.Context, query string, args ...any) scanner {
-	return notFound{t.t.QueryRowContext(ctx, query, args...)}
-}
-
-func (t sqliteTx) query(ctx context.Context, query string, args ...any) (rows, func(), error) {
-	rs, err := t.t.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return rs, func() { rs.Close() }, nil
-}
-
-func (t sqliteTx) clock() string                               { return sqliteClock }
-func (t sqliteTx) tx(context.Context, func(sqlDB) error) error { return errNestedTx }
-func (t pgTx) clock() string                                   { return postgresClock }
-func (t pgTx) tx(context.Context, func(sqlDB) error) error     { return errNestedTx }
-
-var errNestedTx = errors.New("store: a transaction inside a transaction")
-
-// pgTx is a transaction of the PostgreSQL store.
-type pgTx struct{ t pgx.Tx }
-
-func (t pgTx) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := t.t.Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
-}
-
-func (t pgTx) insert(ctx context.Context, query string, args ...any) (int64, error) {
-	var id int64
-	err := t.t.QueryRow(ctx, query, args...).Scan(&id)
-	return id, err
-}
-
-func (t pgTx) queryRow(ctx context.Context, query string, args ...any) scanner {
-	return notFound{t.t.QueryRow(ctx, query, args...)}
-}
-
-func (t pgTx) query(ctx context.Context, query string, args ...any) (rows, func(), error) {
-	rs, err := t.t.Query(ctx, query, args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return rs, rs.Close, nil
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error { return fn(pgDB{tx}) })
 }
