@@ -407,7 +407,7 @@ func TestAdminInBrowser(t *testing.T) {
 // csvColumns is the export's header, as docs/admin.md lists it.
 var csvColumns = []string{"id", "received_at", "client_time", "client_addr", "gadget_version",
 	"page_origin", "target_kind", "node", "url", "method", "header_names", "credentials", "verdict",
-	"browser_error", "duration_ms", "user_agent", "agent_id", "extension", "role", "reason"}
+	"browser_error", "duration_ms", "user_agent", "agent_id", "extension", "role", "reason", "source"}
 
 // TestDemoDashboardInBrowser: what `make run` shows an admin. The demo's week of history makes
 // the dashboard tell the field case: the subscriber has blocked the Finesse origin since the

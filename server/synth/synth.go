@@ -396,7 +396,7 @@ func (g *generator) item(p planned, at time.Time) Item {
 		ReceivedAt: at, ClientAddr: a.addr,
 		GadgetVersion: g.o.GadgetVersion, PageOrigin: a.origin, TargetKind: string(n.Kind), Node: n.Name,
 		URL: n.URLs[p.ep], Method: "GET", HeaderNames: g.headerNames, Credentials: string(cors.Include),
-		UserAgent: a.userAgent, AgentID: a.id, Extension: a.extension, Role: a.role,
+		UserAgent: a.userAgent, AgentID: a.id, Extension: a.extension, Role: a.role, Source: store.SourceGadget,
 	}
 	// The gadget stamps the report when the check is done, by the agent's clock; it arrives a
 	// few milliseconds later.
