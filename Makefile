@@ -3,10 +3,11 @@ GO      ?= go
 BIN     := bin/corscheck
 PKGS    := ./...
 # Chromium drives the conformance and end-to-end tests (certutil, from libnss3-tools, makes it
-# trust the tests' certificate authorities), PostgreSQL backs the store tests of the
+# trust the tests' certificate authorities), Firefox ESR the Firefox conformance suite and the
+# recorded Firefox HARs, PostgreSQL backs the store tests of the
 # scale option; `make deps` installs them from Debian when missing and we are root (CI and fresh
 # machines), and otherwise says what to install.
-DEBS    := chromium libnss3-tools postgresql nginx-light
+DEBS    := chromium firefox-esr libnss3-tools postgresql nginx-light
 
 .PHONY: all build run test deps vet fmt lint generate bench fuzz clean gadget-test screenshots templ-check fill
 
@@ -21,6 +22,7 @@ run: build
 deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v firefox-esr >/dev/null 2>&1 || [ -x /usr/bin/firefox-esr ] || missing="$$missing firefox-esr"; \
 	command -v certutil >/dev/null 2>&1 || missing="$$missing libnss3-tools"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx-light"; \

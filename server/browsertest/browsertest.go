@@ -40,6 +40,7 @@ type settings struct {
 	addresses []string // "host:port addr:port" mappings, tried before names
 	caPEM     [][]byte // certificate authorities the browser trusts
 	sinkCheck bool
+	harDir    string // Firefox: where its network monitor writes a HAR per page load
 }
 
 // Option configures a test browser.
@@ -175,23 +176,29 @@ var disabledFeatures = []string{
 // trustInNSS creates the NSS database Chromium reads on Linux ($HOME/.pki/nssdb) and adds each
 // authority as trusted for servers.
 func trustInNSS(home string, cas [][]byte) error {
-	certutil, err := exec.LookPath("certutil")
-	if err != nil {
-		return fmt.Errorf("certutil not found (install Debian's libnss3-tools): %w", err)
-	}
 	db := filepath.Join(home, ".pki", "nssdb")
 	if err := os.MkdirAll(db, 0o700); err != nil {
 		return err
 	}
-	if out, err := exec.Command(certutil, "-N", "-d", "sql:"+db, "--empty-password").CombinedOutput(); err != nil {
+	return trustInNSSDir(home, "sql:"+db, cas)
+}
+
+// trustInNSSDir creates the NSS database db ("sql:DIR"; Firefox keeps it in its profile) and adds
+// each authority as trusted for servers; the PEM files go to scratch.
+func trustInNSSDir(scratch, db string, cas [][]byte) error {
+	certutil, err := exec.LookPath("certutil")
+	if err != nil {
+		return fmt.Errorf("certutil not found (install Debian's libnss3-tools): %w", err)
+	}
+	if out, err := exec.Command(certutil, "-N", "-d", db, "--empty-password").CombinedOutput(); err != nil {
 		return fmt.Errorf("certutil -N: %v: %s", err, out)
 	}
 	for i, pem := range cas {
-		f := filepath.Join(home, fmt.Sprintf("ca%d.pem", i))
+		f := filepath.Join(scratch, fmt.Sprintf("ca%d.pem", i))
 		if err := os.WriteFile(f, pem, 0o600); err != nil {
 			return err
 		}
-		if out, err := exec.Command(certutil, "-A", "-d", "sql:"+db, "-n", fmt.Sprintf("test CA %d", i), "-t", "C,,", "-i", f).CombinedOutput(); err != nil {
+		if out, err := exec.Command(certutil, "-A", "-d", db, "-n", fmt.Sprintf("test CA %d", i), "-t", "C,,", "-i", f).CombinedOutput(); err != nil {
 			return fmt.Errorf("certutil -A: %v: %s", err, out)
 		}
 	}
