@@ -19,7 +19,7 @@ import (
 
 const probeUsage = `usage: corscheck probe [--origin ORIGIN] [--method M] [-H 'Name: value']... [--credentials include|omit|same-origin]
                        [--kind cuic|livedata|finesse|custom] [--timeout 10s] [--ca-file F] [--insecure]
-                       [--resolve HOST:PORT:ADDR]... [--json] URL
+                       [--resolve HOST:PORT:ADDR]... [--browser chromium|firefox] [--json] URL
 
 Sends to URL what Chromium sends when a page of ORIGIN calls fetch(URL): the preflight when one
 is needed, then the request. Says whether the page could read the answer, why not (as DevTools
@@ -39,6 +39,9 @@ Flags, before or after URL:
                       connect to ADDR for HOST on PORT (* for every port), as curl does: the
                       name stays in the URL, the TLS handshake and the Host header; repeat for
                       more (node names the agents' DNS knows but this machine's does not)
+  --browser B         whose rules and words: chromium (DevTools' reason names, Chromium's
+                      console line) or firefox (MDN's reason keys, Firefox's console line)
+                      (default chromium)
   --json              print one JSON object instead of text
 
 Exit status: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
@@ -101,6 +104,7 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 		caFile      = fs.String("ca-file", "", "")
 		insecure    = fs.Bool("insecure", false, "")
 		asJSON      = fs.Bool("json", false, "")
+		browser     = fs.String("browser", string(cors.Chromium), "")
 		headers     headerFlags
 		resolves    resolveFlags
 	)
@@ -151,7 +155,10 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 			return probeCommand{}, fmt.Errorf("--ca-file: %w", err)
 		}
 	}
-	req.Header, cmd.dropped = cors.CombineHeaders(headers)
+	if req.Browser, err = cors.ParseBrowser(*browser); err != nil {
+		return probeCommand{}, err
+	}
+	req.Header, cmd.dropped = req.Browser.CombineHeaders(headers)
 	if err := req.Validate(); err != nil {
 		return probeCommand{}, err
 	}

@@ -60,10 +60,15 @@ func isRedirectStatus(status int) bool {
 	return false
 }
 
-// Failure is a CORS failure: the reason as DevTools names it, and the value that failed.
+// Failure is a CORS failure: the reason as the browser names it (DevTools' name for Chromium, MDN's
+// key for Firefox), and the value that failed.
 type Failure struct {
 	Reason          Reason
 	FailedParameter string
+	// Status of the response that failed, and whether it answered a preflight: Firefox names
+	// neither in its reason but prints the status in its console.
+	Status      int
+	OnPreflight bool
 }
 
 // CheckAccess is the CORS check of one response (an actual response or a redirect hop), in

@@ -129,6 +129,13 @@ var (
 // rt performs each HTTP exchange; Fetch itself does no I/O.
 func Fetch(req Request, rt RoundTrip) Outcome {
 	out := Outcome{InitialURL: req.URL.String()}
+	b := req.Browser
+	checkAccess, checkPreflight := CheckAccess, CheckPreflight
+	if b == Firefox {
+		checkAccess, checkPreflight = firefoxCheckAccess, firefoxCheckPreflight
+	}
+	// Firefox preflights every hop of a redirected request once one hop needed a preflight.
+	forcePreflight := false
 	u := req.URL
 	method := req.Method
 	header := req.Header
@@ -151,8 +158,15 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 			origin = NullOrigin
 		}
 		corsFlag := tainted || !IsSameOrigin(u, req.Origin)
-		if corsFlag && NeedsPreflight(method, header) {
-			pf := Outgoing{Kind: PreflightStep, Method: "OPTIONS", URL: u, Header: PreflightHeader(method, header, origin)}
+		if corsFlag && (forcePreflight || b.NeedsPreflight(method, header)) {
+			forcePreflight = b == Firefox
+			pfOrigin := origin
+			if b == Firefox {
+				// Firefox's preflight keeps the page's origin after a cross-origin redirect;
+				// only the request itself then says Origin: null (observed in ESR 153).
+				pfOrigin = req.Origin
+			}
+			pf := Outgoing{Kind: PreflightStep, Method: "OPTIONS", URL: u, Header: b.PreflightHeader(method, header, pfOrigin)}
 			resp, err := rt(pf)
 			out.Steps = append(out.Steps, Step{Request: pf, Response: resp, Err: err})
 			if err != nil {
@@ -164,7 +178,7 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 				out.NetErr = err
 				return out
 			}
-			f, warns := CheckPreflight(resp, origin, method, header, req.Credentials)
+			f, warns := checkPreflight(resp, pfOrigin, method, header, req.Credentials)
 			out.Warnings = append(out.Warnings, warns...)
 			if f != nil {
 				out.Failure = f
@@ -180,10 +194,14 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 			return out
 		}
 		if corsFlag {
-			if f := CheckAccess(resp, origin, req.Credentials); f != nil {
+			if f := checkAccess(resp, origin, req.Credentials); f != nil {
 				out.Failure = f
 				return out
 			}
+		}
+		if b == Firefox && firefoxEmptyLocation(resp) {
+			out.NetErr = ErrFirefoxEmptyLocation
+			return out
 		}
 		next, err := resp.Location(u)
 		if err != nil {
@@ -191,6 +209,14 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 			return out
 		}
 		if next == nil {
+			return out
+		}
+		if b == Firefox && next.Scheme != "http" && next.Scheme != "https" {
+			err, f := firefoxRedirectScheme(u, next, resp.Status)
+			out.NetErr, out.Failure = err, f
+			if f != nil {
+				out.FinalURL = next.String()
+			}
 			return out
 		}
 		switch {
@@ -203,6 +229,13 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 		case next.Scheme != "http" && next.Scheme != "https":
 			out.FinalURL = next.String()
 			out.Failure = &Failure{Reason: CorsDisabledScheme}
+			if req.Browser == Firefox {
+				out.Failure = &Failure{Reason: CORSRequestNotHttp, Status: resp.Status}
+			}
+			return out
+		}
+		if next.User != nil && (tainted || !IsSameOrigin(next, req.Origin)) && b == Firefox {
+			out.NetErr = ErrFirefoxRedirectCredentials
 			return out
 		}
 		if next.User != nil && (tainted || !IsSameOrigin(next, req.Origin)) {

@@ -88,6 +88,7 @@ const preflightPrefix = "Response to preflight request doesn't pass access contr
 // consoleDetail is the text Chromium prints after "blocked by CORS policy: "
 // (third_party/blink/renderer/platform/loader/cors/cors_error_string.cc).
 func consoleDetail(f Failure) string {
+	f.Reason = f.ChromiumName()
 	v := escapeForConsole(f.FailedParameter)
 	var s string
 	switch f.Reason.Base() {
@@ -154,6 +155,7 @@ func ConsoleLine(f Failure, initialURL, finalURL, origin string) string {
 
 // Explain says in plain words what went wrong, for people who do not read CORS headers.
 func Explain(f Failure) string {
+	f.Reason = f.ChromiumName()
 	v := f.FailedParameter
 	where := "the response"
 	if f.Reason.OnPreflight() {

@@ -40,6 +40,8 @@ type Request struct {
 	Method      string // normalized (see NormalizeMethod)
 	Header      []Header
 	Credentials Credentials
+	// Browser whose rules decide and whose words report; the zero value is Chromium.
+	Browser Browser
 }
 
 // Limits of the CORS-safelisted request headers (Fetch standard).
@@ -79,10 +81,14 @@ var forbiddenNames = []string{
 	"trailer", "transfer-encoding", "upgrade", "via",
 }
 
-// IsForbiddenHeader reports whether fetch() drops this header instead of sending it.
-func IsForbiddenHeader(name, value string) bool {
+// IsForbiddenHeader reports whether Chromium's fetch() drops this header instead of sending it.
+func IsForbiddenHeader(name, value string) bool { return Chromium.IsForbiddenHeader(name, value) }
+
+// IsForbiddenHeader reports whether this browser's fetch() drops this header instead of sending
+// it.
+func (b Browser) IsForbiddenHeader(name, value string) bool {
 	n := strings.ToLower(name)
-	if slices.Contains(forbiddenNames, n) || slices.Contains(chromiumForbidden, n) || strings.HasPrefix(n, "proxy-") || strings.HasPrefix(n, "sec-") {
+	if slices.Contains(forbiddenNames, n) || (b != Firefox && slices.Contains(chromiumForbidden, n)) || strings.HasPrefix(n, "proxy-") || strings.HasPrefix(n, "sec-") {
 		return true
 	}
 	switch n {
@@ -111,11 +117,17 @@ func ValidateHeader(name, value string) (string, error) {
 }
 
 // CombineHeaders merges headers of the same name as Headers.append does (values joined with
-// ", ", in first-seen order of names) and drops forbidden ones, which it returns separately.
+// ", ", in first-seen order of names) and drops the ones Chromium forbids, which it returns
+// separately.
 func CombineHeaders(in []Header) (kept []Header, dropped []Header) {
+	return Chromium.CombineHeaders(in)
+}
+
+// CombineHeaders is CombineHeaders for this browser's forbidden headers.
+func (b Browser) CombineHeaders(in []Header) (kept []Header, dropped []Header) {
 	index := map[string]int{}
 	for _, h := range in {
-		if IsForbiddenHeader(h.Name, h.Value) {
+		if b.IsForbiddenHeader(h.Name, h.Value) {
 			dropped = append(dropped, h)
 			continue
 		}
@@ -147,7 +159,11 @@ func hasUnsafeByte(v string) bool {
 // IsSafelistedHeader reports whether a header may be sent cross-origin without a preflight, as
 // Chromium decides it: the Fetch standard's list plus the headers Chromium itself safelists (see
 // chromiumSafelisted).
-func IsSafelistedHeader(name, value string) bool {
+func IsSafelistedHeader(name, value string) bool { return Chromium.IsSafelistedHeader(name, value) }
+
+// IsSafelistedHeader reports whether this browser sends the header cross-origin without a
+// preflight. Firefox keeps to the Fetch standard's list.
+func (b Browser) IsSafelistedHeader(name, value string) bool {
 	if len(value) > maxSafelistedValue {
 		return false
 	}
@@ -167,7 +183,7 @@ func IsSafelistedHeader(name, value string) bool {
 	case "range":
 		return safelistedRange(value)
 	default:
-		if check, ok := chromiumSafelisted[n]; ok {
+		if check, ok := chromiumSafelisted[n]; ok && b != Firefox {
 			return check(value)
 		}
 	}
@@ -240,12 +256,15 @@ func compareDecimal(a, b string) int {
 // UnsafeHeaderNames returns the names that make a request need a preflight: the non-safelisted
 // names, and all names when the safelisted values exceed 1024 bytes in total. Lower case, sorted,
 // without duplicates: the list Access-Control-Request-Headers carries.
-func UnsafeHeaderNames(h []Header) []string {
+func UnsafeHeaderNames(h []Header) []string { return Chromium.UnsafeHeaderNames(h) }
+
+// UnsafeHeaderNames is UnsafeHeaderNames by this browser's safelist.
+func (b Browser) UnsafeHeaderNames(h []Header) []string {
 	var unsafe, safe []string
 	total := 0
 	for _, x := range h {
 		n := strings.ToLower(x.Name)
-		if IsSafelistedHeader(x.Name, x.Value) {
+		if b.IsSafelistedHeader(x.Name, x.Value) {
 			safe = append(safe, n)
 			total += len(x.Value)
 			continue
@@ -261,18 +280,26 @@ func UnsafeHeaderNames(h []Header) []string {
 
 // NeedsPreflight reports whether a cross-origin request with this method and these headers is
 // preceded by a preflight.
-func NeedsPreflight(method string, h []Header) bool {
-	return !IsSafelistedMethod(method) || len(UnsafeHeaderNames(h)) > 0
+func NeedsPreflight(method string, h []Header) bool { return Chromium.NeedsPreflight(method, h) }
+
+// NeedsPreflight is NeedsPreflight by this browser's safelist.
+func (b Browser) NeedsPreflight(method string, h []Header) bool {
+	return !IsSafelistedMethod(method) || len(b.UnsafeHeaderNames(h)) > 0
 }
 
 // PreflightHeader is the header Chromium sends on a preflight for req from origin (which is
 // "null" after a cross-origin redirect): no cookies, no Authorization.
 func PreflightHeader(method string, h []Header, origin string) []Header {
+	return Chromium.PreflightHeader(method, h, origin)
+}
+
+// PreflightHeader is the preflight's header as this browser sends it.
+func (b Browser) PreflightHeader(method string, h []Header, origin string) []Header {
 	out := []Header{
 		{"Accept", "*/*"},
 		{"Access-Control-Request-Method", method},
 	}
-	if names := UnsafeHeaderNames(h); len(names) > 0 {
+	if names := b.UnsafeHeaderNames(h); len(names) > 0 {
 		out = append(out, Header{"Access-Control-Request-Headers", strings.Join(names, ",")})
 	}
 	return append(out,

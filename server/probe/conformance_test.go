@@ -484,6 +484,17 @@ func probeRequest(t *testing.T, c conformanceCase, u, origin string) cors.Reques
 	if err != nil {
 		t.Fatal(err)
 	}
+	hs, _ := cors.CombineHeaders(headerList(t, c))
+	cred := cors.SameOrigin
+	if c.cred != "" {
+		cred = cors.Credentials(c.cred)
+	}
+	return cors.Request{URL: pu, Origin: origin, Method: m, Header: hs, Credentials: cred}
+}
+
+// headerList is a case's headers as the page sets them, before fetch() combines them.
+func headerList(t *testing.T, c conformanceCase) []cors.Header {
+	t.Helper()
 	var hs []cors.Header
 	for _, h := range c.header {
 		n, v, _ := strings.Cut(h, ":")
@@ -493,12 +504,7 @@ func probeRequest(t *testing.T, c conformanceCase, u, origin string) cors.Reques
 		}
 		hs = append(hs, cors.Header{Name: n, Value: v})
 	}
-	hs, _ = cors.CombineHeaders(hs)
-	cred := cors.SameOrigin
-	if c.cred != "" {
-		cred = cors.Credentials(c.cred)
-	}
-	return cors.Request{URL: pu, Origin: origin, Method: m, Header: hs, Credentials: cred}
+	return hs
 }
 
 func TestChromiumConformance(t *testing.T) {

@@ -97,6 +97,10 @@ func classify(err error) NetworkError {
 		ne.Class, ne.NetError = MixedContent, cors.ErrMixedContent.Code
 	case errors.Is(err, cors.ErrMixedContentRedirect):
 		ne.Class, ne.NetError = MixedContent, cors.ErrMixedContentRedirect.Code
+	case errors.Is(err, cors.ErrFirefoxRedirectCredentials), errors.Is(err, cors.ErrFirefoxEmptyLocation):
+		ne.Class, ne.Message = InvalidRedirect, err.Error()
+	case errors.Is(err, cors.ErrFirefoxUnsafeRedirect), errors.As(err, new(*cors.FirefoxSecurityError)):
+		ne.Class, ne.Message = UnsafeRedirect, err.Error()
 	case errors.Is(err, cors.ErrAbortedRedirect):
 		ne.Class, ne.NetError = UnsafeRedirect, cors.ErrAbortedRedirect.Code
 	case errors.As(err, &named):

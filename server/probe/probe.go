@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -156,11 +157,7 @@ func (p *Prober) Close() { p.client.CloseIdleConnections() }
 func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Report {
 	ctx, cancel := context.WithTimeout(ctx, p.opt.Timeout)
 	defer cancel()
-	rep := &Report{
-		URL: req.URL.String(), Origin: req.Origin, Method: req.Method, Credentials: req.Credentials,
-		Kind: kind, Node: req.URL.Hostname(), Insecure: p.opt.Insecure,
-		Steps: []Exchange{}, Warnings: []cors.Warning{}, Fixes: []fix.Fix{},
-	}
+	rep := newReport(req, kind, p.opt.Insecure)
 	// The question with a foreign origin, which finds servers that allow any origin, goes out at
 	// the same time as the check's own first request, so that it costs no round trip of its own.
 	var extras []cors.Warning
@@ -189,13 +186,45 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 	})
 	rep.Millis = msSince(start)
 	wg.Wait()
-	p.fill(rep, req, out, extras)
+	fill(rep, req, out, extras, p.opt.Insecure)
+	return rep
+}
+
+// Replay judges a request whose exchanges were recorded, not sent (a HAR file): answer returns
+// what was recorded for each request the browser sends, or the error it met. The report is what
+// Check would give had the servers answered so.
+func Replay(req cors.Request, kind fix.Kind, answer cors.RoundTrip) *Report {
+	rep := newReport(req, kind, false)
+	out := cors.Fetch(req, func(o cors.Outgoing) (*cors.Response, error) {
+		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: o.Header}
+		resp, err := answer(o)
+		if err != nil {
+			ex.Error = err.Error()
+		} else {
+			ex.Status, ex.Headers = resp.Status, resp.Header
+		}
+		rep.Steps = append(rep.Steps, ex)
+		return resp, err
+	})
+	fill(rep, req, out, nil, false)
+	return rep
+}
+
+func newReport(req cors.Request, kind fix.Kind, insecure bool) *Report {
+	rep := &Report{
+		URL: req.URL.String(), Origin: req.Origin, Method: req.Method, Credentials: req.Credentials,
+		Kind: kind, Node: req.URL.Hostname(), Insecure: insecure,
+		Steps: []Exchange{}, Warnings: []cors.Warning{}, Fixes: []fix.Fix{},
+	}
+	if req.Browser == cors.Firefox {
+		rep.Browser = cors.Firefox
+	}
 	return rep
 }
 
 // fill turns the cors outcome into the report: verdict, reason, console line, network error,
-// warnings and fixes.
-func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []cors.Warning) {
+// warnings and fixes. insecure says certificates were not checked.
+func fill(rep *Report, req cors.Request, out cors.Outcome, extras []cors.Warning, insecure bool) {
 	rep.Verdict = out.Verdict()
 	rep.FinalURL = out.FinalURL
 	for i := range rep.Steps {
@@ -214,7 +243,7 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 	}
 	ws = append(ws, out.Warnings...)
 	ws = append(ws, extras...)
-	if p.opt.Insecure {
+	if insecure {
 		ws = append(ws, cors.Warning{Code: "certificate-not-verified", Message: "--insecure: the certificate was not verified, but browsers always verify it"})
 	}
 	if ws = cors.Dedupe(ws); ws != nil {
@@ -226,8 +255,11 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 		rep.CorsError = out.Failure.Reason
 		rep.FailedParameter = out.Failure.FailedParameter
 		rep.Console = cors.ConsoleLine(*out.Failure, out.InitialURL, out.FinalURL, req.Origin)
+		if req.Browser == cors.Firefox {
+			rep.Console = cors.FirefoxConsoleLine(*out.Failure, out.FinalURL)
+		}
 		rep.Explanation = cors.Explain(*out.Failure)
-		problem.Reason, problem.FailedParameter = out.Failure.Reason, out.Failure.FailedParameter
+		problem.Reason, problem.FailedParameter = out.Failure.ChromiumName(), out.Failure.FailedParameter
 		if u, err := url.Parse(out.FinalURL); err == nil {
 			problem.URL = u
 			if last := out.Steps[len(out.Steps)-1]; last.Response != nil && !out.Failure.Reason.OnPreflight() {
@@ -249,8 +281,18 @@ func (p *Prober) fill(rep *Report, req cors.Request, out cors.Outcome, extras []
 		rep.Network = &ne
 		rep.Explanation = ne.Explain()
 		problem.Network, problem.NetworkDetail = string(ne.Class), ne.Message
+		if req.Browser == cors.Firefox {
+			// Firefox names every request that got no answer the same way in its console.
+			rep.Console = cors.FirefoxConsoleLine(cors.Failure{Reason: cors.CORSDidNotSucceed}, failed.String())
+			if se := new(cors.FirefoxSecurityError); errors.As(out.NetErr, &se) {
+				rep.Console = se.ConsoleLine()
+			}
+		}
 		if ne.Class == MixedContent {
 			rep.Console = cors.MixedContentConsoleLine(req.Origin, out.FinalURL)
+			if req.Browser == cors.Firefox {
+				rep.Console = cors.FirefoxMixedContentConsoleLine(out.FinalURL)
+			}
 			if u, err := url.Parse(out.FinalURL); err == nil {
 				problem.URL = u
 			}
@@ -285,7 +327,11 @@ func (p *Prober) wireHeader(o cors.Outgoing) []cors.Header {
 	if !slices.ContainsFunc(o.Header, func(h cors.Header) bool { return strings.EqualFold(h.Name, "Accept") }) {
 		out = append(out, cors.Header{Name: "Accept", Value: "*/*"})
 	}
-	return append(out, cors.Header{Name: "User-Agent", Value: p.opt.UserAgent}, cors.Header{Name: "Sec-Fetch-Dest", Value: "empty"})
+	// Firefox lets a page set its own User-Agent.
+	if !slices.ContainsFunc(o.Header, func(h cors.Header) bool { return strings.EqualFold(h.Name, "User-Agent") }) {
+		out = append(out, cors.Header{Name: "User-Agent", Value: p.opt.UserAgent})
+	}
+	return append(out, cors.Header{Name: "Sec-Fetch-Dest", Value: "empty"})
 }
 
 // send performs one exchange with the wire headers, without following redirects and without
@@ -350,26 +396,29 @@ func msSince(t time.Time) float64 {
 
 // Report is the diagnosis of one check; its JSON form is the `corscheck probe --json` contract.
 type Report struct {
-	URL             string           `json:"url"`
-	Origin          string           `json:"origin"`
-	Method          string           `json:"method"`
-	Credentials     cors.Credentials `json:"credentials"`
-	Kind            fix.Kind         `json:"kind"`
-	Node            string           `json:"node"`
-	Verdict         cors.Verdict     `json:"verdict"`
-	CorsError       cors.Reason      `json:"corsError"`
-	FailedParameter string           `json:"failedParameter"`
-	Console         string           `json:"console"`
-	Explanation     string           `json:"explanation,omitempty"`
-	FinalURL        string           `json:"finalUrl,omitempty"`
-	Network         *NetworkError    `json:"network,omitempty"`
-	Preflight       *Exchange        `json:"preflight"` // the last preflight sent; null when none was
-	Actual          *Exchange        `json:"actual"`    // the last request sent; null when none was
-	Steps           []Exchange       `json:"steps"`
-	Warnings        []cors.Warning   `json:"warnings"`
-	Fixes           []fix.Fix        `json:"fixes"`
-	Millis          float64          `json:"ms"`
-	Insecure        bool             `json:"insecure,omitempty"`
+	URL         string           `json:"url"`
+	Origin      string           `json:"origin"`
+	Method      string           `json:"method"`
+	Credentials cors.Credentials `json:"credentials"`
+	Kind        fix.Kind         `json:"kind"`
+	Node        string           `json:"node"`
+	// Browser is set when the diagnosis answers in Firefox's terms (--browser firefox); it is
+	// left out for Chromium's.
+	Browser         cors.Browser   `json:"browser,omitempty"`
+	Verdict         cors.Verdict   `json:"verdict"`
+	CorsError       cors.Reason    `json:"corsError"`
+	FailedParameter string         `json:"failedParameter"`
+	Console         string         `json:"console"`
+	Explanation     string         `json:"explanation,omitempty"`
+	FinalURL        string         `json:"finalUrl,omitempty"`
+	Network         *NetworkError  `json:"network,omitempty"`
+	Preflight       *Exchange      `json:"preflight"` // the last preflight sent; null when none was
+	Actual          *Exchange      `json:"actual"`    // the last request sent; null when none was
+	Steps           []Exchange     `json:"steps"`
+	Warnings        []cors.Warning `json:"warnings"`
+	Fixes           []fix.Fix      `json:"fixes"`
+	Millis          float64        `json:"ms"`
+	Insecure        bool           `json:"insecure,omitempty"`
 	// Set by the service, which diagnoses for browsers: the request headers whose values it
 	// replaced with placeholders, and what it left out to keep the report small.
 	Placeholders []string `json:"placeholders,omitempty"`
