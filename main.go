@@ -4,6 +4,7 @@
 // Usage:
 //
 //	corscheck probe [flags] URL   the diagnosis from a terminal
+//	corscheck explain FILE        explain a HAR file or console text the browser recorded
 //	corscheck serve [flags]       the service (API for the gadget, results, diagnosis)
 //	corscheck demo [--once]       lab targets on loopback and their diagnoses
 //	corscheck version
@@ -36,6 +37,7 @@ const usage = `usage: corscheck <command> [arguments]
 
 Commands:
   probe    send what Chromium sends for a cross-origin fetch() and say why it is blocked
+  explain  read a HAR file or console text the agent's browser recorded and explain each request
   serve    run the service: target catalogue, results collector, server-side diagnosis
   gadget   build the folder to upload to Finesse (corscheck gadget build --service URL)
   demo     start lab targets on loopback that reproduce the field cases, and diagnose them
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "probe":
 		return runProbe(ctx, rest, getenv, stdout, stderr)
+	case "explain":
+		return runExplain(ctx, rest, os.Stdin, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "demo":
@@ -80,6 +84,8 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "probe":
 		fmt.Fprint(stdout, probeUsage)
+	case "explain":
+		fmt.Fprint(stdout, explainUsage)
 	case "demo":
 		fmt.Fprint(stdout, demoUsage)
 	case "serve":

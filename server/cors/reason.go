@@ -1,6 +1,9 @@
 package cors
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Reason is a CORS failure as the Chrome DevTools Protocol names it (Network.CorsError).
 type Reason string
@@ -194,4 +197,49 @@ func Explain(f Failure) string {
 		return "the request was redirected to a URL with a user name and password in it"
 	}
 	return string(f.Reason)
+}
+
+var chromiumConsole = regexp.MustCompile(`Access to [A-Za-z]+ at '([^']*)' (?:\(redirected from '([^']*)'\) )?from origin '([^']*)' has been blocked by CORS policy: (.*)$`)
+
+// ParseChromiumConsole reads Chromium's console line for a blocked request (as ConsoleLine writes
+// it, with or without the hints older and newer builds append): the failure, the URL that failed,
+// the URL fetch() was called with, and the page's origin. ok is false for any other line.
+func ParseChromiumConsole(line string) (f Failure, failedURL, initialURL, origin string, ok bool) {
+	m := chromiumConsole.FindStringSubmatch(strings.TrimRight(line, " \r\n"))
+	if m == nil {
+		return Failure{}, "", "", "", false
+	}
+	failedURL, initialURL, origin = m[1], m[2], m[3]
+	if initialURL == "" {
+		initialURL = failedURL
+	}
+	detail := m[4]
+	candidates := append(append([]Reason{DisallowedByMode}, Reasons...), BrowserOnlyReasons...)
+	for _, r := range candidates {
+		t := consoleDetail(Failure{Reason: r, FailedParameter: "\x00"})
+		if r.Base() == CorsDisabledScheme {
+			t, _, _ = strings.Cut(t, ":")
+		}
+		before, after, hasParam := strings.Cut(t, "\x00")
+		if !hasParam {
+			if core, _, _ := strings.Cut(t, ". "); strings.HasPrefix(detail, core) {
+				return Failure{Reason: r}, failedURL, initialURL, origin, true
+			}
+			continue
+		}
+		if !strings.HasPrefix(detail, before) {
+			continue
+		}
+		// The text after the parameter, up to the end of its sentence (hints differ by build).
+		core, _, _ := strings.Cut(after, ". ")
+		core = strings.TrimSuffix(core, ".")
+		rest := detail[len(before):]
+		if i := strings.LastIndex(rest, core); i >= 0 && core != "" {
+			return Failure{Reason: r, FailedParameter: rest[:i]}, failedURL, initialURL, origin, true
+		}
+		if core == "" {
+			return Failure{Reason: r, FailedParameter: strings.TrimSuffix(rest, ".")}, failedURL, initialURL, origin, true
+		}
+	}
+	return Failure{}, "", "", "", false
 }

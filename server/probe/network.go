@@ -78,6 +78,16 @@ var netErrorClasses = map[string]NetworkClass{
 	"net::ERR_CERT_COMMON_NAME_INVALID": TLSNameMismatch,
 	"net::ERR_CERT_DATE_INVALID":        TLSExpired,
 	"net::ERR_CERT_INVALID":             TLSInvalid,
+	// Codes a browser recorded (a HAR's _error, a console line), which the probe never makes
+	// itself from a Go error.
+	"net::ERR_NAME_NOT_RESOLVED":    DNS,
+	"net::ERR_CONNECTION_REFUSED":   Refused,
+	"net::ERR_CONNECTION_TIMED_OUT": Timeout,
+	"net::ERR_TIMED_OUT":            Timeout,
+	"net::ERR_CONNECTION_RESET":     Reset,
+	"net::ERR_CONNECTION_CLOSED":    Reset,
+	"net::ERR_ADDRESS_UNREACHABLE":  Timeout,
+	"net::ERR_CONNECTION_ABORTED":   Reset,
 }
 
 // classify names a transport error the way Chromium names it, and gives it the class an engineer

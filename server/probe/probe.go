@@ -476,7 +476,7 @@ func (r *Report) Text() string {
 			fmt.Fprintf(&b, "  %-9s %s %s -> %s\n", s.Kind, s.Method, s.URL, s.Error)
 			continue
 		}
-		fmt.Fprintf(&b, "  %-9s %s %s -> %d%s\n", s.Kind, s.Method, s.URL, s.Status, corsSummary(s.Headers))
+		fmt.Fprintf(&b, "  %-9s %s %s -> %d%s\n", s.Kind, s.Method, s.URL, s.Status, CORSSummary(s.Headers))
 	}
 	if r.Console != "" {
 		fmt.Fprintf(&b, "Console: %s\n", r.Console)
@@ -488,8 +488,8 @@ func (r *Report) Text() string {
 	return b.String()
 }
 
-// corsSummary lists the CORS headers of a response on one line.
-func corsSummary(h http.Header) string {
+// CORSSummary lists the CORS headers of a response on one line.
+func CORSSummary(h http.Header) string {
 	var parts []string
 	for _, n := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Location"} {
 		for _, v := range h.Values(n) {

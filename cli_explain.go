@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/explain"
+	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/probe"
+)
+
+const explainUsage = `usage: corscheck explain [--json] [--console] [--kind auto|cuic|livedata|finesse|custom]
+                         [--browser chromium|firefox] [--origin ORIGIN] FILE|-
+
+Reads what an agent's browser recorded, a HAR file (Chrome, Edge or Firefox: "Export HAR") or
+text copied from the DevTools console, and explains every cross-origin request in it: allowed,
+blocked by CORS (and why, in the recording browser's words) or unreachable, and the fix, grouped
+by node. Nothing is sent anywhere: the recorded answers are judged as the browser judges them.
+Where the recording cannot tell (a sanitized HAR, the credentials mode, a missing preflight), it
+says so and prints the corscheck probe command that settles it live. Secrets (Authorization,
+Cookie, Set-Cookie, tokens in URLs) are never printed.
+
+Flags, before or after FILE ("-" reads standard input):
+  --json              print a JSON array: one object per request, as probe --json prints it,
+                      plus "entry" (the HAR entry index) and "startedDateTime"
+  --console           read the input as console text (detected otherwise)
+  --kind KIND         the fix advice: auto (from host, port and path), cuic, livedata, finesse
+                      or custom (default auto)
+  --browser B         the browser that recorded it: chromium or firefox (default: from the
+                      recording)
+  --origin ORIGIN     the page's origin where the recording does not name it (Firefox's console)
+
+Exit status: 0 nothing failed, 1 something blocked by CORS, 3 something unreachable and nothing
+blocked, 2 usage error or unreadable input.
+`
+
+func runExplain(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		asJSON  = fs.Bool("json", false, "")
+		console = fs.Bool("console", false, "")
+		kind    = fs.String("kind", "auto", "")
+		browser = fs.String("browser", "", "")
+		origin  = fs.String("origin", "", "")
+	)
+	usageErr := func(err error) int {
+		fmt.Fprintf(stderr, "corscheck explain: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return probe.ExitUsage
+	}
+	positional, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, explainUsage)
+		return 0
+	}
+	if err != nil {
+		return usageErr(err)
+	}
+	if len(positional) != 1 {
+		return usageErr(errors.New("want one FILE (or - for standard input)"))
+	}
+	opt := explain.Options{Console: *console}
+	if *kind != "auto" {
+		if opt.Kind, err = fix.ParseKind(*kind); err != nil {
+			return usageErr(fmt.Errorf("kind %q must be one of auto, cuic, livedata, finesse, custom", *kind))
+		}
+	}
+	if *browser != "" {
+		if opt.Browser, err = cors.ParseBrowser(*browser); err != nil {
+			return usageErr(err)
+		}
+	}
+	if *origin != "" {
+		if opt.Origin, err = cors.ParseOrigin(*origin); err != nil {
+			return usageErr(err)
+		}
+	}
+	in := stdin
+	if name := positional[0]; name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return usageErr(err)
+		}
+		defer f.Close()
+		in = f
+	}
+	res, err := explain.Read(in, opt)
+	if err != nil {
+		return usageErr(fmt.Errorf("%s: %w", positional[0], err))
+	}
+	res.Redact()
+	for _, p := range res.Problems {
+		fmt.Fprintf(stderr, "corscheck explain: %s: %s\n", positional[0], p)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		out := res.Findings
+		if out == nil {
+			out = []explain.Finding{}
+		}
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintf(stderr, "corscheck explain: %v\n", err)
+		}
+	} else {
+		fmt.Fprint(stdout, res.Text())
+	}
+	return res.ExitCode()
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The explain command's contract: text grouped by node ending in a summary, a JSON array of
+// probe-shaped objects with entry and startedDateTime, and the exit codes.
+func TestExplainCommand(t *testing.T) {
+	har := filepath.Join("server", "explain", "testdata", "field-chrome.har")
+	code, out, errOut := runCLI(t, nil, "explain", har)
+	if code != 1 || errOut != "" {
+		t.Fatalf("exit %d (want 1), stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if last := lines[len(lines)-1]; last != "4 cross-origin requests on 4 nodes: 2 blocked, 1 unreachable, 1 allowed." {
+		t.Errorf("last line %q", last)
+	}
+
+	code, out, _ = runCLI(t, nil, "explain", "--json", har)
+	var findings []map[string]any
+	if err := json.Unmarshal([]byte(out), &findings); err != nil || code != 1 || len(findings) != 4 {
+		t.Fatalf("exit %d, %v, %d findings:\n%s", code, err, len(findings), out)
+	}
+	for _, k := range []string{"url", "origin", "method", "credentials", "verdict", "corsError", "failedParameter", "console", "steps", "warnings", "fixes", "entry", "startedDateTime", "node", "kind"} {
+		if _, ok := findings[1][k]; !ok {
+			t.Errorf("JSON lacks %q: %v", k, findings[1])
+		}
+	}
+	if findings[1]["corsError"] != "PreflightMissingAllowOriginHeader" || findings[1]["entry"] != 3.0 {
+		t.Errorf("the subscriber: %v %v", findings[1]["corsError"], findings[1]["entry"])
+	}
+	if strings.Contains(out, "c2VjcmV0LWFnZW50OmhvdW5keW9n") {
+		t.Error("the Authorization value was printed")
+	}
+}
+
+func TestExplainExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	allowed := write("ok.txt", "nothing failed here\n")
+	unreachable := write("down.txt", "GET https://cuicdead.example:8444/cuic/rest/status/ net::ERR_NAME_NOT_RESOLVED\n")
+	notHAR := write("other.json", `{"name": "not a har"}`)
+	for _, tt := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"explain", allowed}, 0, ""},
+		{[]string{"explain", unreachable}, 3, ""},
+		{[]string{"explain", notHAR}, 2, "not a HAR file"},
+		{[]string{"explain", filepath.Join(dir, "missing.har")}, 2, "no such file"},
+		{[]string{"explain"}, 2, "want one FILE"},
+		{[]string{"explain", "--kind", "cuik", allowed}, 2, `kind "cuik"`},
+		{[]string{"explain", "--browser", "safari", allowed}, 2, `browser "safari"`},
+	} {
+		code, _, errOut := runCLI(t, nil, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.err) {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q", tt.args[1:], code, errOut, tt.code, tt.err)
+		}
+	}
+}

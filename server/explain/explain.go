@@ -1,0 +1,479 @@
+package explain
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/probe"
+)
+
+// Options say what the recording does not.
+type Options struct {
+	// Kind chooses the fix advice for every request; "" infers it from each URL (see KindOf).
+	Kind fix.Kind
+	// Browser overrides the browser the recording came from ("" reads it from the recording).
+	Browser cors.Browser
+	// Origin is the page's origin for console text that does not name it (Firefox's never does).
+	Origin string
+	// Console reads the input as console text even if it looks like JSON.
+	Console bool
+}
+
+// Finding is one cross-origin request explained: the probe's report, and where the request is in
+// the recording.
+type Finding struct {
+	*probe.Report
+	// Entry is the index of the request's entry in log.entries (HAR input).
+	Entry *int `json:"entry,omitempty"`
+	// Line is the line of the console message (console input).
+	Line            int    `json:"line,omitempty"`
+	StartedDateTime string `json:"startedDateTime,omitempty"`
+	// Limits say what the recording cannot tell about this request.
+	Limits []string `json:"limits,omitempty"`
+	// ProbeCommand is the live check that settles what the recording cannot tell.
+	ProbeCommand string `json:"probeCommand,omitempty"`
+}
+
+// Result is everything explained in one recording.
+type Result struct {
+	Source   string       // "har" or "console"
+	Browser  cors.Browser // the browser that recorded it
+	Creator  string       // the HAR's creator.name
+	Entries  int          // HAR entries read, or console lines read
+	Findings []Finding
+	// Problems are parts of the input that could not be read, each naming the entry.
+	Problems []string
+}
+
+// Read explains a HAR or console text; it tells them apart by the first character (a HAR is a
+// JSON object). err is set when nothing could be explained; Result.Problems lists what was
+// skipped otherwise.
+func Read(r io.Reader, opt Options) (*Result, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if !opt.Console {
+		head, _ := br.Peek(512)
+		head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+		if len(head) > 0 && head[0] == '{' {
+			return HAR(br, opt)
+		}
+	}
+	return Console(br, opt)
+}
+
+// HAR explains every cross-origin request of a HAR file.
+func HAR(r io.Reader, opt Options) (*Result, error) {
+	rec, err := readHAR(r)
+	res := &Result{Source: "har", Creator: rec.Creator, Entries: len(rec.Entries)}
+	for _, p := range rec.Problems {
+		res.Problems = append(res.Problems, p.Error())
+	}
+	if err != nil {
+		if errors.Is(err, ErrNotHAR) || len(rec.Entries) == 0 {
+			return res, err
+		}
+		res.Problems = append(res.Problems, err.Error()+"; the entries before it are explained")
+	}
+	res.Browser = opt.Browser
+	if res.Browser == "" {
+		res.Browser = browserOf(rec)
+	}
+	j := &judge{rec: rec, opt: opt, browser: res.Browser, paired: map[int]bool{}, hop: map[int]bool{}}
+	j.index()
+	for i := range rec.Entries {
+		if f, ok := j.explain(i); ok {
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	return res, nil
+}
+
+// browserOf tells Chromium's exports (Chrome and Edge write creator WebInspector and mark
+// preflights) from Firefox's.
+func browserOf(rec *recording) cors.Browser {
+	if strings.EqualFold(rec.Creator, "Firefox") {
+		return cors.Firefox
+	}
+	return cors.Chromium
+}
+
+// judge pairs and replays the entries of one recording.
+type judge struct {
+	rec     *recording
+	opt     Options
+	browser cors.Browser
+	// preflights by URL, in order; paired marks the ones given to a request.
+	preflights map[string][]int
+	requests   map[string][]int // non-preflight entries by URL
+	paired     map[int]bool
+	hop        map[int]bool // entries that are a later hop of a redirect already explained
+}
+
+func (j *judge) index() {
+	j.preflights, j.requests = map[string][]int{}, map[string][]int{}
+	for i, e := range j.rec.Entries {
+		if j.isPreflight(e) {
+			j.preflights[e.URL] = append(j.preflights[e.URL], i)
+		} else {
+			j.requests[e.URL] = append(j.requests[e.URL], i)
+		}
+	}
+}
+
+func (j *judge) isPreflight(e entry) bool {
+	return e.Preflight || (e.Method == "OPTIONS" && e.RequestHeaders.Get("Access-Control-Request-Method") != "")
+}
+
+// pageOrigin is the origin of the page that sent e: its Origin header, else the page's URL
+// (Chromium's page title), else its Referer.
+func (j *judge) pageOrigin(e entry) string {
+	if o := e.RequestHeaders.Get("Origin"); o != "" && o != cors.NullOrigin {
+		if s, err := cors.ParseOrigin(o); err == nil {
+			return s
+		}
+	}
+	if j.opt.Origin != "" {
+		return j.opt.Origin
+	}
+	for _, s := range []string{j.rec.Pages[e.Pageref], e.RequestHeaders.Get("Referer")} {
+		if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			if o, err := cors.SerializeOrigin(u); err == nil {
+				return o
+			}
+		}
+	}
+	return ""
+}
+
+// crossOriginRequest says whether e is a request the page made with CORS: Chromium says so by the
+// resource type, Firefox by the Origin header it recorded; a paired preflight says so for both.
+func (j *judge) corsRequest(e entry) bool {
+	switch e.ResourceType {
+	case "fetch", "xhr", "font":
+		return true
+	case "":
+	default:
+		return false
+	}
+	return e.RequestHeaders.Get("Origin") != "" || len(j.preflights[e.URL]) > 0
+}
+
+// explain judges one entry; ok is false for entries that are not cross-origin requests of the
+// page (same-origin, navigations, preflights, later redirect hops).
+func (j *judge) explain(pos int) (Finding, bool) {
+	e := &j.rec.Entries[pos]
+	if j.isPreflight(*e) || j.hop[pos] || !j.corsRequest(*e) {
+		return Finding{}, false
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Finding{}, false
+	}
+	origin := j.pageOrigin(*e)
+	if origin == "" {
+		pf := j.bestPreflight(u.String(), e.Method, e.StartedDateTime, false)
+		if pf < 0 {
+			return Finding{}, false
+		}
+		origin, _ = cors.ParseOrigin(j.rec.Entries[pf].RequestHeaders.Get("Origin"))
+	}
+	if origin == "" || cors.IsSameOrigin(u, origin) {
+		return Finding{}, false
+	}
+	method, err := cors.NormalizeMethod(e.Method)
+	if err != nil {
+		return Finding{}, false
+	}
+	req := cors.Request{URL: u, Origin: origin, Method: method, Browser: j.browser}
+	if pf := j.bestPreflight(e.URL, method, e.StartedDateTime, false); pf >= 0 {
+		req.Header = requestHeaders(j.rec.Entries[pf], *e)
+	}
+	kind := j.opt.Kind
+	if kind == "" {
+		kind = KindOf(u)
+	}
+	f := Finding{StartedDateTime: e.StartedDateTime}
+	idx := e.Index
+	f.Entry = &idx
+
+	cookies := e.RequestHeaders.Get("Cookie") != ""
+	withCred, withUsed, withGap := j.replay(req, cors.Include, kind, pos)
+	if cookies {
+		f.Report = withCred
+		j.markHops(withUsed)
+	} else {
+		without, withoutUsed, withoutGap := j.replay(req, cors.SameOrigin, kind, pos)
+		recorded := j.recordedVerdict(*e)
+		switch {
+		case sameAnswer(withCred, without):
+			f.Report, withGap = withCred, withGap || withoutGap
+		case recorded != "" && withCred.Verdict == recorded && without.Verdict != recorded:
+			f.Report = withCred
+		case recorded != "" && without.Verdict == recorded && withCred.Verdict != recorded:
+			f.Report, withGap = without, withoutGap
+		default:
+			f.Report = withCred
+			f.Limits = append(f.Limits, fmt.Sprintf("The HAR does not record the credentials mode: with credentials (cookies, credentials: 'include') the answer is %s; without, %s. Run the probe with the gadget's mode to settle it.",
+				describe(withCred), describe(without)))
+		}
+		j.markHops(withUsed)
+		j.markHops(withoutUsed)
+	}
+	if withGap {
+		f.Limits = append(f.Limits, j.gapLimit(*e))
+		j.fromRecording(f.Report, *e)
+	}
+	if j.recordedVerdict(*e) != "" && j.recordedVerdict(*e) != f.Report.Verdict && !withGap {
+		f.Limits = append(f.Limits, fmt.Sprintf("The browser recorded this request as %s, but its recorded answers replay as %s: the preflight may have come from the browser's cache, or the credentials mode differs.",
+			j.recordedVerdict(*e), f.Report.Verdict))
+	}
+	if len(f.Limits) > 0 || f.Report.Verdict == cors.Unreachable {
+		f.ProbeCommand = ProbeCommand(req, kind)
+	}
+	return f, true
+}
+
+func sameAnswer(a, b *probe.Report) bool {
+	return a.Verdict == b.Verdict && a.CorsError == b.CorsError && a.FailedParameter == b.FailedParameter
+}
+
+func describe(r *probe.Report) string {
+	if r.Verdict == cors.Blocked && r.CorsError != "" {
+		return "blocked (" + string(r.CorsError) + ")"
+	}
+	return string(r.Verdict)
+}
+
+// recordedVerdict is what the browser itself said, where the HAR shows it: Chromium marks a
+// failed request with status 0 or _error; Firefox's successes and actual-response blocks look
+// alike, so only its status 0 says anything.
+func (j *judge) recordedVerdict(e entry) cors.Verdict {
+	switch {
+	case e.Error == "net::ERR_FAILED":
+		return cors.Blocked
+	case e.Error != "" && e.Error != "net::ERR_ABORTED":
+		return cors.Unreachable
+	case j.browser == cors.Chromium && e.Status > 0:
+		return cors.Allowed
+	}
+	return ""
+}
+
+// errNotRecorded is a request the replay needs whose answer the HAR does not hold.
+type errNotRecorded struct{ what string }
+
+func (e errNotRecorded) Error() string { return e.what + " is not in the HAR" }
+
+// replay runs the request through the engine with recorded answers. used lists the entries the
+// replay read; gap is set when an answer the engine needed was not recorded.
+// first is the position of the request's entry.
+func (j *judge) replay(req cors.Request, cred cors.Credentials, kind fix.Kind, first int) (rep *probe.Report, used []int, gap bool) {
+	req.Credentials = cred
+	after := first
+	started := j.rec.Entries[first].StartedDateTime
+	rep = probe.Replay(req, kind, func(o cors.Outgoing) (*cors.Response, error) {
+		var i int
+		if o.Kind == cors.PreflightStep {
+			i = j.bestPreflight(o.URL.String(), headerValue(o.Header, "Access-Control-Request-Method"), started, false)
+			if i < 0 {
+				gap = true
+				return nil, errNotRecorded{"the preflight (OPTIONS " + o.URL.String() + ")"}
+			}
+		} else {
+			i = j.requestAt(o.URL.String(), o.Method, first, after)
+			if i < 0 {
+				gap = true
+				return nil, errNotRecorded{"the response of " + o.Method + " " + o.URL.String()}
+			}
+			after = i
+		}
+		used = append(used, i)
+		e := j.rec.Entries[i]
+		if e.Status == 0 {
+			if e.Error != "" && e.Error != "net::ERR_FAILED" && e.Error != "net::ERR_ABORTED" {
+				return nil, &cors.NetError{Code: e.Error, Detail: "the browser recorded " + e.Error}
+			}
+			gap = true
+			return nil, errNotRecorded{"the response of " + o.Method + " " + o.URL.String() + " (status 0)"}
+		}
+		return &cors.Response{Status: e.Status, Header: e.ResponseHeaders}, nil
+	})
+	return rep, used, gap
+}
+
+// requestAt finds the entry answering a request: the request itself first, then the next entry
+// for that URL and method after the previous hop (positions in the recording, not HAR indexes).
+func (j *judge) requestAt(u, method string, first, after int) int {
+	if j.rec.Entries[first].URL == u && after == first && !j.hop[first] {
+		return first
+	}
+	for _, i := range j.requests[u] {
+		if i > after && strings.EqualFold(j.rec.Entries[i].Method, method) {
+			return i
+		}
+	}
+	return -1
+}
+
+// markHops records the entries a request's replay read: its preflights are paired, and the
+// entries of its later redirect hops are not requests of their own.
+func (j *judge) markHops(used []int) {
+	for k, i := range used {
+		switch {
+		case j.isPreflight(j.rec.Entries[i]):
+			j.paired[i] = true
+		case k > 0:
+			j.hop[i] = true
+		}
+	}
+}
+
+// bestPreflight is the preflight for url and method closest in time to the request (Chromium
+// lists it after the request; Firefox before). take marks it as used.
+func (j *judge) bestPreflight(u, method, started string, take bool) int {
+	t0, _ := time.Parse(time.RFC3339Nano, started)
+	best, bestGap := -1, math.Inf(1)
+	for _, i := range j.preflights[u] {
+		e := j.rec.Entries[i]
+		if j.paired[i] || (method != "" && e.RequestHeaders.Get("Access-Control-Request-Method") != method) {
+			continue
+		}
+		t, _ := time.Parse(time.RFC3339Nano, e.StartedDateTime)
+		if gap := math.Abs(t.Sub(t0).Seconds()); gap < bestGap {
+			best, bestGap = i, gap
+		}
+	}
+	if take && best >= 0 {
+		j.paired[best] = true
+	}
+	return best
+}
+
+// requestHeaders are the headers the page set, as the preflight names them
+// (Access-Control-Request-Headers) with the values the request carried where it recorded them.
+func requestHeaders(pf, req entry) []cors.Header {
+	var out []cors.Header
+	for _, n := range strings.Split(pf.RequestHeaders.Get("Access-Control-Request-Headers"), ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		v := req.RequestHeaders.Get(n)
+		if v == "" {
+			v = "1" // a sanitized or provisional entry: only the name matters for CORS
+		}
+		out = append(out, cors.Header{Name: n, Value: v})
+	}
+	return out
+}
+
+func headerValue(h []cors.Header, name string) string {
+	for _, x := range h {
+		if strings.EqualFold(x.Name, name) {
+			return x.Value
+		}
+	}
+	return ""
+}
+
+// gapLimit says what is missing and why.
+func (j *judge) gapLimit(e entry) string {
+	switch {
+	case e.Status == 0 && j.browser == cors.Chromium && e.Error == "net::ERR_FAILED":
+		return "Chromium blocked this request (status 0, net::ERR_FAILED) but the HAR holds no response headers or preflight to judge, so the reason cannot be named from it."
+	case e.Status == 0 && j.browser == cors.Firefox:
+		return "Firefox recorded no response (status 0) and no preflight answer: blocked at the preflight or unreachable, the HAR cannot tell which."
+	}
+	return "An answer the browser needed is not in the HAR (a preflight answered from the browser's cache, or a filtered export), so the verdict is the browser's, not a replay."
+}
+
+// fromRecording sets the verdict from what the browser recorded when the replay could not finish.
+func (j *judge) fromRecording(rep *probe.Report, e entry) {
+	if rv := j.recordedVerdict(e); rv != "" {
+		rep.Verdict = rv
+	}
+	if rep.Verdict == cors.Blocked && rep.CorsError == "" {
+		rep.Explanation = "the browser blocked this request by CORS; the HAR does not hold what is needed to name the reason"
+		rep.Network = nil
+	}
+	if rep.Verdict == cors.Unreachable && rep.Network != nil && rep.Network.Class == "" {
+		rep.Explanation = "no response was recorded"
+	}
+}
+
+// KindOf infers the target kind from a URL: CUIC on 8444 (or 443 under /cuic/), Live Data on
+// 12005 and 12008, Finesse on 8445, custom otherwise.
+func KindOf(u *url.URL) fix.Kind {
+	port := u.Port()
+	if port == "" && u.Scheme == "https" {
+		port = "443"
+	}
+	switch {
+	case port == "8444", port == "443" && strings.HasPrefix(u.Path, "/cuic/"):
+		return fix.CUIC
+	case port == "12005", port == "12008":
+		return fix.LiveData
+	case port == "8445":
+		return fix.Finesse
+	}
+	return fix.Custom
+}
+
+// secretHeaders are never printed with their values.
+var secretHeaders = []string{"authorization", "cookie", "set-cookie", "proxy-authorization"}
+
+// ProbeCommand is the `corscheck probe` command line that checks req live.
+func ProbeCommand(req cors.Request, kind fix.Kind) string {
+	args := []string{"corscheck", "probe", "--origin", shellQuote(req.Origin)}
+	if req.Method != "GET" {
+		args = append(args, "--method", shellQuote(req.Method))
+	}
+	for _, h := range req.Header {
+		v := h.Value
+		if slices.Contains(secretHeaders, strings.ToLower(h.Name)) {
+			v = Redacted
+		}
+		args = append(args, "-H", shellQuote(h.Name+": "+v))
+	}
+	cred := req.Credentials
+	if cred == "" || cred == cors.SameOrigin {
+		cred = cors.Include // what Finesse gadgets send; the HAR does not say
+	}
+	args = append(args, "--credentials", string(cred), "--kind", string(kind))
+	if req.Browser == cors.Firefox {
+		args = append(args, "--browser", "firefox")
+	}
+	return strings.Join(append(args, shellQuote(redactURL(req.URL.String()))), " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ExitCode is the CLI's exit code for the findings: 1 when something is blocked, else 3 when
+// something is unreachable, else 0.
+func (r *Result) ExitCode() int {
+	code := probe.ExitAllowed
+	for _, f := range r.Findings {
+		switch f.Verdict {
+		case cors.Blocked:
+			return probe.ExitBlocked
+		case cors.Unreachable:
+			code = probe.ExitUnreachable
+		}
+	}
+	return code
+}
