@@ -75,6 +75,7 @@ bench: deps build fill
 	CORSCHECK_BENCH_STORE=$(FILL_DIR) $(GO) test -run '^$$' -bench AdminPages -benchtime 50x ./server/admin/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./server/probe/
 	$(GO) test -run '^$$' -bench . ./server/cors/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./server/explain/
 	$(GO) test -run '^$$' -bench . -benchtime 20000x ./server/store/
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./server/api/
 	$(GO) test -run '^$$' -bench GadgetThreeNodes -benchtime 5x .
