@@ -30,7 +30,9 @@ func FirefoxPath() (string, bool) {
 }
 
 // ExportHAR makes Firefox write a HAR of every page load into dir, with its own export code
-// (the network monitor's auto-export). Firefox only; it starts Firefox with --devtools.
+// (the network monitor's auto-export), once the page has been quiet for 5 s: requests a test
+// makes in quicker succession are in it; leaving the page earlier loses it. Firefox only; it
+// starts Firefox with --devtools.
 func ExportHAR(dir string) Option {
 	return func(s *settings) { s.harDir = dir }
 }
@@ -341,6 +343,8 @@ func firefoxPrefs(sink *Sink, s settings) string {
 			[2]any{"devtools.netmonitor.har.includeResponseBodies", true},
 			[2]any{"devtools.toolbox.host", "window"},
 			[2]any{"devtools.netmonitor.persistlog", true},
+			// The export is written once the page has made no request for this long.
+			[2]any{"devtools.netmonitor.har.pageLoadedTimeout", 5000},
 		)
 	}
 	var b strings.Builder
