@@ -73,7 +73,7 @@ func writeBigHAR(path string, size int64) error {
 			writeEntry(w, e, t0, i, &written)
 			w.WriteByte(',')
 			e = map[string]any{"_resourceType": "preflight", "_initiator": map[string]any{"type": "preflight"},
-				"request": map[string]any{"method": "OPTIONS", "url": node, "headers": hdrs("Origin: "+desktop, "Access-Control-Request-Method: GET", "Access-Control-Request-Headers: authorization,locale,peripheralid")},
+				"request":  map[string]any{"method": "OPTIONS", "url": node, "headers": hdrs("Origin: "+desktop, "Access-Control-Request-Method: GET", "Access-Control-Request-Headers: authorization,locale,peripheralid")},
 				"response": map[string]any{"status": 200, "headers": hdrs("Access-Control-Allow-Origin: "+desktop, "Access-Control-Allow-Credentials: true", "Access-Control-Allow-Headers: authorization,locale,peripheralid")}}
 		default: // a same-origin script or image with its body inline
 			for j := range raw {
