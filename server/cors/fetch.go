@@ -178,6 +178,12 @@ func Fetch(req Request, rt RoundTrip) Outcome {
 				out.NetErr = err
 				return out
 			}
+			if b == Firefox {
+				if err := firefoxPreflightRedirect(resp, u, pfOrigin, req.Credentials); err != nil {
+					out.NetErr = err
+					return out
+				}
+			}
 			f, warns := checkPreflight(resp, pfOrigin, method, header, req.Credentials)
 			out.Warnings = append(out.Warnings, warns...)
 			if f != nil {

@@ -219,6 +219,22 @@ func firefoxRedirectScheme(from, to *url.URL, status int) (error, *Failure) {
 	return nil, &Failure{Reason: CORSRequestNotHttp, Status: status}
 }
 
+// firefoxPreflightRedirect is the network error Firefox gives a redirected preflight that
+// passed the CORS check but points to a scheme it fails outright (data:, javascript:, …).
+func firefoxPreflightRedirect(resp *Response, u *url.URL, origin string, cred Credentials) error {
+	if !isRedirect(resp) || firefoxCheckAccess(resp, origin, cred) != nil {
+		return nil
+	}
+	next, err := resp.Location(u)
+	if err != nil || next == nil {
+		return nil
+	}
+	if err, _ := firefoxRedirectScheme(u, next, resp.Status); err != nil {
+		return err
+	}
+	return nil
+}
+
 // firefoxEmptyLocation reports a redirect status with a Location header that is empty.
 func firefoxEmptyLocation(resp *Response) bool {
 	switch resp.Status {

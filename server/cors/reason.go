@@ -199,6 +199,9 @@ func Explain(f Failure) string {
 	return string(f.Reason)
 }
 
+// paramMark stands for the failed parameter in a console text template.
+const paramMark = "{{failedParameter}}"
+
 var chromiumConsole = regexp.MustCompile(`Access to [A-Za-z]+ at '([^']*)' (?:\(redirected from '([^']*)'\) )?from origin '([^']*)' has been blocked by CORS policy: (.*)$`)
 
 // ParseChromiumConsole reads Chromium's console line for a blocked request (as ConsoleLine writes
@@ -216,11 +219,11 @@ func ParseChromiumConsole(line string) (f Failure, failedURL, initialURL, origin
 	detail := m[4]
 	candidates := append(append([]Reason{DisallowedByMode}, Reasons...), BrowserOnlyReasons...)
 	for _, r := range candidates {
-		t := consoleDetail(Failure{Reason: r, FailedParameter: "\x00"})
+		t := consoleDetail(Failure{Reason: r, FailedParameter: paramMark})
 		if r.Base() == CorsDisabledScheme {
 			t, _, _ = strings.Cut(t, ":")
 		}
-		before, after, hasParam := strings.Cut(t, "\x00")
+		before, after, hasParam := strings.Cut(t, paramMark)
 		if !hasParam {
 			if core, _, _ := strings.Cut(t, ". "); strings.HasPrefix(detail, core) {
 				return Failure{Reason: r}, failedURL, initialURL, origin, true

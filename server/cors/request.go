@@ -179,9 +179,10 @@ func (b Browser) IsSafelistedHeader(name, value string) bool {
 		}
 		return true
 	case "content-type":
-		return safelistedContentType(value)
+		// Firefox refuses a comma anywhere in the value (observed in ESR 153).
+		return safelistedContentType(value) && (b != Firefox || !strings.Contains(value, ","))
 	case "range":
-		return safelistedRange(value)
+		return safelistedRange(value, b.maxRangeNumber())
 	default:
 		if check, ok := chromiumSafelisted[n]; ok && b != Firefox {
 			return check(value)
@@ -224,26 +225,33 @@ func mimeEssence(v string) (string, bool) {
 // safelistedRange accepts a single "bytes=START-" or "bytes=START-END" range. Chromium also
 // wants each number below 2^63-1 (observed in 156: 9223372036854775806 passes, ...807 needs a
 // preflight).
-func safelistedRange(v string) bool {
+// max is the largest number the browser accepts in it.
+func safelistedRange(v string, max string) bool {
 	rest, ok := strings.CutPrefix(v, "bytes=")
 	if !ok {
 		return false
 	}
 	start, end, ok := strings.Cut(rest, "-")
-	if !ok || !allDigits(start) || compareDecimal(start, maxRangeNumber) > 0 {
+	if !ok || !allDigits(start) || compareDecimal(start, max) > 0 {
 		return false
 	}
 	if end == "" {
 		return true
 	}
-	if !allDigits(end) || compareDecimal(end, maxRangeNumber) > 0 {
+	if !allDigits(end) || compareDecimal(end, max) > 0 {
 		return false
 	}
 	return compareDecimal(start, end) <= 0
 }
 
-// maxRangeNumber is the largest number a safelisted Range may carry: 2^63-2.
-const maxRangeNumber = "9223372036854775806"
+// maxRangeNumber is the largest number a safelisted Range may carry: 2^63-2 in Chromium, 2^64-1
+// in Firefox (observed in ESR 153).
+func (b Browser) maxRangeNumber() string {
+	if b == Firefox {
+		return "18446744073709551615"
+	}
+	return "9223372036854775806"
+}
 
 func compareDecimal(a, b string) int {
 	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
