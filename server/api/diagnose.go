@@ -25,6 +25,9 @@ type DiagnoseInput struct {
 	Headers     []cors.Header `json:"headers"`
 	Credentials string        `json:"credentials"`
 	ResultID    int64         `json:"resultId"`
+	// Browser is the browser that ran the check (chromium or firefox; "" is chromium): the
+	// diagnosis answers in its rules and words.
+	Browser string `json:"browser"`
 }
 
 // DiagnoseOutput is the stored diagnosis and the probe's report.
@@ -74,14 +77,18 @@ func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
 		}
 		hs = append(hs, cors.Header{Name: h.Name, Value: v})
 	}
-	hs, _ = cors.CombineHeaders(hs)
+	browser, err := cors.ParseBrowser(in.Browser)
+	if err != nil {
+		p["browser"] = "must be chromium or firefox"
+	}
+	hs, _ = browser.CombineHeaders(hs)
 	if in.ResultID < 0 {
 		p["resultId"] = "must be a result id"
 	}
 	if len(p) > 0 {
 		return cors.Request{}, "", p
 	}
-	return cors.Request{URL: u, Origin: origin, Method: method, Header: hs, Credentials: cred}, kind, nil
+	return cors.Request{URL: u, Origin: origin, Method: method, Header: hs, Credentials: cred, Browser: browser}, kind, nil
 }
 
 // postDiagnose probes the URL server-side, stores the diagnosis next to the result it explains
@@ -107,7 +114,7 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var replaced []string
-	req.Header, replaced = withPlaceholders(req.Header)
+	req.Header, replaced = withPlaceholders(req.Header, req.Browser)
 	if err := s.guard.CheckURL(r.Context(), req.URL); err != nil {
 		if errors.Is(err, probe.ErrForbiddenAddress) {
 			fail(w, http.StatusForbidden, err.Error(), nil)
@@ -160,8 +167,8 @@ const (
 // headers' names, not their values; values that CORS safelists (Accept: */*, Content-Type:
 // text/plain, …) are kept, because they decide whether a preflight is sent. So the service never
 // forwards a caller's Authorization or token to a node, and the verdict stays the same.
-func withPlaceholders(hs []cors.Header) ([]cors.Header, []string) {
-	unsafe := cors.UnsafeHeaderNames(hs)
+func withPlaceholders(hs []cors.Header, b cors.Browser) ([]cors.Header, []string) {
+	unsafe := b.UnsafeHeaderNames(hs)
 	var replaced []string
 	out := make([]cors.Header, len(hs))
 	for i, h := range hs {
