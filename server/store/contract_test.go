@@ -47,6 +47,7 @@ func testContract(t *testing.T, newDSN func(testing.TB) string) {
 		{"Incidents", testIncidents},
 		{"Outbox", testOutbox},
 		{"Lease", testLease},
+		{"Cases", testCases},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newDSN(t)) })
 	}

@@ -163,6 +163,12 @@ type Store interface {
 	// Monitor is where the scheduled checks keep incidents, the alert outbox and their lease
 	// (see monitor.go).
 	Monitor
+	// AddCase keeps an explained recording (see Case) and returns its id.
+	AddCase(ctx context.Context, c Case) (int64, error)
+	// Cases lists the newest cases, at most limit (default 100), without their findings.
+	Cases(ctx context.Context, limit int) ([]Case, error)
+	// Case returns one case with its findings; ErrNotFound when there is none.
+	Case(ctx context.Context, id int64) (Case, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close drains queued writes, then closes the database.

@@ -280,7 +280,7 @@ func testSummaryBackfill(t *testing.T, dsn string) {
 	wantDaily := summaryBy(t, s, day, 24*time.Hour)
 	for _, q := range []string{"DROP TABLE result_counts", "DROP TABLE latest_results", "DROP TABLE reason_counts",
 		"DROP INDEX results_reason", "ALTER TABLE results DROP COLUMN reason", "DROP TABLE result_counts_daily", "DROP TABLE admin_sessions", "DROP TABLE api_tokens",
-		"ALTER TABLE settings DROP COLUMN version",
+		"ALTER TABLE settings DROP COLUMN version", "DROP TABLE cases",
 		"DROP TABLE alert_deliveries", "DROP TABLE incidents", "DROP TABLE leases", "DROP INDEX results_source",
 		"ALTER TABLE results DROP COLUMN source",
 		"DELETE FROM schema_version WHERE version >= 3"} {
