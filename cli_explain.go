@@ -102,11 +102,7 @@ func runExplain(_ context.Context, args []string, stdin io.Reader, stdout, stder
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		out := res.Findings
-		if out == nil {
-			out = []explain.Finding{}
-		}
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(res.JSON()); err != nil {
 			fmt.Fprintf(stderr, "corscheck explain: %v\n", err)
 		}
 	} else {

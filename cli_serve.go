@@ -222,6 +222,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		Monitoring: cfg.MonitorInterval > 0,
 		// The session cookie is Secure whenever browsers reach the service over HTTPS.
 		SecureCookies: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
+		ExplainLimit:  int64(cfg.ExplainLimitMB) << 20,
 	})
 	mount := func(r chi.Router) {
 		r.Mount("/admin", adminUI)
@@ -245,6 +246,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
 		Gadget:       folder, Mount: mount,
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
+		ExplainLimit:  int64(cfg.ExplainLimitMB) << 20,
 	})
 	svc := &service{store: st, prober: prober, catalogue: live, handler: h, metrics: metricsOnly, log: log,
 		following: make(chan struct{}), monitoring: mon}

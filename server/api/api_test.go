@@ -43,12 +43,13 @@ type testEnv struct {
 }
 
 type envOptions struct {
-	allowNets  []string
-	nodes      []string
-	resultsRL  Limit
-	log        io.Writer // the service log; discarded when nil
-	trustProxy bool
-	endpoints  []targets.Endpoint // more endpoints of the CUIC target, whose nodes are nodes
+	allowNets    []string
+	nodes        []string
+	resultsRL    Limit
+	log          io.Writer // the service log; discarded when nil
+	trustProxy   bool
+	endpoints    []targets.Endpoint // more endpoints of the CUIC target, whose nodes are nodes
+	explainLimit int64
 }
 
 const adminPassword = "correct horse battery"
@@ -78,7 +79,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	}
 	gate := auth.New(auth.Config{Store: st, CheckPassword: func(p string) bool { return p == adminPassword }, Logger: log})
 	h := NewServer(Config{Store: st, Catalogue: live, Prober: p, Guard: policy, Origins: []string{finesse},
-		Gate: gate, ResultsLimit: o.resultsRL, Logger: log, TrustProxy: o.trustProxy})
+		Gate: gate, ResultsLimit: o.resultsRL, Logger: log, TrustProxy: o.trustProxy, ExplainLimit: o.explainLimit})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testEnv{t: t, srv: srv, store: st, gate: gate}

@@ -70,6 +70,9 @@ type Config struct {
 	Gadget http.Handler
 	// Mount adds more routes (the demo's simulator, admin pages) to the same router.
 	Mount func(chi.Router)
+	// ExplainLimit is the largest recording POST /api/v1/explain reads; zero means
+	// DefaultExplainLimit.
+	ExplainLimit int64
 }
 
 type server struct {
@@ -83,6 +86,8 @@ type server struct {
 	metrics    *Metrics
 	now        func() time.Time
 	catalogue  *targets.Live
+	// explainLimit bounds POST /api/v1/explain's body.
+	explainLimit int64
 }
 
 // NewServer returns the service's handler: every route is listed here.
@@ -90,7 +95,10 @@ func NewServer(cfg Config) http.Handler {
 	s := &server{
 		store: cfg.Store, prober: cfg.Prober, guard: cfg.Guard, origins: cfg.Origins,
 		gate: cfg.Gate, trustProxy: cfg.TrustProxy, log: cfg.Logger,
-		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue,
+		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue, explainLimit: cfg.ExplainLimit,
+	}
+	if s.explainLimit <= 0 {
+		s.explainLimit = DefaultExplainLimit
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -140,6 +148,7 @@ func NewServer(cfg Config) http.Handler {
 		r.Get("/targets", s.getTargets)
 		r.With(resultsLimit.middleware).Post("/results", s.postResults)
 		r.With(diagnoseLimit.middleware).Post("/diagnose", s.postDiagnose)
+		r.With(s.requireAdmin).Post("/explain", s.postExplain)
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(s.requireAdmin)
 			r.Put("/targets", s.putTargets)

@@ -44,6 +44,8 @@ type Config struct {
 	DiagnoseRate  float64       `json:"diagnoseRate"`  // POST /api/v1/diagnose per second per client
 	MetricsToken  string        `json:"metricsToken"`  // /metrics wants Authorization: Bearer with it
 	MetricsListen string        `json:"metricsListen"` // serve /metrics there instead of on Listen
+	// ExplainLimitMB is the largest recording the Explain page and API read.
+	ExplainLimitMB int `json:"explainLimitMB"`
 
 	// The scheduled checks (monitor): every catalogue node for every origin and endpoint.
 	MonitorInterval    time.Duration `json:"-"` // 0 turns them off
@@ -62,7 +64,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text", ResultsRate: 50, DiagnoseRate: 1,
 		MonitorInterval: 5 * time.Minute, MonitorJitter: 30 * time.Second, MonitorTimeout: 10 * time.Second,
-		MonitorConcurrency: 16, IncidentAfter: 2}
+		MonitorConcurrency: 16, IncidentAfter: 2, ExplainLimitMB: 50}
 }
 
 // setting describes one setting: its flag, its environment variable and where it goes.
@@ -158,6 +160,14 @@ var settings = []setting{
 			return fmt.Errorf("diagnose-rate %q is not a number", v)
 		}
 		c.DiagnoseRate = f
+		return nil
+	}},
+	{"explain-limit", "largest HAR file or console text, in MB, that the Explain page and POST /api/v1/explain read", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("explain-limit %q is not a whole number of MB", v)
+		}
+		c.ExplainLimitMB = n
 		return nil
 	}},
 	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
@@ -368,6 +378,9 @@ func (c Config) Validate() error {
 	}
 	if c.ResultsRate <= 0 {
 		bad("results-rate must be above 0")
+	}
+	if c.ExplainLimitMB < 1 || c.ExplainLimitMB > 4096 {
+		bad("explain-limit must be 1 to 4096 (MB)")
 	}
 	if c.DiagnoseRate <= 0 {
 		bad("diagnose-rate must be above 0")

@@ -477,3 +477,53 @@ func (r *Result) ExitCode() int {
 	}
 	return code
 }
+
+// ErrTooLarge is input beyond the limit given to ReadAtMost.
+var ErrTooLarge = errors.New("the recording is larger than the limit")
+
+// ReadAtMost is Read for input from others (an upload): it reads at most limit bytes, failing
+// with ErrTooLarge beyond, and redacts the result before returning it.
+func ReadAtMost(r io.Reader, limit int64, opt Options) (*Result, error) {
+	lr := &limitedReader{r: r, left: limit}
+	res, err := Read(lr, opt)
+	if lr.over {
+		return nil, ErrTooLarge
+	}
+	if res != nil {
+		res.Redact()
+	}
+	return res, err
+}
+
+// limitedReader fails once more than left bytes are asked of it, and remembers that it did.
+type limitedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// One more byte tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			l.over = true
+			return 0, ErrTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// JSON is the findings as `corscheck explain --json` prints them: an array, never null.
+func (r *Result) JSON() []Finding {
+	if r.Findings == nil {
+		return []Finding{}
+	}
+	return r.Findings
+}

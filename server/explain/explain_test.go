@@ -374,3 +374,17 @@ func mustParse(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestReadAtMost(t *testing.T) {
+	har := fieldHAR()
+	if _, err := ReadAtMost(strings.NewReader(har), int64(len(har)-1), Options{}); err != ErrTooLarge {
+		t.Errorf("one byte over: %v", err)
+	}
+	res, err := ReadAtMost(strings.NewReader(har), int64(len(har)), Options{})
+	if err != nil || len(res.Findings) != 4 {
+		t.Fatalf("at the limit: %v", err)
+	}
+	if js, _ := json.Marshal(res.JSON()); strings.Contains(string(js), "tok-123456") {
+		t.Error("ReadAtMost did not redact")
+	}
+}

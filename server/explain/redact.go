@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/probe"
 )
 
 // Redacted replaces every secret value explain shows.
@@ -73,6 +74,23 @@ func redactHeader(h http.Header) http.Header {
 	return out
 }
 
+// redactExchange redacts one request and its answer.
+func redactExchange(s *probe.Exchange) {
+	s.URL = redactURL(s.URL)
+	s.Error = redactText(s.Error)
+	s.Headers = redactHeader(s.Headers)
+	hs := make([]cors.Header, len(s.RequestHeaders))
+	for k, h := range s.RequestHeaders {
+		hs[k] = h
+		if slices.Contains(secretHeaders, strings.ToLower(h.Name)) {
+			hs[k].Value = Redacted
+		} else {
+			hs[k].Value = redactText(h.Value)
+		}
+	}
+	s.RequestHeaders = hs
+}
+
 // Redact removes every secret from a result before it is shown or stored: the values of
 // Authorization, Cookie, Set-Cookie and Proxy-Authorization headers, and tokens in URLs.
 func (r *Result) Redact() {
@@ -83,19 +101,13 @@ func (r *Result) Redact() {
 		rep.Console, rep.Explanation = redactText(rep.Console), redactText(rep.Explanation)
 		rep.FailedParameter = redactText(rep.FailedParameter)
 		for j := range rep.Steps {
-			s := &rep.Steps[j]
-			s.URL = redactURL(s.URL)
-			s.Headers = redactHeader(s.Headers)
-			hs := make([]cors.Header, len(s.RequestHeaders))
-			for k, h := range s.RequestHeaders {
-				hs[k] = h
-				if slices.Contains(secretHeaders, strings.ToLower(h.Name)) {
-					hs[k].Value = Redacted
-				} else {
-					hs[k].Value = redactText(h.Value)
-				}
+			redactExchange(&rep.Steps[j])
+		}
+		// Read back from JSON, these are copies rather than pointers into Steps.
+		for _, x := range []*probe.Exchange{rep.Preflight, rep.Actual} {
+			if x != nil {
+				redactExchange(x)
 			}
-			s.RequestHeaders = hs
 		}
 		if rep.Network != nil {
 			n := *rep.Network

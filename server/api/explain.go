@@ -1,0 +1,115 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/explain"
+	"github.com/corsquickcheck/corscheck/server/fix"
+)
+
+// DefaultExplainLimit is the largest recording POST /api/v1/explain reads unless configured.
+const DefaultExplainLimit = 50 << 20
+
+// maxProblemHeaders bounds the Corscheck-Problem lines of one answer.
+const maxProblemHeaders = 20
+
+// postExplain explains a recording sent as the body: a HAR file (application/json) or console
+// text (text/plain), read as a stream up to the configured limit. The answer is what
+// `corscheck explain --json` prints, with every secret redacted; parts of the input that could
+// not be read are named in Corscheck-Problem header lines. Nothing is stored.
+//
+// Query: console=1 reads the body as console text whatever its type; kind, browser and origin
+// are those of the command's flags.
+func (s *server) postExplain(w http.ResponseWriter, r *http.Request) {
+	opt, problems := explainOptions(r)
+	if problems != nil {
+		fail(w, http.StatusBadRequest, "invalid explain request", problems)
+		return
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json", "application/har+json", "application/octet-stream", "":
+	case "text/plain":
+		opt.Console = true
+	default:
+		fail(w, http.StatusUnsupportedMediaType, "send a HAR file as application/json or console text as text/plain", nil)
+		return
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
+		fail(w, unsupportedEncoding().status, unsupportedEncoding().msg, nil)
+		return
+	}
+	limit := s.explainLimit
+	if r.ContentLength > limit {
+		fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the recording is larger than %d bytes", limit), nil)
+		return
+	}
+	res, err := explain.ReadAtMost(r.Body, limit, opt)
+	switch {
+	case errors.Is(err, explain.ErrTooLarge):
+		fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the recording is larger than %d bytes", limit), nil)
+		return
+	case err != nil:
+		fail(w, http.StatusBadRequest, "the recording cannot be read: "+err.Error(), nil)
+		return
+	}
+	for i, p := range res.Problems {
+		if i == maxProblemHeaders {
+			break
+		}
+		w.Header().Add("Corscheck-Problem", headerSafe(p))
+	}
+	encode(w, http.StatusOK, res.JSON())
+}
+
+// explainOptions reads the query's options, or every problem with them.
+func explainOptions(r *http.Request) (explain.Options, map[string]string) {
+	q := r.URL.Query()
+	var opt explain.Options
+	p := map[string]string{}
+	var err error
+	if k := q.Get("kind"); k != "" && k != "auto" {
+		if opt.Kind, err = fix.ParseKind(k); err != nil {
+			p["kind"] = "must be auto, cuic, livedata, finesse or custom"
+		}
+	}
+	if b := q.Get("browser"); b != "" {
+		if opt.Browser, err = cors.ParseBrowser(b); err != nil {
+			p["browser"] = "must be chromium or firefox"
+		}
+	}
+	if o := q.Get("origin"); o != "" {
+		if opt.Origin, err = cors.ParseOrigin(o); err != nil {
+			p["origin"] = "must be an origin such as https://finesse.example.com:8445"
+		}
+	}
+	switch q.Get("console") {
+	case "", "0", "false":
+	case "1", "true":
+		opt.Console = true
+	default:
+		p["console"] = "must be 1 or 0"
+	}
+	if len(p) > 0 {
+		return opt, p
+	}
+	return opt, nil
+}
+
+// headerSafe keeps a text printable and short enough for a header line.
+func headerSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			b[i] = ' '
+		}
+	}
+	if len(b) > 300 {
+		b = append(b[:297], "..."...)
+	}
+	return string(b)
+}

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+func adminBasic() map[string]string {
+	return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+adminPassword))}
+}
+
+// POST /api/v1/explain answers what `corscheck explain --json` prints, to admins only, with
+// every secret of the recording redacted.
+func TestExplainEndpoint(t *testing.T) {
+	har, err := os.ReadFile("../explain/testdata/field-chrome.har")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{explainLimit: int64(len(har))})
+	if resp, _ := e.do("POST", "/api/v1/explain", "application/json", har, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without credentials: %d", resp.StatusCode)
+	}
+	resp, body := e.do("POST", "/api/v1/explain", "application/json", har, adminBasic())
+	var findings []map[string]any
+	if err := json.Unmarshal(body, &findings); err != nil || resp.StatusCode != http.StatusOK || len(findings) != 4 {
+		t.Fatalf("%d, %v: %s", resp.StatusCode, err, body)
+	}
+	if findings[1]["corsError"] != "PreflightMissingAllowOriginHeader" || findings[1]["entry"] != 3.0 || findings[1]["startedDateTime"] == nil {
+		t.Errorf("the subscriber: %v", findings[1])
+	}
+	for _, secret := range []string{"c2VjcmV0LWFnZW50OmhvdW5keW9n", "tok-123456", "cookie-value-789"} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("secret %q in the answer", secret)
+		}
+	}
+
+	console := "Access to fetch at 'https://ld.example:12005/' from origin 'https://finessep.example:8445' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.\n"
+	resp, body = e.do("POST", "/api/v1/explain?kind=livedata", "text/plain; charset=utf-8", []byte(console), adminBasic())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"corsError":"MissingAllowOriginHeader"`) || !strings.Contains(string(body), `"kind":"livedata"`) {
+		t.Errorf("console text: %d %s", resp.StatusCode, body)
+	}
+
+	for _, tt := range []struct {
+		name, path, ct string
+		body           []byte
+		status         int
+	}{
+		{"over the limit", "/api/v1/explain", "application/json", append(har, ' '), http.StatusRequestEntityTooLarge},
+		{"not a HAR", "/api/v1/explain", "application/json", []byte(`{"name":"x"}`), http.StatusBadRequest},
+		{"bad kind", "/api/v1/explain?kind=cuik", "application/json", har, http.StatusBadRequest},
+		{"an image", "/api/v1/explain", "image/png", har, http.StatusUnsupportedMediaType},
+	} {
+		if resp, body := e.do("POST", tt.path, tt.ct, tt.body, adminBasic()); resp.StatusCode != tt.status {
+			t.Errorf("%s: %d, want %d: %s", tt.name, resp.StatusCode, tt.status, body)
+		}
+	}
+
+	cut := har[:len(har)/2]
+	resp, body = e.do("POST", "/api/v1/explain", "application/json", cut, adminBasic())
+	if resp.StatusCode != http.StatusOK || len(resp.Header.Values("Corscheck-Problem")) != 1 || !strings.Contains(resp.Header.Get("Corscheck-Problem"), "entry") {
+		t.Errorf("truncated: %d %q %s", resp.StatusCode, resp.Header.Values("Corscheck-Problem"), body)
+	}
+}
