@@ -50,6 +50,9 @@ type Config struct {
 	// Monitoring says whether this instance runs scheduled checks (the incidents page says so
 	// when it does not).
 	Monitoring bool
+	// ExplainLimit is the largest recording the Explain page reads; zero means
+	// DefaultExplainLimit.
+	ExplainLimit int64
 }
 
 const (
@@ -70,6 +73,7 @@ type handler struct {
 	now          func() time.Time
 	pageSize     int
 	monitoring   bool
+	explainLimit int64
 }
 
 // New returns the admin UI. Its routes are relative to where it is mounted, which must be
@@ -80,6 +84,10 @@ func New(cfg Config) http.Handler {
 	h := &handler{
 		store: cfg.Store, catalogue: cfg.Catalogue, gate: cfg.Gate, secure: cfg.SecureCookies,
 		trustProxy: cfg.TrustProxy, log: cfg.Logger, now: cfg.Now, pageSize: cfg.PageSize, monitoring: cfg.Monitoring,
+		explainLimit: cfg.ExplainLimit,
+	}
+	if h.explainLimit <= 0 {
+		h.explainLimit = DefaultExplainLimit
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -128,6 +136,10 @@ func New(cfg Config) http.Handler {
 		r.Get("/tokens", h.tokens)
 		r.Post("/tokens", h.createToken)
 		r.Post("/tokens/{id}/revoke", h.revokeToken)
+		r.Get("/explain", h.explainPage)
+		r.Post("/explain", h.explainUpload)
+		r.Post("/explain/cases", h.saveCase)
+		r.Get("/explain/cases/{id}", h.showCase)
 	})
 	return h.sameScheme(http.NewCrossOriginProtection().Handler(r))
 }

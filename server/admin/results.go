@@ -326,6 +326,12 @@ func diagnosisView(d store.Diagnosis) web.DiagnosisView {
 		v.ReportError = "The stored report could not be read: " + err.Error()
 		return v
 	}
+	return reportView(v, &rep)
+}
+
+// reportView adds what a probe report says to the view of a diagnosis: the console line, the
+// explanation, the fixes and the exchanges.
+func reportView(v web.DiagnosisView, rep *probe.Report) web.DiagnosisView {
 	v.Console, v.Explanation, v.Placeholders, v.Cut = rep.Console, rep.Explanation, rep.Placeholders, rep.Cut
 	if rep.Network != nil {
 		v.NetworkMessage = rep.Network.Message
