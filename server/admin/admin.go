@@ -20,6 +20,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/corsquickcheck/corscheck/server/explain"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/web"
@@ -51,7 +52,7 @@ type Config struct {
 	// when it does not).
 	Monitoring bool
 	// ExplainLimit is the largest recording the Explain page reads; zero means
-	// DefaultExplainLimit.
+	// explain.DefaultLimit.
 	ExplainLimit int64
 }
 
@@ -87,7 +88,7 @@ func New(cfg Config) http.Handler {
 		explainLimit: cfg.ExplainLimit,
 	}
 	if h.explainLimit <= 0 {
-		h.explainLimit = DefaultExplainLimit
+		h.explainLimit = explain.DefaultLimit
 	}
 	if h.log == nil {
 		h.log = slog.Default()

@@ -22,9 +22,6 @@ import (
 	"github.com/corsquickcheck/corscheck/web"
 )
 
-// DefaultExplainLimit is the largest recording the Explain page reads unless configured.
-const DefaultExplainLimit = 50 << 20
-
 // maxExplainField bounds the small fields of the Explain form.
 const maxExplainField = 1024
 

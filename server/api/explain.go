@@ -11,9 +11,6 @@ import (
 	"github.com/corsquickcheck/corscheck/server/fix"
 )
 
-// DefaultExplainLimit is the largest recording POST /api/v1/explain reads unless configured.
-const DefaultExplainLimit = 50 << 20
-
 // maxProblemHeaders bounds the Corscheck-Problem lines of one answer.
 const maxProblemHeaders = 20
 

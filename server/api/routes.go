@@ -23,6 +23,7 @@ import (
 	"github.com/rs/cors"
 	"golang.org/x/time/rate"
 
+	"github.com/corsquickcheck/corscheck/server/explain"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
@@ -71,7 +72,7 @@ type Config struct {
 	// Mount adds more routes (the demo's simulator, admin pages) to the same router.
 	Mount func(chi.Router)
 	// ExplainLimit is the largest recording POST /api/v1/explain reads; zero means
-	// DefaultExplainLimit.
+	// explain.DefaultLimit.
 	ExplainLimit int64
 }
 
@@ -98,7 +99,7 @@ func NewServer(cfg Config) http.Handler {
 		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue, explainLimit: cfg.ExplainLimit,
 	}
 	if s.explainLimit <= 0 {
-		s.explainLimit = DefaultExplainLimit
+		s.explainLimit = explain.DefaultLimit
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -22,14 +22,7 @@ func TestBrowserStaysOnThisMachine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser for 30 s")
 	}
-	blank := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "<!doctype html><title>blank</title>")
-	})
-	l, err := lab.Start(lab.Options{Gadget: blank})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := blankLab(t)
 	named := httptest.NewServer(blank)
 	defer named.Close()
 	b := Start(t, TrustCA(l.CAPEM()), LabNames("*.test"))
@@ -77,6 +70,22 @@ func TestSinkCatchesTheOutside(t *testing.T) {
 	if asked := b.Sink.Asked(); !slices.Contains(asked, "CONNECT outside.example:443") {
 		t.Fatalf("the sink did not see the outside request: %q", asked)
 	}
+}
+
+// blank is a page with nothing on it.
+var blank = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fmt.Fprint(w, "<!doctype html><title>blank</title>")
+})
+
+// blankLab starts the lab with a blank page as the gadget, stopped when the test ends.
+func blankLab(t *testing.T) *lab.Lab {
+	t.Helper()
+	l, err := lab.Start(lab.Options{Gadget: blank})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 // allowLeaks turns off the end-of-test check, for the test that leaks on purpose.

@@ -3,13 +3,10 @@ package browsertest
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/corsquickcheck/corscheck/server/lab"
 )
 
 // TestFirefoxStaysOnThisMachine runs Firefox for about 30 s on a page of the lab, as a long browser
@@ -21,14 +18,7 @@ func TestFirefoxStaysOnThisMachine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser for 30 s")
 	}
-	blank := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "<!doctype html><title>blank</title>")
-	})
-	l, err := lab.Start(lab.Options{Gadget: blank})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := blankLab(t)
 	f := StartFirefox(t, TrustCA(l.CAPEM()))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

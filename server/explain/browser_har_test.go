@@ -83,6 +83,20 @@ func otherServers(t *testing.T) *httptest.Server {
 	return srv
 }
 
+// recordingLab starts the lab with a blank gadget page and the other servers, and returns the
+// cases to record.
+func recordingLab(t *testing.T) (*lab.Lab, []recordedCase) {
+	t.Helper()
+	l, err := lab.Start(lab.Options{Gadget: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>gadget</title>")
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, recordedCases(l, otherServers(t).URL)
+}
+
 // recordedCases are the lab's nodes with the gadget's request, and the other servers.
 func recordedCases(l *lab.Lab, other string) []recordedCase {
 	gadget := map[string]string{}
@@ -141,15 +155,7 @@ func compare(t *testing.T, har []byte, cases []recordedCase, got map[string]brow
 // _resourceType "preflight"; the raw headers of the extra-info events where Chromium sent them;
 // _error for a failed load), in full and sanitized form, and explains both.
 func TestChromiumHAR(t *testing.T) {
-	l, err := lab.Start(lab.Options{Gadget: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "<!doctype html><title>gadget</title>")
-	})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	other := otherServers(t)
-	cases := recordedCases(l, other.URL)
+	l, cases := recordingLab(t)
 	b := browsertest.Start(t, browsertest.TrustCA(l.CAPEM()))
 	rec := newCDPRecorder()
 	if err := chromedp.Listen(b.Ctx, rec.listen); err != nil {
@@ -374,15 +380,7 @@ func (r *cdpRecorder) har(page string, sanitized bool) []byte {
 // written once the page is quiet) and explains it in Firefox's terms; the browser's verdicts and
 // reasons come from its console.
 func TestFirefoxHAR(t *testing.T) {
-	l, err := lab.Start(lab.Options{Gadget: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "<!doctype html><title>gadget</title>")
-	})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	other := otherServers(t)
-	cases := recordedCases(l, other.URL)
+	l, cases := recordingLab(t)
 	dir := t.TempDir()
 	ff := browsertest.StartFirefox(t, browsertest.TrustCA(l.CAPEM()), browsertest.ExportHAR(dir))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

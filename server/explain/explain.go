@@ -478,6 +478,9 @@ func (r *Result) ExitCode() int {
 	return code
 }
 
+// DefaultLimit is the largest recording the service reads unless configured otherwise.
+const DefaultLimit = 50 << 20
+
 // ErrTooLarge is input beyond the limit given to ReadAtMost.
 var ErrTooLarge = errors.New("the recording is larger than the limit")
 

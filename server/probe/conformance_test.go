@@ -424,7 +424,8 @@ func (rec *chromiumRecorder) waitMixed(n int) string {
 	}
 }
 
-func runInChromium(ctx context.Context, rec *chromiumRecorder, c conformanceCase, u string) (browserResult, error) {
+// fetchScript is the page's fetch() of a case at u, answering "ok STATUS" or "error …".
+func fetchScript(c conformanceCase, u string) string {
 	headers := [][2]string{}
 	for _, h := range c.header {
 		n, v, _ := strings.Cut(h, ":")
@@ -438,7 +439,11 @@ func runInChromium(ctx context.Context, rec *chromiumRecorder, c conformanceCase
 		init["credentials"] = c.cred
 	}
 	initJSON, _ := json.Marshal(init)
-	js := fmt.Sprintf(`fetch(%q, %s).then(r => "ok " + r.status, e => "error " + e)`, u, initJSON)
+	return fmt.Sprintf(`fetch(%q, %s).then(r => "ok " + r.status, e => "error " + e)`, u, initJSON)
+}
+
+func runInChromium(ctx context.Context, rec *chromiumRecorder, c conformanceCase, u string) (browserResult, error) {
+	js := fetchScript(c, u)
 	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	rec.mu.Lock()
@@ -492,6 +497,16 @@ func probeRequest(t *testing.T, c conformanceCase, u, origin string) cors.Reques
 	return cors.Request{URL: pu, Origin: origin, Method: m, Header: hs, Credentials: cred}
 }
 
+// prober is the probe the suites compare with the browsers: it trusts the test PKI and sends the
+// .test names to loopback, as the browsers do.
+func (env *conformanceEnv) prober() *Prober {
+	var resolve []Resolve
+	for _, n := range env.names {
+		resolve = append(resolve, Resolve{Host: n, Port: "*", Addr: "127.0.0.1"})
+	}
+	return New(Options{Timeout: 5 * time.Second, NoExtraChecks: true, RootCAs: env.pki.pool, Resolve: resolve})
+}
+
 // headerList is a case's headers as the page sets them, before fetch() combines them.
 func headerList(t *testing.T, c conformanceCase) []cors.Header {
 	t.Helper()
@@ -522,11 +537,7 @@ func TestChromiumConformance(t *testing.T) {
 	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	var resolve []Resolve
-	for _, n := range env.names {
-		resolve = append(resolve, Resolve{Host: n, Port: "*", Addr: "127.0.0.1"})
-	}
-	p := New(Options{Timeout: 5 * time.Second, NoExtraChecks: true, RootCAs: env.pki.pool, Resolve: resolve})
+	p := env.prober()
 	defer p.Close()
 	// The cases run page by page, in the order written.
 	slices.SortStableFunc(cases, func(a, b conformanceCase) int { return strings.Compare(a.page, b.page) })

@@ -2,8 +2,6 @@ package probe
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -158,20 +156,7 @@ func (r firefoxResult) String() string {
 }
 
 func runInFirefox(ctx context.Context, ff *browsertest.Firefox, c conformanceCase, u string) (firefoxResult, error) {
-	headers := [][2]string{}
-	for _, h := range c.header {
-		n, v, _ := strings.Cut(h, ":")
-		headers = append(headers, [2]string{n, strings.TrimPrefix(v, " ")})
-	}
-	init := map[string]any{"mode": "cors", "cache": "no-store", "headers": headers}
-	if c.method != "" {
-		init["method"] = c.method
-	}
-	if c.cred != "" {
-		init["credentials"] = c.cred
-	}
-	initJSON, _ := json.Marshal(init)
-	js := fmt.Sprintf(`fetch(%q, %s).then(r => "ok " + r.status, e => "error " + e)`, u, initJSON)
+	js := fetchScript(c, u)
 	before := len(ff.Console())
 	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -228,11 +213,7 @@ func TestFirefoxConformance(t *testing.T) {
 	env := newConformanceEnv(t, cases)
 	ff := browsertest.StartFirefox(t, browsertest.TrustCA(env.pki.rootPEM), browsertest.LabNames(env.names...))
 	t.Logf("Firefox %s", ff.Version)
-	var resolve []Resolve
-	for _, n := range env.names {
-		resolve = append(resolve, Resolve{Host: n, Port: "*", Addr: "127.0.0.1"})
-	}
-	p := New(Options{Timeout: 5 * time.Second, NoExtraChecks: true, RootCAs: env.pki.pool, Resolve: resolve})
+	p := env.prober()
 	defer p.Close()
 	slices.SortStableFunc(cases, func(a, b conformanceCase) int { return strings.Compare(a.page, b.page) })
 	ctx := context.Background()
