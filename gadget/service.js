@@ -7,13 +7,7 @@ import { normalizeMethod, placeholderHeaders } from './check.js';
 
 const BATCH = 100; // the most results POST /api/v1/results takes at once
 
-// browserOf names the browser a user agent string belongs to, as the service's diagnosis takes
-// it: Firefox's rules and words differ from Chromium's (Chrome, Edge).
-export function browserOf(userAgent = '') {
-  return /\bFirefox\//.test(userAgent) ? 'firefox' : 'chromium';
-}
-
-export function createService(fetchFn, base, { timeoutMs = 15000, browser = browserOf(globalThis.navigator?.userAgent) } = {}) {
+export function createService(fetchFn, base, { timeoutMs = 15000 } = {}) {
   async function call(path, body) {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
@@ -64,11 +58,11 @@ export function createService(fetchFn, base, { timeoutMs = 15000, browser = brow
 
     // diagnose asks the service to repeat a failed check server-side and returns its report
     // (server/probe Report: verdict, corsError, failedParameter, console, explanation, network,
-    // fixes), in the terms of the browser the check ran in.
+    // fixes).
     async diagnose({ url, kind, shape }, origin, resultId = 0) {
       const { report } = await call('/api/v1/diagnose', {
         url, origin, kind, method: normalizeMethod(shape.method),
-        headers: placeholderHeaders(shape.headers, shape.typed), credentials: shape.credentials, resultId, browser,
+        headers: placeholderHeaders(shape.headers, shape.typed), credentials: shape.credentials, resultId,
       }) || {};
       if (!report) throw new Error('no report');
       return report;

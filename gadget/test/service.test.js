@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { browserOf, createService } from '../service.js';
+import { createService } from '../service.js';
 import { DEFAULT_TARGETS } from '../targets.js';
 
 // answer makes a fetch that records its calls and answers with status and JSON body.
@@ -90,7 +90,7 @@ test('a diagnosis request carries the shape with placeholder values and returns 
   assert.deepEqual(body, {
     url: 'https://api.example/x', origin: 'https://finesse.example:8445', kind: 'custom', method: 'POST',
     headers: [{ name: 'Authorization', value: 'corscheck' }, { name: 'Content-Type', value: 'application/json' }],
-    credentials: 'include', resultId: 12, browser: 'chromium',
+    credentials: 'include', resultId: 12,
   });
   assert.ok(!calls[0].init.body.includes('REAL-TOKEN'));
   const cuic = { kind: 'cuic', url: 'https://sub.example:8444/cuic/rest/status/', shape: DEFAULT_TARGETS[0].request };
@@ -104,17 +104,4 @@ test('a diagnosis the service refuses is an error with its message', async () =>
   await assert.rejects(s.diagnose({ kind: 'custom', url: 'https://x.example/', shape: { method: 'GET', headers: [] } }, 'https://f.example'), /not in the target catalogue/);
   const empty = createService(answer(200, {}), 'https://cc.example');
   await assert.rejects(empty.diagnose({ kind: 'custom', url: 'https://x.example/', shape: { method: 'GET' } }, 'https://f.example'), /no report/);
-});
-
-test('the diagnosis names the browser the check ran in', async () => {
-  assert.equal(browserOf('Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0'), 'firefox');
-  assert.equal(browserOf('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36'), 'chromium');
-  assert.equal(browserOf('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 Edg/156.0.0.0'), 'chromium');
-  const calls = [];
-  const s = createService(async (url, init) => {
-    calls.push(JSON.parse(init.body));
-    return { ok: true, status: 200, json: async () => ({ report: { verdict: 'blocked' } }) };
-  }, 'https://cc.example', { browser: 'firefox' });
-  await s.diagnose({ kind: 'custom', url: 'https://x.example/', shape: { method: 'GET', headers: [] } }, 'https://f.example');
-  assert.equal(calls[0].browser, 'firefox');
 });

@@ -25,9 +25,6 @@ type DiagnoseInput struct {
 	Headers     []cors.Header `json:"headers"`
 	Credentials string        `json:"credentials"`
 	ResultID    int64         `json:"resultId"`
-	// Browser is the browser that ran the check (chromium or firefox; "" is chromium): the
-	// diagnosis answers in its rules and words.
-	Browser string `json:"browser"`
 }
 
 // DiagnoseOutput is the stored diagnosis and the probe's report.
@@ -36,8 +33,8 @@ type DiagnoseOutput struct {
 	Report *probe.Report `json:"report"`
 }
 
-// request validates the input and returns the request to probe, or every problem.
-func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
+// request validates the input and returns the request to probe for browser, or every problem.
+func (in DiagnoseInput) request(browser cors.Browser) (cors.Request, fix.Kind, map[string]string) {
 	p := map[string]string{}
 	u, err := targets.ParseURL(in.URL)
 	if err != nil {
@@ -77,10 +74,6 @@ func (in DiagnoseInput) request() (cors.Request, fix.Kind, map[string]string) {
 		}
 		hs = append(hs, cors.Header{Name: h.Name, Value: v})
 	}
-	browser, err := cors.ParseBrowser(in.Browser)
-	if err != nil {
-		p["browser"] = "must be chromium or firefox"
-	}
 	hs, _ = browser.CombineHeaders(hs)
 	if in.ResultID < 0 {
 		p["resultId"] = "must be a result id"
@@ -104,7 +97,12 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 		fail(w, derr.status, derr.msg, derr.fields)
 		return
 	}
-	req, kind, problems := in.request()
+	browser, err := requestBrowser(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "invalid diagnosis request", map[string]string{"browser": "must be chromium or firefox"})
+		return
+	}
+	req, kind, problems := in.request(browser)
 	if problems != nil {
 		fail(w, http.StatusBadRequest, "invalid diagnosis request", problems)
 		return
@@ -147,6 +145,16 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	encode(w, http.StatusOK, DiagnoseOutput{ID: id, Report: rep})
+}
+
+// requestBrowser is the browser whose rules and words the diagnosis uses: the query's browser
+// parameter when given (for scripts), else the browser that sends the request, by its
+// User-Agent: the gadget asks from the agent's own browser.
+func requestBrowser(r *http.Request) (cors.Browser, error) {
+	if b := r.URL.Query().Get("browser"); b != "" {
+		return cors.ParseBrowser(b)
+	}
+	return cors.BrowserOfUserAgent(r.Header.Get("User-Agent")), nil
 }
 
 // diagnoseMethods are the methods the diagnosis sends: those of RFC 9110 that fetch() sends.

@@ -36,6 +36,15 @@ func ParseBrowser(s string) (Browser, error) {
 	return "", fmt.Errorf("browser %q must be chromium or firefox", s)
 }
 
+// BrowserOfUserAgent tells Firefox (and browsers built on it) from Chromium (Chrome, Edge) by a
+// User-Agent header; anything else is judged as Chromium.
+func BrowserOfUserAgent(ua string) Browser {
+	if strings.Contains(ua, "Firefox/") && !strings.Contains(ua, "Chrome/") {
+		return Firefox
+	}
+	return Chromium
+}
+
 // Firefox's reasons, as MDN names them (https://developer.mozilla.org/docs/Web/HTTP/Guides/CORS/Errors).
 const (
 	CORSDidNotSucceed                   Reason = "CORSDidNotSucceed"
