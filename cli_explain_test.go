@@ -70,3 +70,13 @@ func TestExplainExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// "-" reads standard input: console text pasted into a pipe.
+func TestExplainStandardInput(t *testing.T) {
+	in := strings.NewReader("noise\nAccess to fetch at 'https://cuicsub.example:8444/cuic/rest/status/' from origin 'https://finessep.example:8445' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.\n")
+	var out, errOut strings.Builder
+	code := runExplain(t.Context(), []string{"--json", "-"}, in, &out, &errOut)
+	if code != 1 || !strings.Contains(out.String(), `"corsError": "MissingAllowOriginHeader"`) || !strings.Contains(out.String(), `"line": 2`) {
+		t.Fatalf("exit %d, stderr %q:\n%s", code, errOut.String(), out.String())
+	}
+}
