@@ -17,7 +17,7 @@ import (
 )
 
 const explainUsage = `usage: corscheck explain [--json] [--console] [--kind auto|cuic|livedata|finesse|custom]
-                         [--browser chromium|firefox] [--origin ORIGIN] FILE|-
+                         [--browser chromium|firefox] [--origin ORIGIN] [--lang en|nl|ko] FILE|-
 
 Reads what an agent's browser recorded, a HAR file (Chrome, Edge or Firefox: "Export HAR") or
 text copied from the DevTools console, and explains every cross-origin request in it: allowed,
@@ -36,12 +36,14 @@ Flags, before or after FILE ("-" reads standard input):
   --browser B         the browser that recorded it: chromium or firefox (default: from the
                       recording)
   --origin ORIGIN     the page's origin where the recording does not name it (Firefox's console)
+  --lang L            the language of the explanations and fixes: en, nl or ko (default $LANG's
+                      when it is one of them, else en)
 
 Exit status: 0 nothing failed, 1 something blocked by CORS, 3 something unreachable and nothing
 blocked, 2 usage error or unreadable input.
 `
 
-func runExplain(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runExplain(_ context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -50,6 +52,7 @@ func runExplain(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		kind    = fs.String("kind", "auto", "")
 		browser = fs.String("browser", "", "")
 		origin  = fs.String("origin", "", "")
+		lang    = fs.String("lang", "", "")
 	)
 	usageErr := func(err error) int {
 		fmt.Fprintf(stderr, "corscheck explain: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -65,6 +68,10 @@ func runExplain(_ context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if len(positional) != 1 {
 		return usageErr(errors.New("want one FILE (or - for standard input)"))
+	}
+	l, err := langSetting(*lang, getenv)
+	if err != nil {
+		return usageErr(err)
 	}
 	opt := explain.Options{Console: *console}
 	if *kind != "auto" {
@@ -96,6 +103,7 @@ func runExplain(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		return usageErr(fmt.Errorf("%s: %w", positional[0], err))
 	}
 	res.Redact()
+	res = res.In(l)
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "corscheck explain: %s: %s\n", positional[0], p)
 	}

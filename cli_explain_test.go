@@ -37,6 +37,16 @@ func TestExplainCommand(t *testing.T) {
 	if strings.Contains(out, "c2VjcmV0LWFnZW50OmhvdW5keW9n") {
 		t.Error("the Authorization value was printed")
 	}
+
+	// In Dutch: the explanations and fixes, not the reason names or the commands.
+	code, out, _ = runCLI(t, nil, "explain", "--lang", "nl", har)
+	if code != 1 || !strings.Contains(out, "heeft geen Access-Control-Allow-Origin-header") || !strings.Contains(out, "Oplossing: sta de origin") ||
+		!strings.Contains(out, "utils cuic cors allowed_origin add") || !strings.Contains(out, "PreflightMissingAllowOriginHeader") {
+		t.Errorf("explain in Dutch, exit %d:\n%s", code, out)
+	}
+	if code, _, errOut := runCLI(t, nil, "explain", "--lang", "xx", har); code != 2 || !strings.Contains(errOut, "--lang") {
+		t.Errorf("an unknown language: exit %d, %q", code, errOut)
+	}
 }
 
 func TestExplainExitCodes(t *testing.T) {
@@ -75,7 +85,7 @@ func TestExplainExitCodes(t *testing.T) {
 func TestExplainStandardInput(t *testing.T) {
 	in := strings.NewReader("noise\nAccess to fetch at 'https://cuicsub.example:8444/cuic/rest/status/' from origin 'https://finessep.example:8445' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.\n")
 	var out, errOut strings.Builder
-	code := runExplain(t.Context(), []string{"--json", "-"}, in, &out, &errOut)
+	code := runExplain(t.Context(), []string{"--json", "-"}, func(string) string { return "" }, in, &out, &errOut)
 	if code != 1 || !strings.Contains(out.String(), `"corsError": "MissingAllowOriginHeader"`) || !strings.Contains(out.String(), `"line": 2`) {
 		t.Fatalf("exit %d, stderr %q:\n%s", code, errOut.String(), out.String())
 	}

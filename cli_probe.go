@@ -15,11 +15,12 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 const probeUsage = `usage: corscheck probe [--origin ORIGIN] [--method M] [-H 'Name: value']... [--credentials include|omit|same-origin]
                        [--kind cuic|livedata|finesse|custom] [--timeout 10s] [--ca-file F] [--insecure]
-                       [--resolve HOST:PORT:ADDR]... [--browser chromium|firefox] [--json] URL
+                       [--resolve HOST:PORT:ADDR]... [--browser chromium|firefox] [--lang en|nl|ko] [--json] URL
 
 Sends to URL what Chromium sends when a page of ORIGIN calls fetch(URL): the preflight when one
 is needed, then the request. Says whether the page could read the answer, why not (as DevTools
@@ -42,6 +43,9 @@ Flags, before or after URL:
   --browser B         whose rules and words: chromium (DevTools' reason names, Chromium's
                       console line) or firefox (MDN's reason keys, Firefox's console line)
                       (default chromium)
+  --lang L            the language of the explanation and the fix: en, nl or ko (default
+                      $LANG's when it is one of them, else en); commands, reason names and
+                      console lines stay as the products and browsers write them
   --json              print one JSON object instead of text
 
 Exit status: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
@@ -53,6 +57,7 @@ type probeCommand struct {
 	kind    fix.Kind
 	options probe.Options
 	json    bool
+	lang    words.Lang
 	// dropped are forbidden headers the user set; fetch() would silently not send them.
 	dropped []cors.Header
 }
@@ -78,6 +83,7 @@ func runProbe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		rep.Warnings = cors.Dedupe(append(ws, rep.Warnings...))
 	}
+	rep = rep.In(cmd.lang)
 	if !cmd.json {
 		fmt.Fprint(stdout, rep.Text())
 		return rep.ExitCode()
@@ -105,6 +111,7 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 		insecure    = fs.Bool("insecure", false, "")
 		asJSON      = fs.Bool("json", false, "")
 		browser     = fs.String("browser", string(cors.Chromium), "")
+		lang        = fs.String("lang", "", "")
 		headers     headerFlags
 		resolves    resolveFlags
 	)
@@ -143,6 +150,9 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 		return probeCommand{}, err
 	}
 	cmd := probeCommand{json: *asJSON}
+	if cmd.lang, err = langSetting(*lang, getenv); err != nil {
+		return probeCommand{}, err
+	}
 	if cmd.kind, err = fix.ParseKind(*kind); err != nil {
 		return probeCommand{}, err
 	}
@@ -189,6 +199,19 @@ func parseTargetURL(s string) (*url.URL, error) {
 	// The fragment never leaves the browser.
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
+}
+
+// langSetting is the language of a command's words: --lang when given (and valid), else the
+// shell's $LANG when the tool speaks it, else English.
+func langSetting(flagValue string, getenv func(string) string) (words.Lang, error) {
+	if flagValue != "" {
+		l, err := words.Parse(flagValue)
+		if err != nil {
+			return "", fmt.Errorf("--lang: %w", err)
+		}
+		return l, nil
+	}
+	return words.Pick(getenv("LANG")), nil
 }
 
 var hasScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)

@@ -166,9 +166,14 @@ func TestGadgetInSimulator(t *testing.T) {
 					t.Errorf("%s: %q, want %q (rows %+v)", node, got[node], v, rows)
 				}
 			}
+			// The service's diagnosis is told in the agent's language too; the commands are not.
+			fixWords := map[string]string{"en_US": "allow the origin ", "nl_NL": "sta de origin ", "ko_KR": "에서 출처 "}[locale]
 			for _, r := range rows {
 				if r.Verdict == "blocked" && !strings.Contains(r.Text, "utils cuic cors allowed_origin add "+e.lab.SimulatorOrigin()) {
 					t.Errorf("the blocked node shows no fix with the page's origin: %s", r.Text)
+				}
+				if r.Verdict == "blocked" && !strings.Contains(r.Text, fixWords) {
+					t.Errorf("in %s the fix is not in the agent's language (want %q): %s", locale, fixWords, r.Text)
 				}
 			}
 			if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" { // make screenshots: for docs/

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "probe":
 		return runProbe(ctx, rest, getenv, stdout, stderr)
 	case "explain":
-		return runExplain(ctx, rest, os.Stdin, stdout, stderr)
+		return runExplain(ctx, rest, getenv, os.Stdin, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "demo":

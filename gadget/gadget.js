@@ -58,10 +58,12 @@ export async function boot(win, doc, { timeoutMs } = {}) {
   const root = doc.getElementById('corscheck');
   // Who and where the user is; finesseHooks adds the role when finesse.js knows it.
   const context = { ...environment(win), pageOrigin: win.location.origin, userAgent: win.navigator.userAgent };
-  const t = translator(await loadCatalog(pickLocale(context.locale, win.navigator.language)));
+  const lang = pickLocale(context.locale, win.navigator.language);
+  const t = translator(await loadCatalog(lang));
   const query = queryDefaults(win.location.href);
   // A service URL baked in by `corscheck gadget build` wins over one in the layout's gadget URL.
-  const service = createService(fetchFn, serviceURL(root.dataset.service) || serviceURL(query.service));
+  // The service's diagnoses come in the agent's language.
+  const service = createService(fetchFn, serviceURL(root.dataset.service) || serviceURL(query.service), { lang });
   const gw = win.gadgets?.window;
 
   // resize fits the gadget's height to the page, once per frame at most.

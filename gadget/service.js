@@ -7,7 +7,7 @@ import { normalizeMethod, placeholderHeaders } from './check.js';
 
 const BATCH = 100; // the most results POST /api/v1/results takes at once
 
-export function createService(fetchFn, base, { timeoutMs = 15000 } = {}) {
+export function createService(fetchFn, base, { timeoutMs = 15000, lang } = {}) {
   async function call(path, body) {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
@@ -62,7 +62,7 @@ export function createService(fetchFn, base, { timeoutMs = 15000 } = {}) {
     async diagnose({ url, kind, shape }, origin, resultId = 0) {
       const { report } = await call('/api/v1/diagnose', {
         url, origin, kind, method: normalizeMethod(shape.method),
-        headers: placeholderHeaders(shape.headers, shape.typed), credentials: shape.credentials, resultId,
+        headers: placeholderHeaders(shape.headers, shape.typed), credentials: shape.credentials, resultId, lang,
       }) || {};
       if (!report) throw new Error('no report');
       return report;

@@ -75,10 +75,10 @@ test('a refused batch says why, with the fields the service names', async () => 
   await assert.rejects(s.postResults([{}]), /invalid result: \[0\]\.pageOrigin must equal the Origin/);
 });
 
-test('a diagnosis request carries the shape with placeholder values and returns the report', async () => {
+test('a diagnosis request carries the shape with placeholder values and the language, and returns the report', async () => {
   const calls = [];
   const report = { verdict: 'blocked', corsError: 'PreflightMissingAllowOriginHeader', fixes: [] };
-  const s = createService(answer(200, { id: 7, report }, calls), 'https://cc.example');
+  const s = createService(answer(200, { id: 7, report }, calls), 'https://cc.example', { lang: 'nl' });
   const check = {
     kind: 'custom', url: 'https://api.example/x', verdict: 'blocked',
     shape: { method: 'post', headers: [{ name: 'Authorization', value: 'Bearer REAL-TOKEN' }, { name: 'Content-Type', value: 'application/json' }], credentials: 'include', typed: true },
@@ -90,7 +90,7 @@ test('a diagnosis request carries the shape with placeholder values and returns 
   assert.deepEqual(body, {
     url: 'https://api.example/x', origin: 'https://finesse.example:8445', kind: 'custom', method: 'POST',
     headers: [{ name: 'Authorization', value: 'corscheck' }, { name: 'Content-Type', value: 'application/json' }],
-    credentials: 'include', resultId: 12,
+    credentials: 'include', resultId: 12, lang: 'nl',
   });
   assert.ok(!calls[0].init.body.includes('REAL-TOKEN'));
   const cuic = { kind: 'cuic', url: 'https://sub.example:8444/cuic/rest/status/', shape: DEFAULT_TARGETS[0].request };

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // vantageNote says where the check ran, in every alert a person reads.
@@ -45,7 +46,7 @@ func (e Event) body() string {
 		if e.Incident.Explanation != "" {
 			fmt.Fprintf(&b, "\n%s\n", e.Incident.Explanation)
 		}
-		if fixes := fix.Text(e.Incident.Fixes); fixes != "" {
+		if fixes := fix.Text(e.Incident.Fixes, words.English); fixes != "" {
 			fmt.Fprintf(&b, "\n%s", fixes)
 		}
 	}
@@ -89,7 +90,7 @@ func slackMessage(e Event) map[string]any {
 		{"type": "header", "text": map[string]any{"type": "plain_text", "text": cut(e.Title(), 150)}},
 		{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": cut(b.String(), 3000)}},
 	}
-	if fixes := fix.Text(e.Incident.Fixes); e.Event == Opened && fixes != "" {
+	if fixes := fix.Text(e.Incident.Fixes, words.English); e.Event == Opened && fixes != "" {
 		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn",
 			"text": cut("```"+slackEscape.Replace(strings.ReplaceAll(fixes, "```", "'''"))+"```", 3000)}})
 	}
@@ -119,7 +120,7 @@ func teamsMessage(e Event) map[string]any {
 	if e.Event == Opened && e.Incident.Explanation != "" {
 		body = append(body, map[string]any{"type": "TextBlock", "text": e.Incident.Explanation, "wrap": true})
 	}
-	if fixes := fix.Text(e.Incident.Fixes); e.Event == Opened && fixes != "" {
+	if fixes := fix.Text(e.Incident.Fixes, words.English); e.Event == Opened && fixes != "" {
 		body = append(body, map[string]any{"type": "TextBlock", "text": fixes, "wrap": true, "fontType": "Monospace"})
 	}
 	body = append(body, map[string]any{"type": "TextBlock", "text": vantageNote, "wrap": true, "isSubtle": true, "size": "Small"})
@@ -155,7 +156,7 @@ func webexMarkdown(e Event) string {
 	if e.Event == Opened && e.Incident.Explanation != "" {
 		fmt.Fprintf(&b, "\n%s\n", markdownEscape.Replace(e.Incident.Explanation))
 	}
-	if fixes := fix.Text(e.Incident.Fixes); e.Event == Opened && fixes != "" {
+	if fixes := fix.Text(e.Incident.Fixes, words.English); e.Event == Opened && fixes != "" {
 		fmt.Fprintf(&b, "\n```\n%s```\n", strings.ReplaceAll(fixes, "```", "'''"))
 	}
 	if e.Incident.Link != "" {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -389,6 +390,29 @@ func TestDiagnoseExplainsAndStores(t *testing.T) {
 	resp, body = e.do("POST", "/api/v1/diagnose", "application/json", bad, nil)
 	if resp.StatusCode != 400 || !strings.Contains(string(body), "resultId") {
 		t.Fatalf("unknown result: %d %s", resp.StatusCode, body)
+	}
+
+	// In the agent's language: the explanation and the fix's words are Dutch, the commands and
+	// the reason stay, and what is stored stays English.
+	nl, _ := json.Marshal(map[string]any{"url": sub.URL + "/cuic/rest/status/", "origin": finesse, "kind": "cuic",
+		"credentials": "include", "headers": []map[string]string{{"name": "Authorization", "value": "Basic eDp5"}}, "resultId": res.IDs[0], "lang": "nl_NL"})
+	resp, body = e.do("POST", "/api/v1/diagnose", "application/json", nl, map[string]string{"Origin": finesse})
+	var told DiagnoseOutput
+	if err := json.Unmarshal(body, &told); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("in Dutch: %d %s", resp.StatusCode, body)
+	}
+	if told.Report.CorsError != "PreflightMissingAllowOriginHeader" || !strings.HasPrefix(told.Report.Explanation, "het preflight-antwoord (OPTIONS) heeft geen") ||
+		told.Report.Fixes[0].Summary != "sta de origin "+finesse+" toe op 127.0.0.1" ||
+		!slices.Contains(told.Report.Fixes[0].Commands, "utils cuic cors allowed_origin add "+finesse) {
+		t.Fatalf("Dutch report: %+v", told.Report)
+	}
+	ds, _ = e.store.Diagnoses(context.Background(), res.IDs[0])
+	if len(ds) != 2 || !strings.Contains(string(ds[0].Report), "allow the origin") || strings.Contains(string(ds[0].Report), "sta de origin") {
+		t.Fatalf("the stored diagnosis must stay English: %s", ds[0].Report)
+	}
+	fr, _ := json.Marshal(map[string]any{"url": sub.URL + "/cuic/rest/status/", "origin": finesse, "lang": "fr"})
+	if resp, body := e.do("POST", "/api/v1/diagnose", "application/json", fr, map[string]string{"Origin": finesse}); resp.StatusCode != 400 || !strings.Contains(string(body), "lang") {
+		t.Fatalf("unknown language: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // DiagnoseInput asks the service to check one URL for one origin, as the gadget's request. The
@@ -25,6 +26,9 @@ type DiagnoseInput struct {
 	Headers     []cors.Header `json:"headers"`
 	Credentials string        `json:"credentials"`
 	ResultID    int64         `json:"resultId"`
+	// Lang is the language of the report's explanation and fixes (en, nl, ko or a locale
+	// such as nl_NL); English when empty. What is stored is English.
+	Lang string `json:"lang,omitempty"`
 }
 
 // DiagnoseOutput is the stored diagnosis and the probe's report.
@@ -48,6 +52,11 @@ func (in DiagnoseInput) request(browser cors.Browser) (cors.Request, fix.Kind, m
 	if in.Kind != "" {
 		if kind, err = fix.ParseKind(in.Kind); err != nil {
 			p["kind"] = "must be cuic, livedata, finesse or custom"
+		}
+	}
+	if in.Lang != "" {
+		if _, err := words.Parse(in.Lang); err != nil {
+			p["lang"] = "must be en, nl or ko"
 		}
 	}
 	method := "GET"
@@ -134,6 +143,12 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 	rep := s.prober.Check(r.Context(), req, kind)
 	s.metrics.observeProbe(time.Since(start))
 	rep.Placeholders = replaced
+	// The answer is told in the gadget's language; what is stored is English. Both are capped.
+	told := rep.In(words.Pick(in.Lang))
+	if _, err := capReport(told, maxReport); err != nil {
+		internal(w, r, s.log, err)
+		return
+	}
 	d, err := StoredDiagnosis(rep, in.ResultID, s.now())
 	if err != nil {
 		internal(w, r, s.log, err)
@@ -144,7 +159,7 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 		internal(w, r, s.log, err)
 		return
 	}
-	encode(w, http.StatusOK, DiagnoseOutput{ID: id, Report: rep})
+	encode(w, http.StatusOK, DiagnoseOutput{ID: id, Report: told})
 }
 
 // requestBrowser is the browser whose rules and words the diagnosis uses: the query's browser

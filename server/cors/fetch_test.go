@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // The page and the two servers of these tests: a Finesse desktop calling CUIC, which may
@@ -724,7 +725,7 @@ func TestReasonText(t *testing.T) {
 			t.Errorf("%s and %s have the same console line", r, prev)
 		}
 		seen[line] = r
-		if e := cors.Explain(cors.Failure{Reason: r}); e == "" || e == string(r) {
+		if e := cors.Explain(cors.Failure{Reason: r}, words.English); e == "" || e == string(r) {
 			t.Errorf("%s has no explanation", r)
 		}
 	}

@@ -3,6 +3,8 @@ package cors
 import (
 	"regexp"
 	"strings"
+
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // Reason is a CORS failure as the Chrome DevTools Protocol names it (Network.CorsError).
@@ -156,47 +158,18 @@ func ConsoleLine(f Failure, initialURL, finalURL, origin string) string {
 	return b.String()
 }
 
-// Explain says in plain words what went wrong, for people who do not read CORS headers.
-func Explain(f Failure) string {
+// Explain says in plain words what went wrong, for people who do not read CORS headers, in l.
+func Explain(f Failure, l words.Lang) string {
 	f.Reason = f.ChromiumName()
-	v := f.FailedParameter
-	where := "the response"
+	key := "reason." + string(f.Reason.Base())
+	if !words.Has(key) {
+		return string(f.Reason)
+	}
+	where := words.Say(l, "where.response", nil)
 	if f.Reason.OnPreflight() {
-		where = "the preflight (OPTIONS) response"
+		where = words.Say(l, "where.preflight", nil)
 	}
-	switch f.Reason.Base() {
-	case InvalidResponse:
-		return "the preflight (OPTIONS) request failed at the network level (for example an empty reply), so the browser never sent the real request"
-	case WildcardOriginNotAllowed:
-		return where + " allows any origin (*), which browsers refuse for requests that carry credentials; the server must name the origin exactly"
-	case MissingAllowOriginHeader:
-		return where + " has no Access-Control-Allow-Origin header: the server does not allow this origin (or its CORS support is off)"
-	case MultipleAllowOriginValues:
-		return where + " has more than one Access-Control-Allow-Origin value ('" + v + "'); usually both the application and a proxy add the header"
-	case InvalidAllowOriginValue:
-		return where + " has an Access-Control-Allow-Origin value that is not an origin ('" + v + "')"
-	case AllowOriginMismatch:
-		return where + " allows a different origin ('" + v + "'), not the one the page has"
-	case InvalidAllowCredentials:
-		return where + " lacks Access-Control-Allow-Credentials: true, which a request with credentials (cookies, Authorization) needs"
-	case CorsDisabledScheme:
-		return "a redirect led to a URL whose scheme cannot be fetched cross-origin"
-	case PreflightInvalidStatus:
-		return "the preflight (OPTIONS) request was answered with a status outside 200-299, although it had the right CORS headers; something in front of the CORS layer (login, proxy, router) refused OPTIONS"
-	case PreflightDisallowedRedirect:
-		return "the preflight (OPTIONS) request was redirected; browsers never follow a redirect on a preflight"
-	case InvalidAllowMethodsPreflightResponse:
-		return "the preflight response's Access-Control-Allow-Methods header cannot be parsed (an element is not a method name)"
-	case InvalidAllowHeadersPreflightResponse:
-		return "the preflight response's Access-Control-Allow-Headers header cannot be parsed (an element is not a header name)"
-	case MethodDisallowedByPreflightResponse:
-		return "the preflight response does not allow the method " + v
-	case HeaderDisallowedByPreflightResponse:
-		return "the preflight response does not allow the request header '" + v + "'"
-	case RedirectContainsCredentials:
-		return "the request was redirected to a URL with a user name and password in it"
-	}
-	return string(f.Reason)
+	return words.Say(l, key, map[string]string{"where": where, "value": f.FailedParameter})
 }
 
 // paramMark stands for the failed parameter in a console text template.

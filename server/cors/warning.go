@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // WarningCode names a finding that does not block the request but matters.
@@ -23,35 +25,29 @@ const (
 	WarnHTTPOriginTrusted     WarningCode = "http-origin-trusted"
 	WarnMixedContent          WarningCode = "mixed-content"
 	WarnForbiddenHeader       WarningCode = "forbidden-header-dropped"
+	WarnNotVerified           WarningCode = "certificate-not-verified"
 )
 
-// Warning is a non-blocking finding, with a sentence for people.
+// Warning is a non-blocking finding, with a sentence for people (server/words has it in each
+// language) and, for some, a detail such as the header it is about.
 type Warning struct {
 	Code    WarningCode `json:"code"`
 	Message string      `json:"message"`
+	Detail  string      `json:"detail,omitempty"`
 }
 
-var warningText = map[WarningCode]string{
-	WarnAuthorizationWildcard: "Access-Control-Allow-Headers: * lets Chromium send Authorization, but the Fetch standard (and Firefox and Safari) require Authorization to be listed by name; list it explicitly",
-	WarnWildcardCredentials:   "the server sends Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true; browsers reject that combination for requests with credentials",
-	WarnOriginReflected:       "the server echoes any Origin it receives (a foreign test origin was allowed): every web site can read these responses",
-	WarnNullTrusted:           "the server allows the origin 'null', which sandboxed iframes and data: pages of any site can send",
-	WarnVaryMissing:           "the server echoes the origin without Vary: Origin, so a cache can serve one origin's answer to another (intermittent CORS failures)",
-	WarnDuplicateHeader:       "a CORS header is sent more than once (often by both the application and a proxy)",
-	WarnMaxAge:                "Access-Control-Max-Age is above what browsers honour (Chromium caps it at 7200 s, Safari at 600 s)",
-	WarnMaxAgeInvalid:         "Access-Control-Max-Age is not a number of seconds; browsers cache the preflight for 5 s",
-	WarnHTTPOriginTrusted:     "an https server trusts an http:// origin, which a network attacker can impersonate",
-	WarnMixedContent:          "an https page cannot call an http URL: the browser blocks it as mixed content before CORS applies",
-	WarnForbiddenHeader:       "fetch() silently drops this header, so it is not sent",
-}
-
-// NewWarning returns the warning with its standard sentence and optional detail appended.
+// NewWarning returns the warning with its English sentence, the detail appended.
 func NewWarning(c WarningCode, detail string) Warning {
-	m := warningText[c]
-	if detail != "" {
-		m += " (" + detail + ")"
+	return Warning{Code: c, Detail: detail}.In(words.English)
+}
+
+// In returns the warning with its sentence in l.
+func (w Warning) In(l words.Lang) Warning {
+	w.Message = words.Say(l, "warning."+string(w.Code), nil)
+	if w.Detail != "" {
+		w.Message += " (" + w.Detail + ")"
 	}
-	return Warning{Code: c, Message: m}
+	return w
 }
 
 // chromiumMaxAge is the longest Chromium caches a preflight, in seconds.

@@ -11,6 +11,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // errNoAnswer is a request that got no answer, for which the console does not say why.
@@ -122,7 +123,7 @@ func blockedFinding(u *url.URL, initialURL, origin string, f cors.Failure, b cor
 	rep := &probe.Report{
 		URL: initialURL, FinalURL: u.String(), Origin: origin, Kind: kind, Node: u.Hostname(),
 		Verdict: cors.Blocked, CorsError: f.Reason, FailedParameter: f.FailedParameter,
-		Console: line, Explanation: cors.Explain(f), Steps: []probe.Exchange{}, Warnings: []cors.Warning{},
+		Console: line, Explanation: cors.Explain(f, words.English), Steps: []probe.Exchange{}, Warnings: []cors.Warning{},
 	}
 	if b == cors.Firefox {
 		rep.Browser = cors.Firefox

@@ -15,6 +15,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // Options say what the recording does not.
@@ -27,6 +28,17 @@ type Options struct {
 	Origin string
 	// Console reads the input as console text even if it looks like JSON.
 	Console bool
+}
+
+// In returns the result with every finding's explanation, warnings and fixes told in l.
+func (r *Result) In(l words.Lang) *Result {
+	c := *r
+	c.Findings = make([]Finding, len(r.Findings))
+	for i, f := range r.Findings {
+		f.Report = f.Report.In(l)
+		c.Findings[i] = f
+	}
+	return &c
 }
 
 // Finding is one cross-origin request explained: the probe's report, and where the request is in

@@ -9,6 +9,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // harBuilder writes HARs shaped as Chromium's and Firefox's exports are (see docs/explain.md):
@@ -150,7 +151,7 @@ func TestFieldCaseHAR(t *testing.T) {
 	if sub.Console != want {
 		t.Errorf("console:\n got %s\nwant %s", sub.Console, want)
 	}
-	if txt := fix.Text(sub.Fixes); !strings.Contains(txt, "utils cuic cors allowed_origin add "+desktop) {
+	if txt := fix.Text(sub.Fixes, words.English); !strings.Contains(txt, "utils cuic cors allowed_origin add "+desktop) {
 		t.Errorf("fix: %s", txt)
 	}
 	if dead := got["cuicdead.example"]; dead.Network == nil || dead.Network.Class != "refused" || dead.ProbeCommand == "" {
@@ -295,7 +296,7 @@ func TestConsoleText(t *testing.T) {
 	if f := res.Findings[2]; f.URL != "https://a.example/1" || f.FinalURL != "https://b.example/2" {
 		t.Errorf("redirect: %s -> %s", f.URL, f.FinalURL)
 	}
-	if fx := fix.Text(res.Findings[4].Fixes); !strings.Contains(fx, "peripheralid") {
+	if fx := fix.Text(res.Findings[4].Fixes, words.English); !strings.Contains(fx, "peripheralid") {
 		t.Errorf("Firefox header fix: %s", fx)
 	}
 	if res.ExitCode() != 1 {

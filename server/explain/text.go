@@ -136,7 +136,7 @@ func (f Finding) text(b *strings.Builder) {
 	for _, w := range f.Warnings {
 		fmt.Fprintf(b, "    Warning: %s\n", w.Message)
 	}
-	for _, line := range strings.Split(strings.TrimRight(fix.Text(f.Fixes), "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(fix.Text(f.Fixes, f.Lang), "\n"), "\n") {
 		if line != "" {
 			fmt.Fprintf(b, "    %s\n", line)
 		}

@@ -1,6 +1,7 @@
 // Package fix turns a diagnosis into what to do about it: the command to run, on which node, and
 // the service to restart (Cisco CLIs for CUIC, Live Data and Finesse), or what a custom server
-// must send. The knowledge lives in fixes.json so that it can be corrected without touching code.
+// must send, in the diagnosis's language. The commands live in fixes.json and the sentences
+// around them in server/words, so that both can be corrected without touching code.
 package fix
 
 import (
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // Kind is a target kind: which product answers at the URL.
@@ -48,6 +50,7 @@ type Problem struct {
 	NetworkDetail   string
 	// RedirectTo is set when the response that failed was a redirect to this URL.
 	RedirectTo string
+	Lang       words.Lang // of the sentences; English when empty
 }
 
 // Fix is what to do about a problem.
@@ -62,31 +65,23 @@ type Fix struct {
 //go:embed fixes.json
 var catalogJSON []byte
 
-type kindText struct {
+type kindCommands struct {
 	Product     string   `json:"product"`
 	CLI         string   `json:"cli"`
 	Restart     []string `json:"restart"`
 	CertRestart []string `json:"certRestart"` // after a new certificate
-	RestartNote string   `json:"restartNote"`
-	Nodes       string   `json:"nodes"`
 }
 
-type problemText struct {
-	Summary     string   `json:"summary"`
+type problemCommands struct {
 	Restart     bool     `json:"restart"`
 	CertRestart bool     `json:"certRestart"`
 	Cisco       []string `json:"cisco"`
-	CiscoNote   string   `json:"ciscoNote"`
-	Custom      string   `json:"custom"`
-	All         string   `json:"all"`
 }
 
 type catalog struct {
-	About       string                 `json:"_about"`
-	Kinds       map[Kind]kindText      `json:"kinds"`
-	Problems    map[string]problemText `json:"problems"`
-	RedirectHop string                 `json:"redirectHop"`
-	AfterFix    string                 `json:"afterFix"`
+	About    string                     `json:"_about"`
+	Kinds    map[Kind]kindCommands      `json:"kinds"`
+	Problems map[string]problemCommands `json:"problems"`
 }
 
 var texts = mustLoad(catalogJSON)
@@ -134,50 +129,67 @@ func For(p Problem) []Fix {
 		kind = Custom
 	}
 	kt := texts.Kinds[kind]
+	l := p.Lang
+	if l == "" {
+		l = words.English
+	}
 	node := ""
 	if p.URL != nil {
 		node = p.URL.Hostname()
 	}
-	r := strings.NewReplacer(
-		"{origin}", p.Origin, "{node}", node, "{url}", urlString(p.URL),
-		"{header}", p.FailedParameter, "{method}", p.FailedParameter, "{value}", valueOf(p),
-		"{product}", kt.Product, "{cli}", kt.CLI, "{redirect}", p.RedirectTo,
-	)
-	f := Fix{Node: node, Summary: r.Replace(pt.Summary)}
+	product := kt.Product
+	if product == "" {
+		product = words.Say(l, "kind."+string(kind)+".product", nil)
+	}
+	vars := map[string]string{
+		"origin": p.Origin, "node": node, "url": urlString(p.URL),
+		"header": p.FailedParameter, "method": p.FailedParameter, "value": valueOf(p),
+		"product": product, "cli": kt.CLI, "redirect": p.RedirectTo,
+	}
+	// say gives the sentence of key in the problem's language, when there is one.
+	say := func(key string) (string, bool) {
+		if !words.Has(key) {
+			return "", false
+		}
+		return words.Say(l, key, vars), true
+	}
+	summary, _ := say("fix." + id + ".summary")
+	f := Fix{Node: node, Summary: summary}
+	note := func(key string) {
+		if n, ok := say(key); ok {
+			f.Notes = append(f.Notes, n)
+		}
+	}
 	switch {
-	case pt.All != "":
-		f.Notes = append(f.Notes, r.Replace(pt.All))
+	case words.Has("fix." + id + ".all"):
+		note("fix." + id + ".all")
 	case kind == Custom:
-		f.Notes = append(f.Notes, r.Replace(pt.Custom))
+		note("fix." + id + ".custom")
 	default:
 		for _, c := range pt.Cisco {
-			f.Commands = append(f.Commands, r.Replace(c))
+			f.Commands = append(f.Commands, words.Fill(c, vars))
 		}
-		if pt.CiscoNote != "" {
-			f.Notes = append(f.Notes, r.Replace(pt.CiscoNote))
-		}
-		if len(f.Commands) > 0 && kt.Nodes != "" {
-			f.Notes = append(f.Notes, r.Replace(kt.Nodes))
+		note("fix." + id + ".ciscoNote")
+		if len(f.Commands) > 0 {
+			note("kind." + string(kind) + ".nodes")
 		}
 		if pt.Restart {
 			for _, c := range kt.Restart {
-				f.Restart = append(f.Restart, r.Replace(c))
+				f.Restart = append(f.Restart, words.Fill(c, vars))
 			}
-			if kt.RestartNote != "" {
-				f.Notes = append(f.Notes, r.Replace(kt.RestartNote))
-			}
+			note("kind." + string(kind) + ".restartNote")
 		}
 		if pt.CertRestart {
 			for _, c := range kt.CertRestart {
-				f.Restart = append(f.Restart, r.Replace(c))
+				f.Restart = append(f.Restart, words.Fill(c, vars))
 			}
 		}
 	}
 	if p.RedirectTo != "" && p.Reason != "" {
-		f.Notes = append(f.Notes, r.Replace(texts.RedirectHop))
+		note("fix.redirectHop")
 	}
-	if p.Reason != "" && texts.AfterFix != "" {
-		f.Notes = append(f.Notes, r.Replace(texts.AfterFix))
+	if p.Reason != "" {
+		note("fix.afterFix")
 	}
 	return []Fix{f}
 }
@@ -196,25 +208,28 @@ func urlString(u *url.URL) string {
 	return u.String()
 }
 
-// Text renders fixes for a terminal or a ticket.
-func Text(fs []Fix) string {
+// Text renders fixes for a terminal or a ticket, in l.
+func Text(fs []Fix, l words.Lang) string {
 	var b strings.Builder
+	line := func(indent, key string, vars map[string]string) {
+		b.WriteString(indent + words.Say(l, key, vars) + "\n")
+	}
 	for _, f := range fs {
-		fmt.Fprintf(&b, "Fix: %s\n", f.Summary)
+		line("", "label.fix", map[string]string{"summary": f.Summary})
 		if len(f.Commands) > 0 {
-			fmt.Fprintf(&b, "  On %s run:\n", f.Node)
+			line("  ", "label.runOn", map[string]string{"node": f.Node})
 			for _, c := range f.Commands {
-				fmt.Fprintf(&b, "    %s\n", c)
+				b.WriteString("    " + c + "\n")
 			}
 		}
 		if len(f.Restart) > 0 {
-			fmt.Fprintf(&b, "  Then restart (on %s):\n", f.Node)
+			line("  ", "label.thenRestart", map[string]string{"node": f.Node})
 			for _, c := range f.Restart {
-				fmt.Fprintf(&b, "    %s\n", c)
+				b.WriteString("    " + c + "\n")
 			}
 		}
 		for _, n := range f.Notes {
-			fmt.Fprintf(&b, "  %s\n", n)
+			b.WriteString("  " + n + "\n")
 		}
 	}
 	return b.String()

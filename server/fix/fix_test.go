@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // networkClasses are the network error classes of the probe package (probe.NetworkClass; the
@@ -113,10 +114,10 @@ func TestEveryProblemHasAFixForEveryKind(t *testing.T) {
 				if kind == Custom && (len(f.Commands) > 0 || len(f.Restart) > 0) {
 					t.Errorf("custom server gets Cisco commands: %+v", f)
 				}
-				if kind != Custom && pt.All == "" && len(pt.Cisco) > 0 && len(f.Commands) != len(pt.Cisco) {
+				if kind != Custom && !words.Has("fix."+id+".all") && len(pt.Cisco) > 0 && len(f.Commands) != len(pt.Cisco) {
 					t.Errorf("%d commands, want %d", len(f.Commands), len(pt.Cisco))
 				}
-				if pt.Restart && kind != Custom && pt.All == "" && len(f.Restart) == 0 {
+				if pt.Restart && kind != Custom && !words.Has("fix."+id+".all") && len(f.Restart) == 0 {
 					t.Errorf("no restart for a problem that needs one")
 				}
 			})
@@ -189,7 +190,7 @@ func TestFieldCase(t *testing.T) {
 	if !slices.ContainsFunc(f.Notes, func(n string) bool { return strings.Contains(n, "every CUIC node") }) {
 		t.Errorf("notes %q do not say to run it on every node", f.Notes)
 	}
-	if !slices.Contains(f.Notes, texts.AfterFix) {
+	if !slices.Contains(f.Notes, words.Say(words.English, "fix.afterFix", nil)) {
 		t.Errorf("notes %q lack the after-fix advice", f.Notes)
 	}
 }
@@ -268,7 +269,7 @@ func TestNetworkProblemsGiveNotes(t *testing.T) {
 				if kind == Custom && (len(f.Commands) != 0 || len(f.Restart) != 0) {
 					t.Errorf("fix %+v, want notes only for a custom server", f)
 				}
-				if slices.Contains(f.Notes, texts.AfterFix) {
+				if slices.Contains(f.Notes, words.Say(words.English, "fix.afterFix", nil)) {
 					t.Error("a network problem gets the preflight-cache advice")
 				}
 				if !strings.Contains(f.Summary, "cuicsub.example") && !strings.Contains(f.Summary, fieldURL) {
@@ -320,22 +321,52 @@ func TestParseKind(t *testing.T) {
 
 func TestText(t *testing.T) {
 	fs := For(Problem{Kind: CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader})
-	got := Text(fs)
+	got := Text(fs, words.English)
 	for _, want := range []string{
 		"Fix: allow the origin https://finessep.example:8445 on cuicsub.example\n",
 		"  On cuicsub.example run:\n    utils cuic cors status\n    utils cuic cors allowed_origin add https://finessep.example:8445\n",
 		"  Then restart (on cuicsub.example):\n    utils service restart Intelligence Center Reporting Service\n",
-		"  " + texts.AfterFix + "\n",
+		"  " + words.Say(words.English, "fix.afterFix", nil) + "\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Text lacks %q:\n%s", want, got)
 		}
 	}
-	notes := Text(For(Problem{Kind: Finesse, URL: mustURL(t, fieldURL), Network: "dns"}))
+	notes := Text(For(Problem{Kind: Finesse, URL: mustURL(t, fieldURL), Network: "dns"}), words.English)
 	if strings.Contains(notes, "run:") || !strings.HasPrefix(notes, "Fix: make cuicsub.example resolvable\n  The name cuicsub.example does not resolve.") {
 		t.Errorf("Text of a network fix:\n%s", notes)
 	}
-	if Text(nil) != "" {
+	if Text(nil, words.English) != "" {
 		t.Error("Text(nil) is not empty")
+	}
+}
+
+// TestEveryLanguage: every problem gets a fix in every language, with the same commands and
+// restarts as in English (commands are never translated) and every placeholder filled.
+func TestEveryLanguage(t *testing.T) {
+	for id := range texts.Problems {
+		for _, kind := range Kinds {
+			p := problemFor(t, id, kind)
+			en := For(p)[0]
+			for _, l := range words.Langs[1:] {
+				p.Lang = l
+				f := For(p)[0]
+				if !slices.Equal(f.Commands, en.Commands) || !slices.Equal(f.Restart, en.Restart) || len(f.Notes) != len(en.Notes) {
+					t.Errorf("%s/%s in %s: %+v, English %+v", id, kind, l, f, en)
+				}
+				if f.Summary == en.Summary {
+					t.Errorf("%s/%s in %s: summary left in English: %q", id, kind, l, f.Summary)
+				}
+				if placeholder.MatchString(strings.Join(allText(f), " ")) {
+					t.Errorf("%s/%s in %s: placeholder left: %+v", id, kind, l, f)
+				}
+			}
+		}
+	}
+	nl := Text(For(Problem{Kind: CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader, Lang: words.Dutch}), words.Dutch)
+	if !strings.Contains(nl, "Oplossing: sta de origin https://finessep.example:8445 toe op cuicsub.example\n") ||
+		!strings.Contains(nl, "  Voer uit op cuicsub.example:\n    utils cuic cors status\n    utils cuic cors allowed_origin add https://finessep.example:8445\n") ||
+		!strings.Contains(nl, "utils service restart Intelligence Center Reporting Service") {
+		t.Errorf("Dutch field case:\n%s", nl)
 	}
 }

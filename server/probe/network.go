@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // NetworkClass names why a request got no HTTP answer the page could be judged on. These are
@@ -166,47 +167,15 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// Explain says in plain words what the class means.
-func (n NetworkError) Explain() string {
+// Explain says in plain words what the class means, in l.
+func (n NetworkError) Explain(l words.Lang) string {
 	where := ""
 	if n.OnPreflight {
-		where = " (on the preflight)"
+		where = words.Say(l, "network.onPreflight", nil)
 	}
-	switch n.Class {
-	case DNS:
-		return "the host name does not resolve" + where
-	case Refused:
-		return "the connection was refused: nothing listens on that port, or a firewall rejects it" + where
-	case Timeout:
-		return "no answer in time" + where
-	case TLSUntrusted:
-		return "the TLS certificate is not trusted" + where
-	case TLSNameMismatch:
-		return "the TLS certificate does not name this host" + where
-	case TLSExpired:
-		return "the TLS certificate has expired or is not yet valid" + where
-	case TLSInvalid:
-		return "the TLS certificate is not valid for a web server (extended key usage)" + where
-	case TLSKeyUsage:
-		return "the TLS certificate's key usage does not allow what the handshake needs" + where
-	case TLSVersion:
-		return "the server and the browser share no TLS version or cipher suite (TLS 1.2 or later is needed)" + where
-	case TLSOther:
-		return "the TLS handshake failed" + where
-	case ConflictingHeaders:
-		return "the response carries conflicting copies of a header the browser allows only once" + where
-	case InvalidRedirect:
-		return "a redirect points to a URL that is not valid"
-	case Reset:
-		return "the connection was closed without an answer" + where
-	case MixedContent:
-		return "an https page cannot fetch an http URL (mixed content)"
-	case TooManyRedirects:
-		return "more than 20 redirects"
-	case UnsafeRedirect:
-		return "a redirect points to a URL the browser never follows (data:, file:, about:, blob:, view-source:, …)"
-	case Forbidden:
-		return "this host is not allowed to be probed from here"
+	key := "network." + string(n.Class)
+	if !words.Has(key) {
+		key = "network." + string(Protocol)
 	}
-	return "no valid HTTP answer" + where
+	return words.Say(l, key, map[string]string{"where": where})
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // Options configure a Prober.
@@ -244,7 +245,7 @@ func fill(rep *Report, req cors.Request, out cors.Outcome, extras []cors.Warning
 	ws = append(ws, out.Warnings...)
 	ws = append(ws, extras...)
 	if insecure {
-		ws = append(ws, cors.Warning{Code: "certificate-not-verified", Message: "--insecure: the certificate was not verified, but browsers always verify it"})
+		ws = append(ws, cors.NewWarning(cors.WarnNotVerified, ""))
 	}
 	if ws = cors.Dedupe(ws); ws != nil {
 		rep.Warnings = ws
@@ -258,7 +259,7 @@ func fill(rep *Report, req cors.Request, out cors.Outcome, extras []cors.Warning
 		if req.Browser == cors.Firefox {
 			rep.Console = cors.FirefoxConsoleLine(*out.Failure, out.FinalURL)
 		}
-		rep.Explanation = cors.Explain(*out.Failure)
+		rep.Explanation = cors.Explain(*out.Failure, words.English)
 		problem.Reason, problem.FailedParameter = out.Failure.ChromiumName(), out.Failure.FailedParameter
 		if u, err := url.Parse(out.FinalURL); err == nil {
 			problem.URL = u
@@ -279,7 +280,7 @@ func fill(rep *Report, req cors.Request, out cors.Outcome, extras []cors.Warning
 			ne.OnPreflight = true
 		}
 		rep.Network = &ne
-		rep.Explanation = ne.Explain()
+		rep.Explanation = ne.Explain(words.English)
 		problem.Network, problem.NetworkDetail = string(ne.Class), ne.Message
 		if req.Browser == cors.Firefox {
 			// Firefox names every request that got no answer the same way in its console.
@@ -299,6 +300,7 @@ func fill(rep *Report, req cors.Request, out cors.Outcome, extras []cors.Warning
 			rep.Warnings = cors.Dedupe(append([]cors.Warning{cors.NewWarning(cors.WarnMixedContent, "")}, rep.Warnings...))
 		}
 	}
+	rep.problem = problem
 	if fs := fix.For(problem); fs != nil {
 		rep.Fixes = fs
 	}
@@ -423,6 +425,37 @@ type Report struct {
 	// replaced with placeholders, and what it left out to keep the report small.
 	Placeholders []string `json:"placeholders,omitempty"`
 	Cut          []string `json:"cut,omitempty"`
+	// Lang is the language of the explanation, the warnings and the fixes (see In); English
+	// when empty.
+	Lang words.Lang `json:"lang,omitempty"`
+
+	problem fix.Problem // what the fixes were made from, to tell them again in another language
+}
+
+// In returns a copy of the report told in l: the explanation, the warnings and the fixes (and
+// Text). The verdict, the reason names, the console line and the commands do not change. A
+// report read back from JSON keeps its fixes as they are.
+func (r *Report) In(l words.Lang) *Report {
+	c := *r
+	c.Lang = l
+	switch {
+	case c.Network != nil:
+		c.Explanation = c.Network.Explain(l)
+	case c.CorsError != "":
+		c.Explanation = cors.Explain(cors.Failure{Reason: c.CorsError, FailedParameter: c.FailedParameter}, l)
+	}
+	c.Warnings = make([]cors.Warning, len(r.Warnings))
+	for i, w := range r.Warnings {
+		c.Warnings[i] = w.In(l)
+	}
+	if r.problem.Kind != "" || r.problem.URL != nil {
+		p := r.problem
+		p.Lang = l
+		if fs := fix.For(p); fs != nil {
+			c.Fixes = fs
+		}
+	}
+	return &c
 }
 
 // Exchange is one request sent and what came back.
@@ -459,17 +492,22 @@ func (r *Report) ExitCode() int {
 // Text renders the report for a terminal: the verdict first, then why, then the fix.
 func (r *Report) Text() string {
 	var b strings.Builder
+	l := r.Lang
+	if l == "" {
+		l = words.English
+	}
+	line := func(key string, vars map[string]string) { b.WriteString(words.Say(l, key, vars) + "\n") }
 	switch r.Verdict {
 	case cors.Allowed:
-		fmt.Fprintf(&b, "%s: allowed: %s %s from origin %s can be read by the page\n", r.Node, r.Method, r.URL, r.Origin)
+		line("label.allowed", map[string]string{"node": r.Node, "method": r.Method, "url": r.URL, "origin": r.Origin})
 	case cors.Blocked:
-		fmt.Fprintf(&b, "%s: blocked by CORS: %s (%s)\n", r.Node, r.CorsError, r.Explanation)
+		line("label.blocked", map[string]string{"node": r.Node, "reason": string(r.CorsError), "explanation": r.Explanation})
 	case cors.Unreachable:
 		class := string(r.Network.Class)
 		if r.Network.NetError != "" {
 			class += " (" + r.Network.NetError + ")"
 		}
-		fmt.Fprintf(&b, "%s: unreachable: %s: %s\n", r.Node, class, r.Explanation)
+		line("label.unreachable", map[string]string{"node": r.Node, "class": class, "explanation": r.Explanation})
 	}
 	for _, s := range r.Steps {
 		if s.Error != "" {
@@ -479,12 +517,12 @@ func (r *Report) Text() string {
 		fmt.Fprintf(&b, "  %-9s %s %s -> %d%s\n", s.Kind, s.Method, s.URL, s.Status, CORSSummary(s.Headers))
 	}
 	if r.Console != "" {
-		fmt.Fprintf(&b, "Console: %s\n", r.Console)
+		line("label.console", map[string]string{"line": r.Console})
 	}
 	for _, w := range r.Warnings {
-		fmt.Fprintf(&b, "Warning: %s\n", w.Message)
+		line("label.warning", map[string]string{"message": w.Message})
 	}
-	b.WriteString(fix.Text(r.Fixes))
+	b.WriteString(fix.Text(r.Fixes, l))
 	return b.String()
 }
 

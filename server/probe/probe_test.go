@@ -17,6 +17,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 func tlsServer(t *testing.T, cert tls.Certificate, h http.Handler) *httptest.Server {
@@ -139,8 +140,8 @@ func TestNetworkFailuresAreNotCORS(t *testing.T) {
 				t.Fatalf("network %+v, want class %s, %s", rep.Network, tt.class, tt.netError)
 			}
 			for _, a := range tt.advice {
-				if !strings.Contains(fix.Text(rep.Fixes), a) {
-					t.Errorf("the fix lacks %q:\n%s", a, fix.Text(rep.Fixes))
+				if !strings.Contains(fix.Text(rep.Fixes, words.English), a) {
+					t.Errorf("the fix lacks %q:\n%s", a, fix.Text(rep.Fixes, words.English))
 				}
 			}
 			if rep.CorsError != "" || rep.Console != "" {
