@@ -10,12 +10,14 @@ import (
 )
 
 // Of returns the client address of r; trustProxy says a proxy that sets X-Forwarded-For sits in
-// front of the service.
+// front of the service. The address is the last entry of the last X-Forwarded-For line: a proxy
+// that appends adds its entry at the end, on the client's line or on a line of its own, and
+// every line and entry before it may come from the client.
 func Of(r *http.Request, trustProxy bool) string {
 	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+		if lines := r.Header.Values("X-Forwarded-For"); len(lines) > 0 {
+			entries := strings.Split(lines[len(lines)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(entries[len(entries)-1])); ip != nil {
 				return ip.String()
 			}
 		}
