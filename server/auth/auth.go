@@ -75,22 +75,23 @@ type Attempt struct {
 }
 
 // Password checks the admin's user name (empty or "admin") and password. It returns nil,
-// ErrWrong, or a *ThrottledError without checking anything. Every failure is logged.
+// ErrWrong, or a *ThrottledError without checking anything. Every failure is logged. A success
+// forgets the address's failures, of passwords and of tokens.
 func (g *Gate) Password(ctx context.Context, a Attempt, user, password string) error {
-	failures, err := g.begin(a)
+	failures, err := g.begin(a, credPassword)
 	if err != nil {
 		return err
 	}
 	if (user != "" && user != "admin") || password == "" || g.checkPassword == nil || !g.checkPassword(password) {
 		return g.failed(ctx, a, "password", failures)
 	}
-	g.throttle.succeed(a.Client)
+	g.throttle.succeed(a.Client, credPassword)
 	return nil
 }
 
 // begin lets the attempt through the slow-down, or refuses it; failures counts it.
-func (g *Gate) begin(a Attempt) (failures int, err error) {
-	wait, failures := g.throttle.begin(a.Client)
+func (g *Gate) begin(a Attempt, cred credential) (failures int, err error) {
+	wait, failures := g.throttle.begin(a.Client, cred)
 	if wait > 0 {
 		return failures, &ThrottledError{Wait: wait}
 	}
@@ -109,9 +110,10 @@ func (g *Gate) failed(ctx context.Context, a Attempt, credential string, failure
 const tokenPrefix = "corscheck_"
 
 // Token checks an API token, as Password checks a password (a wrong one counts as a failure
-// of the address), and returns it.
+// of the address), and returns it. A success forgets the address's token failures only: its
+// password failures stay, so that a token cannot be used to guess the password without limit.
 func (g *Gate) Token(ctx context.Context, a Attempt, token string) (store.APIToken, error) {
-	failures, err := g.begin(a)
+	failures, err := g.begin(a, credToken)
 	if err != nil {
 		return store.APIToken{}, err
 	}
@@ -131,7 +133,7 @@ func (g *Gate) Token(ctx context.Context, a Attempt, token string) (store.APITok
 	if subtle.ConstantTimeCompare([]byte(hash(secret)), []byte(want)) != 1 || !ok {
 		return store.APIToken{}, g.failed(ctx, a, "token", failures)
 	}
-	g.throttle.succeed(a.Client)
+	g.throttle.succeed(a.Client, credToken)
 	if err := g.store.UseAPIToken(ctx, t.ID, g.now()); err != nil {
 		g.log.WarnContext(ctx, "admin: recording a token's use", "token", t.ID, "err", err)
 	}

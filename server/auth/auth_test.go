@@ -206,3 +206,63 @@ func TestSessions(t *testing.T) {
 		t.Error("a session that ended is valid")
 	}
 }
+
+// The re-test's attack: 4 wrong passwords on the sign-in form, then one right API token on the
+// admin API, over and over. The token's success cleared the failures, so the password was
+// guessed without limit and the log never went past 4 failures in a row.
+func TestTokenSuccessKeepsPasswordFailures(t *testing.T) {
+	g, _, checks, logs := newGate(t)
+	ctx := context.Background()
+	token, _, err := g.CreateToken(ctx, "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := Attempt{Client: form.Client, Via: "admin API"}
+	tokensAccepted := 0
+	for round := range 10 {
+		for range 4 {
+			err := g.Password(ctx, form, "admin", "a guess")
+			if _, throttled := errors.AsType[*ThrottledError](err); !throttled && !errors.Is(err, ErrWrong) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if _, err := g.Token(ctx, api, token); err == nil {
+			tokensAccepted++
+		} else if _, throttled := errors.AsType[*ThrottledError](err); !throttled {
+			t.Fatalf("round %d: the token: %v", round, err)
+		}
+	}
+	if checks.Load() != freeFailures {
+		t.Fatalf("%d of 40 guesses were checked, want %d", checks.Load(), freeFailures)
+	}
+	if tokensAccepted != 1 || logs.count("failures_in_a_row=5") != 1 {
+		t.Fatalf("%d tokens accepted (want the first, before the slow-down), failures_in_a_row=5 logged %d times (want once)",
+			tokensAccepted, logs.count("failures_in_a_row=5"))
+	}
+}
+
+// A right token forgets wrong tokens; a right password forgets wrong passwords and tokens.
+func TestWhichSuccessForgetsWhat(t *testing.T) {
+	g, _, _, _ := newGate(t)
+	ctx := context.Background()
+	token, _, _ := g.CreateToken(ctx, "deploy")
+	for range freeFailures - 1 {
+		g.Token(ctx, form, "corscheck_1_wrong")
+	}
+	if _, err := g.Token(ctx, form, token); err != nil {
+		t.Fatal(err)
+	}
+	for i := range freeFailures - 1 {
+		if err := g.Password(ctx, form, "admin", "wrong"); !errors.Is(err, ErrWrong) {
+			t.Fatalf("wrong password %d after the right token: %v", i+1, err)
+		}
+	}
+	if err := g.Password(ctx, form, "admin", password); err != nil {
+		t.Fatal(err)
+	}
+	for i := range freeFailures {
+		if _, err := g.Token(ctx, form, "corscheck_1_wrong"); !errors.Is(err, ErrWrong) {
+			t.Fatalf("wrong token %d after the right password: %v", i+1, err)
+		}
+	}
+}
