@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corsquickcheck/corscheck/server/clientip"
 	"github.com/corsquickcheck/corscheck/server/store"
 )
 
@@ -70,13 +71,15 @@ func (e *ThrottledError) Seconds() int { return int((e.Wait + time.Second - 1) /
 
 // Attempt says where a try at the admin's credentials comes from.
 type Attempt struct {
-	Client string // the client's address: the unit of the slow-down
+	// Client is the client's address. The slow-down counts per clientip.Key of it: an IPv4
+	// address, or an IPv6 /64.
+	Client string
 	Via    string // "sign-in form", "admin API": for the log
 }
 
 // Password checks the admin's user name (empty or "admin") and password. It returns nil,
 // ErrWrong, or a *ThrottledError without checking anything. Every failure is logged. A success
-// forgets the address's failures, of passwords and of tokens.
+// forgets the client's failures, of passwords and of tokens.
 func (g *Gate) Password(ctx context.Context, a Attempt, user, password string) error {
 	failures, err := g.begin(a, credPassword)
 	if err != nil {
@@ -85,13 +88,13 @@ func (g *Gate) Password(ctx context.Context, a Attempt, user, password string) e
 	if (user != "" && user != "admin") || password == "" || g.checkPassword == nil || !g.checkPassword(password) {
 		return g.failed(ctx, a, "password", failures)
 	}
-	g.throttle.succeed(a.Client, credPassword)
+	g.throttle.succeed(clientip.Key(a.Client), credPassword)
 	return nil
 }
 
 // begin lets the attempt through the slow-down, or refuses it; failures counts it.
 func (g *Gate) begin(a Attempt, cred credential) (failures int, err error) {
-	wait, failures := g.throttle.begin(a.Client, cred)
+	wait, failures := g.throttle.begin(clientip.Key(a.Client), cred)
 	if wait > 0 {
 		return failures, &ThrottledError{Wait: wait}
 	}
@@ -100,8 +103,12 @@ func (g *Gate) begin(a Attempt, cred credential) (failures int, err error) {
 
 // failed logs a failed check and returns ErrWrong.
 func (g *Gate) failed(ctx context.Context, a Attempt, credential string, failures int) error {
-	g.log.WarnContext(ctx, "admin: failed sign-in", "client", a.Client, "via", a.Via, "credential", credential,
-		"failures_in_a_row", failures, "slowed_down", failures >= freeFailures)
+	attrs := []any{"client", a.Client, "via", a.Via, "credential", credential,
+		"failures_in_a_row", failures, "slowed_down", failures >= freeFailures}
+	if key := clientip.Key(a.Client); key != a.Client {
+		attrs = append(attrs, "counted_as", key)
+	}
+	g.log.WarnContext(ctx, "admin: failed sign-in", attrs...)
 	return ErrWrong
 }
 
@@ -110,7 +117,7 @@ func (g *Gate) failed(ctx context.Context, a Attempt, credential string, failure
 const tokenPrefix = "corscheck_"
 
 // Token checks an API token, as Password checks a password (a wrong one counts as a failure
-// of the address), and returns it. A success forgets the address's token failures only: its
+// of the client), and returns it. A success forgets the client's token failures only: its
 // password failures stay, so that a token cannot be used to guess the password without limit.
 func (g *Gate) Token(ctx context.Context, a Attempt, token string) (store.APIToken, error) {
 	failures, err := g.begin(a, credToken)
@@ -133,7 +140,7 @@ func (g *Gate) Token(ctx context.Context, a Attempt, token string) (store.APITok
 	if subtle.ConstantTimeCompare([]byte(hash(secret)), []byte(want)) != 1 || !ok {
 		return store.APIToken{}, g.failed(ctx, a, "token", failures)
 	}
-	g.throttle.succeed(a.Client, credToken)
+	g.throttle.succeed(clientip.Key(a.Client), credToken)
 	if err := g.store.UseAPIToken(ctx, t.ID, g.now()); err != nil {
 		g.log.WarnContext(ctx, "admin: recording a token's use", "token", t.ID, "err", err)
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -264,5 +265,55 @@ func TestWhichSuccessForgetsWhat(t *testing.T) {
 		if _, err := g.Token(ctx, form, "corscheck_1_wrong"); !errors.Is(err, ErrWrong) {
 			t.Fatalf("wrong token %d after the right password: %v", i+1, err)
 		}
+	}
+}
+
+// The re-test guessed 30,000 passwords from different addresses of one IPv6 /64 (through
+// X-Forwarded-For), and every guess was checked. A /64 is one client.
+func TestOneIPv6NetworkIsOneClient(t *testing.T) {
+	g, _, checks, logs := newGate(t)
+	ctx := context.Background()
+	for i := range 30_000 {
+		a := Attempt{Client: fmt.Sprintf("2001:db8:1:2:%x:%x::1", i>>16, i&0xffff), Via: "admin API"}
+		err := g.Password(ctx, a, "admin", fmt.Sprint("guess ", i))
+		if _, throttled := errors.AsType[*ThrottledError](err); !throttled && !errors.Is(err, ErrWrong) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	if checks.Load() != freeFailures {
+		t.Fatalf("%d of 30,000 guesses from one /64 were checked, want %d", checks.Load(), freeFailures)
+	}
+	if logs.count("counted_as=2001:db8:1:2::/64") != freeFailures {
+		t.Errorf("the log does not say which network the failures count for")
+	}
+	if err := g.Password(ctx, Attempt{Client: "2001:db8:1:3::1"}, "admin", password); err != nil {
+		t.Fatalf("the next /64: %v", err)
+	}
+}
+
+// The re-test kept 30,000 addresses in memory for 24 hours (8.5 MB). The slow-down remembers
+// at most maxClients, and forgets the one seen least recently: a client that keeps trying stays.
+func TestSlowDownRemembersBoundedClients(t *testing.T) {
+	g, _, checks, _ := newGate(t)
+	ctx := context.Background()
+	for range freeFailures {
+		g.Password(ctx, form, "admin", "wrong")
+	}
+	for i := range maxClients + 2000 {
+		g.Password(ctx, Attempt{Client: fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff)}, "admin", "wrong")
+		if i%1000 == 0 {
+			if _, throttled := errors.AsType[*ThrottledError](g.Password(ctx, form, "admin", "wrong")); !throttled {
+				t.Fatalf("after %d other clients, the slowed-down client is no longer slowed down", i)
+			}
+		}
+	}
+	if n, m := len(g.throttle.by), g.throttle.recency.Len(); n != maxClients || m != maxClients {
+		t.Fatalf("the slow-down remembers %d clients (%d in order of use), want %d", n, m, maxClients)
+	}
+	if _, ok := g.throttle.by["10.0.0.0"]; ok {
+		t.Error("the client seen least recently was kept")
+	}
+	if checks.Load() != freeFailures+maxClients+2000 {
+		t.Errorf("%d checks", checks.Load())
 	}
 }

@@ -1,12 +1,17 @@
 package auth
 
 import (
+	"container/list"
 	"sync"
 	"time"
 )
 
-// throttle slows down guessing, per client address: after freeFailures failures in a row, each
-// further attempt must wait, twice as long after every failure, up to maxDelay.
+// throttle slows down guessing, per client: after freeFailures failures in a row, each further
+// attempt must wait, twice as long after every failure, up to maxDelay.
+//
+// A client is a clientip.Key: an IPv4 address, or an IPv6 /64, whose owner may pick any of its
+// addresses. The throttle remembers at most maxClients of them, and forgets the one seen least
+// recently to make room, or any after forgetAfter without an attempt.
 //
 // Failures are counted by credential, and the wait follows their sum. The right password
 // forgets both counts: whoever knows it can create tokens anyway. The right token forgets only
@@ -17,16 +22,11 @@ import (
 // concurrent attempts cannot all pass before the first failure is recorded: of any number sent
 // at once, at most freeFailures are checked.
 type throttle struct {
-	now   func() time.Time
-	mu    sync.Mutex
-	by    map[string]*failures
-	swept time.Time
-}
-
-type failures struct {
-	count [2]int // in a row, by credential, attempts in flight included
-	last  time.Time
-	until [2]time.Time // no attempt before the later one; each is set by its credential's failures
+	now     func() time.Time
+	max     int
+	mu      sync.Mutex
+	by      map[string]*list.Element // of *record
+	recency *list.List               // the most recently seen first
 }
 
 // credential is what an attempt presents.
@@ -37,51 +37,70 @@ const (
 	credToken
 )
 
+type record struct {
+	key      string
+	failures [2]int       // in a row, by credential, attempts in flight included
+	until    [2]time.Time // no attempt before the later one; each is set by its credential's failures
+	seen     time.Time
+}
+
 const (
 	freeFailures = 5
 	firstDelay   = 2 * time.Second
 	maxDelay     = 15 * time.Minute
 	forgetAfter  = 24 * time.Hour
+	maxClients   = 10_000
 )
 
 func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, by: map[string]*failures{}, swept: now()}
+	return &throttle{now: now, max: maxClients, by: map[string]*list.Element{}, recency: list.New()}
 }
 
-// begin lets an attempt from addr through (wait zero) and counts it as a failure of cred until
-// succeed, or says how long addr must wait. count is the failures in a row of both credentials,
-// including this attempt.
-func (t *throttle) begin(addr string, cred credential) (wait time.Duration, count int) {
+// begin lets an attempt from client through (wait zero) and counts it as a failure of cred
+// until succeed, or says how long client must wait. count is the failures in a row of both
+// credentials, including this attempt.
+func (t *throttle) begin(client string, cred credential) (wait time.Duration, count int) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if now.Sub(t.swept) > time.Minute {
-		for a, f := range t.by {
-			if now.Sub(f.last) > forgetAfter {
-				delete(t.by, a)
-			}
-		}
-		t.swept = now
+	r := t.record(client, now)
+	if until := latest(r.until); now.Before(until) {
+		return until.Sub(now), r.failures[credPassword] + r.failures[credToken]
 	}
-	f, ok := t.by[addr]
-	if !ok {
-		f = &failures{}
-		t.by[addr] = f
-	}
-	if until := latest(f.until); now.Before(until) {
-		return until.Sub(now), f.count[credPassword] + f.count[credToken]
-	}
-	f.count[cred]++
-	f.last = now
-	count = f.count[credPassword] + f.count[credToken]
+	r.failures[cred]++
+	count = r.failures[credPassword] + r.failures[credToken]
 	if n := count - freeFailures; n >= 0 {
 		d := maxDelay
 		if n < 20 {
 			d = min(firstDelay<<n, maxDelay)
 		}
-		f.until[cred] = now.Add(d)
+		r.until[cred] = now.Add(d)
 	}
 	return 0, count
+}
+
+// record returns client's record, seen now, and makes room for it.
+func (t *throttle) record(client string, now time.Time) *record {
+	for e := t.recency.Back(); e != nil && now.Sub(e.Value.(*record).seen) > forgetAfter; e = t.recency.Back() {
+		t.forget(e)
+	}
+	if e, ok := t.by[client]; ok {
+		t.recency.MoveToFront(e)
+		r := e.Value.(*record)
+		r.seen = now
+		return r
+	}
+	for t.recency.Len() >= t.max {
+		t.forget(t.recency.Back())
+	}
+	r := &record{key: client, seen: now}
+	t.by[client] = t.recency.PushFront(r)
+	return r
+}
+
+func (t *throttle) forget(e *list.Element) {
+	delete(t.by, e.Value.(*record).key)
+	t.recency.Remove(e)
 }
 
 func latest(ts [2]time.Time) time.Time {
@@ -92,16 +111,17 @@ func latest(ts [2]time.Time) time.Time {
 }
 
 // succeed forgets the failures that cred's success may forget (see throttle).
-func (t *throttle) succeed(addr string, cred credential) {
+func (t *throttle) succeed(client string, cred credential) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f, ok := t.by[addr]
+	e, ok := t.by[client]
 	if !ok {
 		return
 	}
+	r := e.Value.(*record)
 	if cred == credPassword {
-		delete(t.by, addr)
+		r.failures, r.until = [2]int{}, [2]time.Time{}
 		return
 	}
-	f.count[credToken], f.until[credToken] = 0, time.Time{}
+	r.failures[credToken], r.until[credToken] = 0, time.Time{}
 }

@@ -6,6 +6,7 @@ package clientip
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -27,4 +28,21 @@ func Of(r *http.Request, trustProxy bool) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// Key is the unit that rate limits and slow-downs count for addr (an address as Of returns
+// it): an IPv4 address, or the /64 network of an IPv6 address, written as a prefix
+// (2001:db8:1:2::/64). One IPv6 host or LAN gets a whole /64 and may pick any address in it, so
+// counting per address would give it billions of fresh starts. Anything that is not an address
+// is its own key.
+func Key(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
 }

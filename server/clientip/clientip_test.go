@@ -35,3 +35,21 @@ func TestOf(t *testing.T) {
 		})
 	}
 }
+
+// The audit checked 30,000 passwords from different addresses of one IPv6 /64: every address of
+// a /64 must count as one client.
+func TestKey(t *testing.T) {
+	for _, tt := range []struct{ addr, want string }{
+		{"192.0.2.7", "192.0.2.7"},
+		{"::ffff:192.0.2.7", "192.0.2.7"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"not an address", "not an address"},
+	} {
+		if got := Key(tt.addr); got != tt.want {
+			t.Errorf("Key(%q) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
