@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/clientip"
@@ -38,6 +39,9 @@ type Gate struct {
 	log           *slog.Logger
 	now           func() time.Time
 	throttle      *throttle
+	// afterFunc runs the log window's summary later (time.AfterFunc; tests replace it).
+	afterFunc    func(time.Duration, func())
+	summaryArmed atomic.Bool
 }
 
 // New returns a Gate.
@@ -50,6 +54,7 @@ func New(cfg Config) *Gate {
 		g.now = time.Now
 	}
 	g.throttle = newThrottle(g.now)
+	g.afterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	return g
 }
 
@@ -78,10 +83,10 @@ type Attempt struct {
 }
 
 // Password checks the admin's user name (empty or "admin") and password. It returns nil,
-// ErrWrong, or a *ThrottledError without checking anything. Every failure is logged. A success
-// forgets the client's failures, of passwords and of tokens.
+// ErrWrong, or a *ThrottledError without checking anything. A success forgets the client's
+// failures, of passwords and of tokens.
 func (g *Gate) Password(ctx context.Context, a Attempt, user, password string) error {
-	failures, err := g.begin(a, credPassword)
+	failures, err := g.begin(ctx, a, credPassword)
 	if err != nil {
 		return err
 	}
@@ -92,24 +97,56 @@ func (g *Gate) Password(ctx context.Context, a Attempt, user, password string) e
 	return nil
 }
 
-// begin lets the attempt through the slow-down, or refuses it; failures counts it.
-func (g *Gate) begin(a Attempt, cred credential) (failures int, err error) {
+// begin lets the attempt through the slow-down, or refuses it; failures counts it. It first
+// logs the summary of a log window that has ended.
+func (g *Gate) begin(ctx context.Context, a Attempt, cred credential) (failures int, err error) {
+	g.logSummary(ctx, false)
 	wait, failures := g.throttle.begin(clientip.Key(a.Client), cred)
 	if wait > 0 {
+		g.armSummary() // the refusal is counted for the summary
 		return failures, &ThrottledError{Wait: wait}
 	}
 	return failures, nil
 }
 
-// failed logs a failed check and returns ErrWrong.
+// failed logs a failed check, or counts it for the log window's summary when the window has
+// logged its share, and returns ErrWrong.
 func (g *Gate) failed(ctx context.Context, a Attempt, credential string, failures int) error {
+	key := clientip.Key(a.Client)
+	if !g.throttle.logFailure(key) {
+		g.armSummary()
+		return ErrWrong
+	}
 	attrs := []any{"client", a.Client, "via", a.Via, "credential", credential,
 		"failures_in_a_row", failures, "slowed_down", failures >= freeFailures}
-	if key := clientip.Key(a.Client); key != a.Client {
+	if key != a.Client {
 		attrs = append(attrs, "counted_as", key)
 	}
 	g.log.WarnContext(ctx, "admin: failed sign-in", attrs...)
 	return ErrWrong
+}
+
+// armSummary makes sure that a log window holding counted attempts is summarised within
+// summaryEvery, even if no attempt follows.
+func (g *Gate) armSummary() {
+	if g.summaryArmed.CompareAndSwap(false, true) {
+		g.afterFunc(summaryEvery, func() {
+			g.summaryArmed.Store(false)
+			g.logSummary(context.Background(), true)
+		})
+	}
+}
+
+// logSummary logs the summary of the log window when it has ended (or at once when force) and
+// counted attempts the log did not show one by one.
+func (g *Gate) logSummary(ctx context.Context, force bool) {
+	s := g.throttle.closeWindow(force)
+	if s == nil {
+		return
+	}
+	g.log.WarnContext(ctx, "admin: sign-in attempts not logged one by one", "since", s.since.UTC(),
+		"failures", s.unlogged, "refused_while_slowed_down", s.refused, "clients", s.clients,
+		"busiest_client", s.busiest, "busiest_client_attempts", s.busiestAttempts)
 }
 
 // tokenPrefix starts every API token, so that one is easy to recognise (in a secret scanner,
@@ -120,7 +157,7 @@ const tokenPrefix = "corscheck_"
 // of the client), and returns it. A success forgets the client's token failures only: its
 // password failures stay, so that a token cannot be used to guess the password without limit.
 func (g *Gate) Token(ctx context.Context, a Attempt, token string) (store.APIToken, error) {
-	failures, err := g.begin(a, credToken)
+	failures, err := g.begin(ctx, a, credToken)
 	if err != nil {
 		return store.APIToken{}, err
 	}

@@ -45,6 +45,15 @@ func (l *logLines) count(substr string) int {
 	return n
 }
 
+func (l *logLines) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lines) == 0 {
+		return ""
+	}
+	return l.lines[len(l.lines)-1]
+}
+
 func newGate(t *testing.T, check ...func(string) bool) (*Gate, *clock, *atomic.Int64, *logLines) {
 	t.Helper()
 	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler)})
@@ -315,5 +324,86 @@ func TestSlowDownRemembersBoundedClients(t *testing.T) {
 	}
 	if checks.Load() != freeFailures+maxClients+2000 {
 		t.Errorf("%d checks", checks.Load())
+	}
+}
+
+// laterFuncs stands in for time.AfterFunc: the test runs what was scheduled when it chooses.
+type laterFuncs struct {
+	mu    sync.Mutex
+	funcs []func()
+}
+
+func (l *laterFuncs) schedule(g *Gate) {
+	g.afterFunc = func(_ time.Duration, f func()) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.funcs = append(l.funcs, f)
+	}
+}
+
+func (l *laterFuncs) runAll() int {
+	l.mu.Lock()
+	fs := l.funcs
+	l.funcs = nil
+	l.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return len(fs)
+}
+
+// The re-test grew the log by 10 MB in 4 s with failures from many addresses. Each window of
+// summaryEvery logs its first logPerWindow failures one by one; a summary counts the others.
+func TestFailureLogIsBounded(t *testing.T) {
+	g, c, checks, logs := newGate(t)
+	(&laterFuncs{}).schedule(g)
+	ctx := context.Background()
+	const clients = 30_000
+	for i := range clients {
+		g.Password(ctx, Attempt{Client: fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff), Via: "sign-in form"}, "admin", "wrong")
+	}
+	if checks.Load() != clients {
+		t.Fatalf("%d checks", checks.Load())
+	}
+	if n := logs.count("admin: failed sign-in"); n != logPerWindow {
+		t.Fatalf("%d failures logged one by one, want %d", n, logPerWindow)
+	}
+	if logs.count("not logged one by one") != 0 {
+		t.Fatal("summarised before the window ended")
+	}
+	c.t = c.t.Add(summaryEvery)
+	g.Password(ctx, Attempt{Client: "192.0.2.200"}, "admin", "wrong")
+	want := fmt.Sprintf("failures=%d refused_while_slowed_down=0 clients=%d busiest_client=10.0.0.100 busiest_client_attempts=1",
+		clients-logPerWindow, clients-logPerWindow)
+	if logs.count("not logged one by one") != 1 || logs.count(want) != 1 {
+		t.Fatalf("want one summary with %q:\n%s", want, logs.last())
+	}
+	if n := logs.count("admin: failed sign-in"); n != logPerWindow+1 {
+		t.Fatalf("a new window does not log one by one again: %d lines", n)
+	}
+}
+
+// Attempts refused with 429 during a wait were not logged at all. A burst of them leaves a
+// summary line, even when nothing follows it.
+func TestRefusedAttemptsAreSummarised(t *testing.T) {
+	g, _, _, logs := newGate(t)
+	later := &laterFuncs{}
+	later.schedule(g)
+	ctx := context.Background()
+	for range freeFailures + 100 {
+		g.Password(ctx, form, "admin", "wrong")
+	}
+	if logs.count("not logged one by one") != 0 {
+		t.Fatal("summarised before the window ended")
+	}
+	if n := later.runAll(); n != 1 {
+		t.Fatalf("%d summaries scheduled for one burst, want 1", n)
+	}
+	want := "failures=0 refused_while_slowed_down=100 clients=1 busiest_client=192.0.2.7 busiest_client_attempts=100"
+	if logs.count("not logged one by one") != 1 || logs.count(want) != 1 {
+		t.Fatalf("want a summary with %q:\n%s", want, logs.last())
+	}
+	if later.runAll(); logs.count("not logged one by one") != 1 {
+		t.Fatal("an empty window was summarised")
 	}
 }

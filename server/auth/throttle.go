@@ -21,12 +21,15 @@ import (
 // An attempt counts as failed from the moment it is let through until it succeeds, so that
 // concurrent attempts cannot all pass before the first failure is recorded: of any number sent
 // at once, at most freeFailures are checked.
+//
+// The throttle also bounds what the log says about failures (see logWindow).
 type throttle struct {
 	now     func() time.Time
 	max     int
 	mu      sync.Mutex
 	by      map[string]*list.Element // of *record
 	recency *list.List               // the most recently seen first
+	log     logWindow
 }
 
 // credential is what an attempt presents.
@@ -42,6 +45,8 @@ type record struct {
 	failures [2]int       // in a row, by credential, attempts in flight included
 	until    [2]time.Time // no attempt before the later one; each is set by its credential's failures
 	seen     time.Time
+	window   int64 // the log window that events counts in
+	events   int   // attempts of this client in that window that were not logged one by one
 }
 
 const (
@@ -53,7 +58,8 @@ const (
 )
 
 func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, max: maxClients, by: map[string]*list.Element{}, recency: list.New()}
+	return &throttle{now: now, max: maxClients, by: map[string]*list.Element{}, recency: list.New(),
+		log: logWindow{start: now()}}
 }
 
 // begin lets an attempt from client through (wait zero) and counts it as a failure of cred
@@ -65,6 +71,8 @@ func (t *throttle) begin(client string, cred credential) (wait time.Duration, co
 	defer t.mu.Unlock()
 	r := t.record(client, now)
 	if until := latest(r.until); now.Before(until) {
+		t.log.refused++
+		t.log.count(r)
 		return until.Sub(now), r.failures[credPassword] + r.failures[credToken]
 	}
 	r.failures[cred]++
@@ -93,7 +101,7 @@ func (t *throttle) record(client string, now time.Time) *record {
 	for t.recency.Len() >= t.max {
 		t.forget(t.recency.Back())
 	}
-	r := &record{key: client, seen: now}
+	r := &record{key: client, seen: now, window: -1}
 	t.by[client] = t.recency.PushFront(r)
 	return r
 }
@@ -124,4 +132,79 @@ func (t *throttle) succeed(client string, cred credential) {
 		return
 	}
 	r.failures[credToken], r.until[credToken] = 0, time.Time{}
+}
+
+// logFailure says whether a failure of client is to be logged on its own line; if not, it is
+// counted for the window's summary.
+func (t *throttle) logFailure(client string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.log.logged < logPerWindow {
+		t.log.logged++
+		return true
+	}
+	t.log.unlogged++
+	if e, ok := t.by[client]; ok {
+		t.log.count(e.Value.(*record))
+	}
+	return false
+}
+
+// closeWindow ends the log window when it is summaryEvery old, or at once when force, and
+// returns its summary when it holds attempts the log has not shown one by one.
+func (t *throttle) closeWindow(force bool) *summary {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w := &t.log
+	if !force && now.Sub(w.start) < summaryEvery {
+		return nil
+	}
+	var s *summary
+	if w.unlogged > 0 || w.refused > 0 {
+		s = &summary{since: w.start, unlogged: w.unlogged, refused: w.refused, clients: w.clients,
+			busiest: w.busiest, busiestAttempts: w.busiestN}
+	}
+	*w = logWindow{id: w.id + 1, start: now}
+	return s
+}
+
+// logWindow bounds the log of failures whoever sends them (many addresses, each with its free
+// failures, could fill a disk): in each window of summaryEvery, the first logPerWindow failures
+// get a line each; the others, and every attempt refused without a check, are counted, and the
+// window's summary says how many, from how many clients, and which client sent the most.
+type logWindow struct {
+	id       int64
+	start    time.Time
+	logged   int // failures logged one by one
+	unlogged int // failures only counted
+	refused  int // attempts refused during a wait
+	clients  int // clients of the counted attempts
+	busiest  string
+	busiestN int
+}
+
+const (
+	summaryEvery = time.Minute
+	logPerWindow = 100
+)
+
+// count counts an attempt of r that is not logged on its own line.
+func (w *logWindow) count(r *record) {
+	if r.window != w.id {
+		r.window, r.events = w.id, 0
+		w.clients++
+	}
+	r.events++
+	if r.events > w.busiestN {
+		w.busiest, w.busiestN = r.key, r.events
+	}
+}
+
+// summary is what a log window counted.
+type summary struct {
+	since                      time.Time
+	unlogged, refused, clients int
+	busiest                    string
+	busiestAttempts            int
 }
