@@ -316,10 +316,10 @@ func TestSlowDownRemembersBoundedClients(t *testing.T) {
 			}
 		}
 	}
-	if n, m := len(g.throttle.by), g.throttle.recency.Len(); n != maxClients || m != maxClients {
-		t.Fatalf("the slow-down remembers %d clients (%d in order of use), want %d", n, m, maxClients)
+	if n := g.throttle.clients.Len(); n != maxClients {
+		t.Fatalf("the slow-down remembers %d clients, want %d", n, maxClients)
 	}
-	if _, ok := g.throttle.by["10.0.0.0"]; ok {
+	if _, ok := g.throttle.clients.Peek("10.0.0.0"); ok {
 		t.Error("the client seen least recently was kept")
 	}
 	if checks.Load() != freeFailures+maxClients+2000 {

@@ -1,9 +1,10 @@
 package auth
 
 import (
-	"container/list"
 	"sync"
 	"time"
+
+	"github.com/corsquickcheck/corscheck/server/clientip"
 )
 
 // throttle slows down guessing, per client: after freeFailures failures in a row, each further
@@ -25,10 +26,8 @@ import (
 // The throttle also bounds what the log says about failures (see logWindow).
 type throttle struct {
 	now     func() time.Time
-	max     int
 	mu      sync.Mutex
-	by      map[string]*list.Element // of *record
-	recency *list.List               // the most recently seen first
+	clients *clientip.Table[record]
 	log     logWindow
 }
 
@@ -44,9 +43,8 @@ type record struct {
 	key      string
 	failures [2]int       // in a row, by credential, attempts in flight included
 	until    [2]time.Time // no attempt before the later one; each is set by its credential's failures
-	seen     time.Time
-	window   int64 // the log window that events counts in
-	events   int   // attempts of this client in that window that were not logged one by one
+	window   int64        // the log window that events counts in
+	events   int          // attempts of this client in that window that were not logged one by one
 }
 
 const (
@@ -58,8 +56,7 @@ const (
 )
 
 func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, max: maxClients, by: map[string]*list.Element{}, recency: list.New(),
-		log: logWindow{start: now()}}
+	return &throttle{now: now, clients: clientip.NewTable[record](maxClients, forgetAfter), log: logWindow{start: now()}}
 }
 
 // begin lets an attempt from client through (wait zero) and counts it as a failure of cred
@@ -69,7 +66,7 @@ func (t *throttle) begin(client string, cred credential) (wait time.Duration, co
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := t.record(client, now)
+	r := t.clients.Use(client, now, func() record { return record{key: client, window: -1} })
 	if until := latest(r.until); now.Before(until) {
 		t.log.refused++
 		t.log.count(r)
@@ -87,30 +84,6 @@ func (t *throttle) begin(client string, cred credential) (wait time.Duration, co
 	return 0, count
 }
 
-// record returns client's record, seen now, and makes room for it.
-func (t *throttle) record(client string, now time.Time) *record {
-	for e := t.recency.Back(); e != nil && now.Sub(e.Value.(*record).seen) > forgetAfter; e = t.recency.Back() {
-		t.forget(e)
-	}
-	if e, ok := t.by[client]; ok {
-		t.recency.MoveToFront(e)
-		r := e.Value.(*record)
-		r.seen = now
-		return r
-	}
-	for t.recency.Len() >= t.max {
-		t.forget(t.recency.Back())
-	}
-	r := &record{key: client, seen: now, window: -1}
-	t.by[client] = t.recency.PushFront(r)
-	return r
-}
-
-func (t *throttle) forget(e *list.Element) {
-	delete(t.by, e.Value.(*record).key)
-	t.recency.Remove(e)
-}
-
 func latest(ts [2]time.Time) time.Time {
 	if ts[0].After(ts[1]) {
 		return ts[0]
@@ -122,11 +95,10 @@ func latest(ts [2]time.Time) time.Time {
 func (t *throttle) succeed(client string, cred credential) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.by[client]
+	r, ok := t.clients.Peek(client)
 	if !ok {
 		return
 	}
-	r := e.Value.(*record)
 	if cred == credPassword {
 		r.failures, r.until = [2]int{}, [2]time.Time{}
 		return
@@ -144,8 +116,8 @@ func (t *throttle) logFailure(client string) bool {
 		return true
 	}
 	t.log.unlogged++
-	if e, ok := t.by[client]; ok {
-		t.log.count(e.Value.(*record))
+	if r, ok := t.clients.Peek(client); ok {
+		t.log.count(r)
 	}
 	return false
 }
