@@ -318,6 +318,32 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// The rate limits count an IPv6 /64 as one client: its owner may send from any of its addresses.
+// And they remember a bounded number of clients, however many addresses send.
+func TestRateLimitPerIPv6Network(t *testing.T) {
+	e := newEnv(t, envOptions{resultsRL: Limit{PerSecond: 0.01, Burst: 3}, trustProxy: true})
+	codes := map[int]int{}
+	for i := range 6 {
+		resp, _ := e.do("POST", "/api/v1/results", "application/json", with("verdict", "allowed"),
+			map[string]string{"X-Forwarded-For": fmt.Sprintf("2001:db8:1:2::%x", i+1)})
+		codes[resp.StatusCode]++
+	}
+	if codes[201] != 3 || codes[429] != 3 {
+		t.Fatalf("statuses %v from one /64, want 3×201 then 3×429", codes)
+	}
+	if resp, _ := e.do("POST", "/api/v1/results", "application/json", with("verdict", "allowed"),
+		map[string]string{"X-Forwarded-For": "2001:db8:1:3::1"}); resp.StatusCode != 201 {
+		t.Fatalf("the next /64: %s", resp.Status)
+	}
+	l := newLimiter(Limit{PerSecond: 1, Burst: 1}, nil)
+	for i := range maxLimited + 1000 {
+		l.allow(fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff))
+	}
+	if n := l.byKey.Len(); n != maxLimited {
+		t.Fatalf("the limiter remembers %d clients, want %d", n, maxLimited)
+	}
+}
+
 func TestDiagnoseRefusesForbiddenHosts(t *testing.T) {
 	// A target on loopback that redirects into cloud metadata.
 	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

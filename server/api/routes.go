@@ -231,49 +231,33 @@ func bearer(r *http.Request) (string, bool) {
 // clientIP is the client's address (see the clientip package).
 func (s *server) clientIP(r *http.Request) string { return clientip.Of(r, s.trustProxy) }
 
-// limiter rate-limits each client separately.
+// limiter rate-limits each client separately: an IPv4 address or an IPv6 /64 (clientip.Key),
+// of which it remembers maxLimited, each for 10 minutes after its last request.
 type limiter struct {
 	limit Limit
 	key   func(*http.Request) string
 	mu    sync.Mutex
-	byKey map[string]*clientLimit
-	swept time.Time
+	byKey *clientip.Table[*rate.Limiter]
 }
 
-type clientLimit struct {
-	l    *rate.Limiter
-	seen time.Time
-}
+// maxLimited bounds the clients a limiter remembers; forgetting one gives it a fresh burst.
+const maxLimited = 10_000
 
 func newLimiter(l Limit, key func(*http.Request) string) *limiter {
-	return &limiter{limit: l, key: key, byKey: map[string]*clientLimit{}, swept: time.Now()}
+	return &limiter{limit: l, key: key, byKey: clientip.NewTable[*rate.Limiter](maxLimited, 10*time.Minute)}
 }
 
 func (l *limiter) allow(key string) bool {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.swept) > time.Minute {
-		for k, c := range l.byKey {
-			if now.Sub(c.seen) > 10*time.Minute {
-				delete(l.byKey, k)
-			}
-		}
-		l.swept = now
-	}
-	c, ok := l.byKey[key]
-	if !ok {
-		c = &clientLimit{l: rate.NewLimiter(rate.Limit(l.limit.PerSecond), l.limit.Burst)}
-		l.byKey[key] = c
-	}
-	c.seen = now
-	return c.l.AllowN(now, 1)
+	c := l.byKey.Use(key, now, func() *rate.Limiter { return rate.NewLimiter(rate.Limit(l.limit.PerSecond), l.limit.Burst) })
+	return (*c).AllowN(now, 1)
 }
 
 func (l *limiter) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := l.key(r)
-		if !l.allow(key) {
+		if !l.allow(clientip.Key(l.key(r))) {
 			w.Header().Set("Retry-After", "1")
 			fail(w, http.StatusTooManyRequests, "too many requests from this client; retry in a second", nil)
 			return
