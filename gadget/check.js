@@ -99,10 +99,12 @@ export function checkAll(fetchFn, plan, shape, { onProgress, ...opts }) {
   }));
 }
 
-// clip keeps a value the service accepts: printable (no control characters) and at most max
+// clip keeps a value the service accepts: printable (control characters become spaces; those
+// that render as nothing, such as bidi controls and zero-width ones, are dropped) and at most max
 // UTF-8 bytes, cut on a character boundary.
 export function clip(s, max) {
-  const text = String(s ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  // Cc: U+0000-U+001F and U+007F-U+009F; DI: Default_Ignorable_Code_Point.
+  const text = String(s ?? '').replace(/[\p{Cf}\p{DI}]+/gu, '').replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
   // encodeInto writes whole characters only; read says how many UTF-16 units fit.
   return text.slice(0, new TextEncoder().encodeInto(text, new Uint8Array(max)).read);
 }

@@ -168,6 +168,8 @@ test('typed header values stay in the browser unless they decide the preflight',
 
 test('clip keeps printable text within a byte limit', () => {
   assert.equal(clip('a\u2028b\u0085c', 10), 'a b c');
+  // The service refuses characters that render as nothing: bidi controls, zero-width ones, fillers.
+  assert.equal(clip('10\u202e01\u200b\u3164\u034f\ufe0f', 20), '1001');
   assert.equal(clip('한국어', 7), '한국');
   assert.equal(clip(undefined, 5), '');
 });

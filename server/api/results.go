@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
@@ -54,7 +53,7 @@ func (in ResultInput) Valid() map[string]string {
 		case len(v) > max:
 			p[field] = fmt.Sprintf("must be at most %d bytes", max)
 		case !printable(v):
-			p[field] = "must be printable text (no control characters)"
+			p[field] = "must be printable text (no control, bidi or zero-width characters)"
 		}
 	}
 	text("gadgetVersion", in.GadgetVersion, 32, true)
@@ -109,19 +108,10 @@ func (in ResultInput) Valid() map[string]string {
 	return p
 }
 
-// printable refuses invalid UTF-8 and control characters (tabs included): these values end up
-// in tables, logs and CSV files.
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-	}
-	return true
-}
+// printable refuses invalid UTF-8, control characters (tabs included) and characters that
+// render as nothing, such as bidi controls (U+202E) and zero-width ones (U+200B): these values
+// end up in tables, logs and CSV files, where they would make one value read as another.
+func printable(s string) bool { return !targets.HasInvisible(s) }
 
 func (in ResultInput) result(now time.Time, client string) store.Result {
 	r := store.Result{

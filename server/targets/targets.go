@@ -163,7 +163,7 @@ func (c Catalogue) Validate() error {
 			if e.Port < 1 || e.Port > 65535 {
 				bad("%s: endpoints[%d]: port %d out of range", where, j, e.Port)
 			}
-			if !strings.HasPrefix(e.Path, "/") || strings.ContainsAny(e.Path, " #") || HasInvisible(e.Path) || len(e.Path) > 512 {
+			if !strings.HasPrefix(e.Path, "/") || strings.Contains(e.Path, "#") || HasBlank(e.Path) || len(e.Path) > 512 {
 				bad("%s: endpoints[%d]: path must start with / and contain no spaces, # or invisible characters", where, j)
 			}
 		}
@@ -221,15 +221,15 @@ const MaxURL = 2048
 
 // ParseURL parses the URL of a check, as a browser reports it or a caller asks for it: absolute
 // http or https with a host, a port (when given) from 1 to 65535, no user name or password, at
-// most MaxURL bytes, and no control, bidi or zero-width character anywhere (percent-encoded ones
-// in the host included), since those make a URL read as another. Its errors say what is wrong
-// with "the URL" left out: "has port 99999; …".
+// most MaxURL bytes, and no character that HasBlank finds anywhere (percent-encoded ones in the
+// host included), since those make a URL read as another. Its errors say what is wrong with
+// "the URL" left out: "has port 99999; …".
 func ParseURL(raw string) (*url.URL, error) {
 	if len(raw) > MaxURL {
 		return nil, fmt.Errorf("is longer than %d bytes", MaxURL)
 	}
-	if HasInvisible(raw) {
-		return nil, errors.New("holds a control, bidi or zero-width character")
+	if HasBlank(raw) {
+		return nil, errors.New("holds white space or an invisible character (control, bidi, zero-width or filler)")
 	}
 	u, err := url.Parse(raw)
 	switch {
@@ -239,8 +239,8 @@ func ParseURL(raw string) (*url.URL, error) {
 		return nil, errors.New("must be an absolute http(s) URL with a host")
 	case u.User != nil:
 		return nil, errors.New("must not hold a user name or password")
-	case HasInvisible(u.Hostname()):
-		return nil, errors.New("has a host with a control, bidi or zero-width character")
+	case HasBlank(u.Hostname()):
+		return nil, errors.New("has a host with white space or an invisible character (control, bidi, zero-width or filler)")
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
@@ -251,15 +251,27 @@ func ParseURL(raw string) (*url.URL, error) {
 }
 
 // HasInvisible reports whether s holds a character that changes how text reads without showing
-// itself: a control character, or a Unicode format character (bidi controls such as U+202E,
-// zero-width ones such as U+200B, the byte order mark). It also refuses invalid UTF-8.
+// itself: a control character, a line or paragraph separator, or a default-ignorable code point,
+// which renders as nothing (the Unicode format characters: bidi controls such as U+202E,
+// zero-width ones such as U+200B, the byte order mark; and the others: the combining grapheme
+// joiner U+034F, the Hangul fillers U+3164 and U+FFA0, variation selectors such as U+FE0F). It
+// also refuses invalid UTF-8.
 func HasInvisible(s string) bool {
 	if !utf8.ValidString(s) {
 		return true
 	}
 	return strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.In(r, unicode.Cf,
+			unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 	})
+}
+
+// HasBlank reports whether s holds a character that a URL cannot show: anything HasInvisible
+// finds, white space of any kind (the space, U+00A0, the ideographic space U+3000, …) and the
+// braille blank U+2800. A browser percent-encodes these in the URLs it reports; written raw, they
+// make a URL read as another.
+func HasBlank(s string) bool {
+	return HasInvisible(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\u2800' })
 }
 
 // Target returns the target with this id.
