@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 var csvHeader = []string{"id", "received_at", "client_time", "client_addr", "gadget_version",
@@ -108,10 +110,16 @@ func csvTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// cell keeps a browser-supplied value from being read as a formula by a spreadsheet.
+// cell keeps a browser-supplied value from being read as a formula by a spreadsheet: one that
+// starts with a formula character, in its ASCII, full-width (＝1+1, which spreadsheets read as
+// =1+1) or small form, gets a leading '. Blank and invisible characters before it do not hide it.
 func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	start := strings.TrimLeftFunc(s, func(r rune) bool { return targets.HasBlank(string(r)) && r != '\t' && r != '\r' })
+	if r, _ := utf8.DecodeRuneInString(start); start != "" && strings.ContainsRune(formulaStarts, r) {
 		return "'" + s
 	}
 	return s
 }
+
+// formulaStarts are the characters that make a spreadsheet read a cell as a formula.
+const formulaStarts = "=+-@\t\r" + "\uff1d\uff0b\uff0d\uff20" + "\ufe66\ufe62\ufe63\ufe6b"
