@@ -81,6 +81,10 @@ var booleanSettings = map[string]bool{"trust-proxy": true}
 // command line and the environment.
 var secretSettings = []string{"admin-password", "db", "metrics-token", "alert-to"}
 
+// secretKeys are the configuration file's keys of the secretSettings: an error about one of them
+// must not quote its value.
+var secretKeys = map[string]bool{"adminPassword": true, "db": true, "metricsToken": true, "alertTo": true}
+
 // maxSecretFile bounds a secret's file.
 const maxSecretFile = 64 << 10
 
@@ -304,6 +308,10 @@ func (c *Config) loadFile(path string) error {
 		return fmt.Errorf("config file: %w", err)
 	}
 	if err := strictjson.Unmarshal(b, c); err != nil {
+		if e, ok := errors.AsType[*strictjson.Error](err); ok && secretKeys[e.Field] && strings.HasPrefix(e.Problem, "invalid ") {
+			// A syntax error quotes a character of the text, here of a secret.
+			e.Problem = "is not a valid JSON string (the text is not shown: it is a secret)"
+		}
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	if c.RetentionText != "" {

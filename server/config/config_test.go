@@ -223,3 +223,25 @@ func TestMonitorSettings(t *testing.T) {
 		t.Errorf("the error shows a receiver's secret: %v", err)
 	}
 }
+
+// The re-test got 10 characters of a secret quoted: {"adminPassword":"\ud800abcdefghijkl"} gave
+// `adminPassword: invalid surrogate pair \`\ud800abcdef\` in string`. An error about a secret
+// names the file and the key, never the value.
+func TestConfigFileErrorsNeverQuoteASecret(t *testing.T) {
+	for _, key := range []string{"adminPassword", "db", "metricsToken", "alertTo"} {
+		for _, value := range []string{`"\ud800abcdefghijkl"`, `"abcdef\qghijkl"`, "\"abcdef\nghijkl\"", `abcdefghijkl`,
+			`"abcdef\u00zzghijkl"`, `"abcdef\\` + "\x01" + `ghijkl"`} {
+			file := filepath.Join(t.TempDir(), "c.json")
+			os.WriteFile(file, []byte(`{"`+key+`":`+value+`}`), 0o600)
+			_, err := Load([]string{"--config", file}, env(nil), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), key+": ") {
+				t.Fatalf("%s %s: error %v, want one naming the file and the key", key, value, err)
+			}
+			for _, part := range []string{"abc", "ghi", "'a'", "00zz"} {
+				if strings.Contains(err.Error(), part) {
+					t.Errorf("%s %s: the error quotes the secret: %v", key, value, err)
+				}
+			}
+		}
+	}
+}

@@ -32,7 +32,9 @@ type Error struct {
 	Field string
 	// Offset is the byte offset of the problem in the text.
 	Offset int64
-	// Problem says what is wrong, e.g. "unknown field", "must be a string".
+	// Problem says what is wrong, e.g. "unknown field", "must be a string". It never quotes
+	// what a string holds (the string may be a secret); only a syntax error outside strings
+	// ("invalid character 'h' at start of value") quotes one character of the text.
 	Problem string
 }
 
@@ -84,6 +86,12 @@ func Unmarshal(data []byte, v any) error {
 			e.Problem = "is not valid UTF-8"
 		case cause != nil && strings.HasSuffix(cause.Error(), "after top-level value"):
 			e.Problem = "there is more text after the JSON value"
+		case cause != nil && strings.HasPrefix(cause.Error(), "invalid surrogate pair "):
+			e.Problem = "holds an invalid surrogate pair escape (a \\u escape of half a character)"
+		case cause != nil && strings.HasPrefix(cause.Error(), "invalid escape sequence "):
+			e.Problem = "holds an invalid escape sequence"
+		case cause != nil && strings.HasSuffix(cause.Error(), " in string (expecting non-control character)"):
+			e.Problem = "holds a control character; write it as an escape such as \\n"
 		case cause != nil && strings.HasPrefix(cause.Error(), "invalid "):
 			e.Problem = cause.Error() // "invalid character '}' at start of value", …
 		default:

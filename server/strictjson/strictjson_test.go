@@ -41,6 +41,11 @@ func TestUnmarshalRefuses(t *testing.T) {
 		{"empty", "  \n", "", "the text is empty"},
 		{"not an object", `["a"]`, "", "must be an object"},
 		{"a trailing comma", `{"on":true,}`, "", "invalid character ','"},
+		// What a string holds is never quoted: it may be a secret.
+		{"surrogate and text", `{"verdict":"\ud800abcdefghijkl"}`, "verdict", "invalid surrogate pair escape"},
+		{"unknown escape", `{"verdict":"abc\qdef"}`, "verdict", "invalid escape sequence"},
+		{"bad unicode escape", `{"verdict":"a\u00zz"}`, "verdict", "invalid escape sequence"},
+		{"control character", "{\"verdict\":\"abc\ndef\"}", "verdict", "holds a control character"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var d doc
@@ -51,6 +56,9 @@ func TestUnmarshalRefuses(t *testing.T) {
 			}
 			if e.Field != tt.field || !strings.Contains(e.Problem, tt.problem) {
 				t.Fatalf("field %q problem %q, want %q and %q", e.Field, e.Problem, tt.field, tt.problem)
+			}
+			if strings.Contains(e.Error(), "abc") || strings.Contains(e.Error(), "00zz") {
+				t.Errorf("the message %q quotes the string", e.Error())
 			}
 			if tt.field != "" && !strings.Contains(e.Error(), tt.field) {
 				t.Errorf("the message %q does not name the field", e.Error())
