@@ -88,7 +88,8 @@ var secretKeys = map[string]bool{"adminPassword": true, "db": true, "metricsToke
 // maxSecretFile bounds a secret's file.
 const maxSecretFile = 64 << 10
 
-// readSecret reads a secret's file; one trailing line break is not part of the secret.
+// readSecret reads a secret's file; the line breaks at its end (CR and LF, any number) are not
+// part of the secret, so that an editor's or echo's final newline does not become one.
 func readSecret(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -102,7 +103,7 @@ func readSecret(path string) (string, error) {
 	case len(b) > maxSecretFile:
 		return "", fmt.Errorf("%s is larger than %d bytes", path, maxSecretFile)
 	}
-	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	v := strings.TrimRight(string(b), "\r\n")
 	if v == "" {
 		return "", fmt.Errorf("%s is empty", path)
 	}

@@ -161,6 +161,26 @@ func TestSecretsFromFiles(t *testing.T) {
 	}
 }
 
+// A secret file ending in two line breaks kept one: the secret silently held a newline. Every
+// CR and LF at the end goes.
+func TestSecretFileLineBreaks(t *testing.T) {
+	dir := t.TempDir()
+	for i, text := range []string{"a password of some length\n\n", "a password of some length\r\n\r\n",
+		"a password of some length\n\r\n\r", "a password of some length"} {
+		p := filepath.Join(dir, fmt.Sprint(i))
+		os.WriteFile(p, []byte(text), 0o600)
+		c, err := Load([]string{"--admin-password-file", p}, env(nil), io.Discard)
+		if err != nil || c.AdminPassword != "a password of some length" {
+			t.Errorf("file %q: password %q, %v", text, c.AdminPassword, err)
+		}
+	}
+	p := filepath.Join(dir, "breaks only")
+	os.WriteFile(p, []byte("\r\n\n"), 0o600)
+	if _, err := Load([]string{"--admin-password-file", p}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Errorf("a file of line breaks: %v", err)
+	}
+}
+
 func TestMetricsSettings(t *testing.T) {
 	for _, tt := range []struct {
 		args []string
