@@ -208,3 +208,57 @@ func TestCapReportWorstCase(t *testing.T) {
 		t.Fatalf("the capped report does not read back, or does not mark a cut text: %v", err)
 	}
 }
+
+// The re-test defeated the cap with a node that redirects to http://<200,000 × "a">.example/:
+// the host comes back in URLs, the console line and the fixes (which were never cut), and the
+// diagnosis answered 500. Every long string is cut, and the diagnosis never fails for its size.
+func TestDiagnoseReportCapHoldsForHugeHosts(t *testing.T) {
+	host := strings.Repeat("a", 200_000) + ".example"
+	cuic := newNode(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+host+"/", http.StatusFound)
+	})
+	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
+		endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	id := e.storedResult(cuic.URL + "/cuic/rest/status/")
+	status, body := e.diagnose(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse, "resultId": id})
+	if status != 200 {
+		t.Fatalf("status %d: %.300s", status, body)
+	}
+	var out DiagnoseOutput
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(body) > maxReport+1024 || len(out.Report.Cut) == 0 || out.Report.Verdict == "" || len(out.Report.Fixes) == 0 {
+		t.Fatalf("answer of %d bytes, cut %v, verdict %q, %d fixes", len(body), out.Report.Cut, out.Report.Verdict, len(out.Report.Fixes))
+	}
+	if f := out.Report.Fixes[0]; !strings.HasPrefix(f.Node, "aaaa") || !strings.HasSuffix(f.Node, "…") {
+		t.Errorf("the fix's node %.40q… is not cut and marked", f.Node)
+	}
+	ds, err := e.store.Diagnoses(context.Background(), id)
+	if err != nil || len(ds) != 1 || len(ds[0].Report) > maxReport {
+		t.Fatalf("stored %d diagnoses (%v)", len(ds), err)
+	}
+	t.Logf("report of %d bytes; cut: %s", len(ds[0].Report), strings.Join(out.Report.Cut, "; "))
+}
+
+// However many fixes, warnings and steps a report holds, and however long their texts, the cap
+// holds: the last cut bounds every part.
+func TestCapReportNeverFails(t *testing.T) {
+	long := strings.Repeat("<a>", 1000)
+	rep := &probe.Report{URL: long, Node: long, FinalURL: long, Console: long, Network: &probe.NetworkError{Message: long, NetError: long}}
+	for range 30 {
+		rep.Warnings = append(rep.Warnings, cors.Warning{Code: "w", Message: long})
+		rep.Placeholders = append(rep.Placeholders, long)
+		rep.Steps = append(rep.Steps, probe.Exchange{URL: long, Method: long, Error: long})
+		f := fix.Fix{Node: long, Summary: long}
+		for range 10 {
+			f.Commands, f.Restart, f.Notes = append(f.Commands, long), append(f.Restart, long), append(f.Notes, long)
+		}
+		rep.Fixes = append(rep.Fixes, f)
+	}
+	b, err := capReport(rep, maxReport)
+	if err != nil || len(b) > maxReport || len(rep.Cut) == 0 || !strings.Contains(rep.Cut[len(rep.Cut)-1], "every step but the first and the last") {
+		t.Fatalf("%d bytes, %v, cut %q", len(b), err, rep.Cut)
+	}
+	t.Logf("%d bytes", len(b))
+}

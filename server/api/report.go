@@ -22,18 +22,24 @@ const maxReport = 64 << 10
 // Limits of the parts of a report that is too large.
 const (
 	maxHeaderBytes = 4 << 10 // response headers of one exchange
-	maxText        = 1 << 10 // one header value, URL, message or command, in bytes of JSON
+	maxText        = 1 << 10 // one header value, URL, host, message or command, in bytes of JSON
 	keptSteps      = 2       // steps kept at each end of a long redirect chain
 	keptWarnings   = 20
+	// The last cut, which bounds every part whatever the node sent: texts, and items of each list.
+	lastText  = 128
+	lastItems = 5
 )
 
 // capReport returns rep's JSON in at most limit bytes. When it is larger, it cuts the least
 // useful parts first, in place, and lists what it cut in rep.Cut: each exchange's response
 // headers beyond maxHeaderBytes (the CORS headers first) and long texts in exchanges; then the
-// middle of a long redirect chain; then every header; then long texts everywhere. The verdict,
-// the reason and the fixes are never cut.
+// middle of a long redirect chain; then every header; then long texts everywhere, hosts, URLs
+// and fixes included; then, as a last resort, every text beyond lastText bytes, every list
+// beyond lastItems items and every step but the first and the last. The verdict and the reason
+// are never cut. The last cut leaves a report far below maxReport, so a report is never refused
+// for its size; an error is one of encoding/json.
 func capReport(rep *probe.Report, limit int) ([]byte, error) {
-	for _, shrink := range []func(*probe.Report) string{cutExchanges, cutSteps, dropHeaders, cutTexts} {
+	for _, shrink := range []func(*probe.Report) string{cutExchanges, cutSteps, dropHeaders, cutTexts, cutLast} {
 		b, err := json.Marshal(rep)
 		if err != nil || len(b) <= limit {
 			return b, err
@@ -42,11 +48,7 @@ func capReport(rep *probe.Report, limit int) ([]byte, error) {
 			rep.Cut = append(rep.Cut, note)
 		}
 	}
-	b, err := json.Marshal(rep)
-	if err != nil || len(b) <= limit {
-		return b, err
-	}
-	return nil, fmt.Errorf("the report is %d bytes after every cut, above %d", len(b), limit)
+	return json.Marshal(rep)
 }
 
 // StoredDiagnosis is rep as the store keeps it: the diagnosis of the result resultID (0 for
@@ -88,9 +90,9 @@ func cutExchanges(rep *probe.Report) string {
 	for _, x := range exchanges(rep) {
 		before := x.Headers
 		x.Headers = capHeaders(x.Headers, maxHeaderBytes)
-		x.URL, x.Error = cutText(x.URL), cutText(x.Error)
+		x.URL, x.Error = cutText(x.URL, maxText), cutText(x.Error, maxText)
 		for i := range x.RequestHeaders {
-			x.RequestHeaders[i].Value = cutText(x.RequestHeaders[i].Value)
+			x.RequestHeaders[i].Value = cutText(x.RequestHeaders[i].Value, maxText)
 		}
 		if len(x.Headers) != len(before) || headerBytes(x.Headers) != headerBytes(before) {
 			cut++
@@ -123,7 +125,7 @@ func capHeaders(h http.Header, limit int) http.Header {
 	size := 0
 	for _, n := range names {
 		for _, v := range h[n] {
-			v = cutText(v)
+			v = cutText(v, maxText)
 			if size+len(n)+len(v) > limit {
 				return out
 			}
@@ -166,41 +168,72 @@ func dropHeaders(rep *probe.Report) string {
 }
 
 func cutTexts(rep *probe.Report) string {
-	for _, s := range []*string{&rep.URL, &rep.FinalURL, &rep.Console, &rep.Explanation, &rep.FailedParameter} {
-		*s = cutText(*s)
-	}
-	if rep.Network != nil {
-		rep.Network.Message = cutText(rep.Network.Message)
-	}
-	if len(rep.Warnings) > keptWarnings {
-		rep.Warnings = rep.Warnings[:keptWarnings]
-	}
-	for i := range rep.Warnings {
-		rep.Warnings[i].Message = cutText(rep.Warnings[i].Message)
-	}
-	for i := range rep.Fixes {
-		f := &rep.Fixes[i]
-		f.Summary = cutText(f.Summary)
-		for _, list := range [][]string{f.Commands, f.Restart, f.Notes} {
-			for j := range list {
-				list[j] = cutText(list[j])
-			}
-		}
-	}
+	cutAll(rep, maxText, keptWarnings, -1)
 	return fmt.Sprintf("texts longer than %d bytes (they end with …), and warnings after the first %d", maxText, keptWarnings)
 }
 
-// cutText cuts s to maxText bytes of JSON, at a character boundary, and marks the cut with "…".
+// cutLast bounds every part of the report, whatever a node sent.
+func cutLast(rep *probe.Report) string {
+	if n := len(rep.Steps); n > 2 {
+		rep.Steps = append(rep.Steps[:1:1], rep.Steps[n-1])
+	}
+	cutAll(rep, lastText, lastItems, lastItems)
+	for _, x := range exchanges(rep) {
+		x.Method, x.URL, x.Error = cutText(x.Method, lastText), cutText(x.URL, lastText), cutText(x.Error, lastText)
+	}
+	return fmt.Sprintf("every step but the first and the last, texts longer than %d bytes, and warnings, fixes and "+
+		"their lines after the first %d", lastText, lastItems)
+}
+
+// cutAll cuts every text of the report outside its exchanges to size bytes of JSON, keeps the
+// first warnings, and the first items fixes and lines of each fix list (all when items < 0).
+func cutAll(rep *probe.Report, size, warnings, items int) {
+	for _, s := range []*string{&rep.URL, &rep.Origin, &rep.Method, &rep.Node, &rep.FinalURL, &rep.Console,
+		&rep.Explanation, &rep.FailedParameter} {
+		*s = cutText(*s, size)
+	}
+	if rep.Network != nil {
+		rep.Network.NetError, rep.Network.Message = cutText(rep.Network.NetError, size), cutText(rep.Network.Message, size)
+	}
+	rep.Warnings = firstOf(rep.Warnings, warnings)
+	for i := range rep.Warnings {
+		rep.Warnings[i].Message = cutText(rep.Warnings[i].Message, size)
+	}
+	for i := range rep.Placeholders {
+		rep.Placeholders[i] = cutText(rep.Placeholders[i], size)
+	}
+	rep.Fixes = firstOf(rep.Fixes, items)
+	for i := range rep.Fixes {
+		f := &rep.Fixes[i]
+		f.Node, f.Summary = cutText(f.Node, size), cutText(f.Summary, size)
+		f.Commands, f.Restart, f.Notes = firstOf(f.Commands, items), firstOf(f.Restart, items), firstOf(f.Notes, items)
+		for _, list := range [][]string{f.Commands, f.Restart, f.Notes} {
+			for j := range list {
+				list[j] = cutText(list[j], size)
+			}
+		}
+	}
+}
+
+// firstOf is the first n items of list; all of them when n < 0.
+func firstOf[T any](list []T, n int) []T {
+	if n >= 0 && len(list) > n {
+		return list[:n]
+	}
+	return list
+}
+
+// cutText cuts s to size bytes of JSON, at a character boundary, and marks the cut with "…".
 // Bytes are counted as json.Marshal writes them: <, > and & take six (\u003c), so a text full
 // of them is cut sooner.
-func cutText(s string) string {
-	if len(s) <= maxText/6 {
+func cutText(s string, size int) string {
+	if len(s) <= size/6 {
 		return s
 	}
-	size := 0
+	n := 0
 	for i, r := range s {
-		size += jsonSize(r)
-		if size > maxText-len("…") {
+		n += jsonSize(r)
+		if n > size-len("…") {
 			return s[:i] + "…"
 		}
 	}
