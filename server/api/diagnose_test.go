@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -261,4 +262,28 @@ func TestCapReportNeverFails(t *testing.T) {
 		t.Fatalf("%d bytes, %v, cut %q", len(b), err, rep.Cut)
 	}
 	t.Logf("%d bytes", len(b))
+}
+
+// Most of the 20 MB one diagnosis used was the uncut report encoded whole before being cut.
+// A report whose headers alone are too large is cut before it is encoded.
+func TestCapReportOfHugeHeadersAllocatesLittle(t *testing.T) {
+	filler := strings.Repeat("f", 1000)
+	rep := &probe.Report{Steps: []probe.Exchange{}}
+	for range 21 {
+		h := http.Header{}
+		for i := range 240 {
+			h[fmt.Sprintf("X-Filler-%d", i)] = []string{filler}
+		}
+		rep.Steps = append(rep.Steps, probe.Exchange{URL: "https://cuic.example.com/", Headers: h})
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b, err := capReport(rep, maxReport)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(b) > maxReport {
+		t.Fatalf("%d bytes, %v", len(b), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 2<<20 {
+		t.Fatalf("cutting a report with 5 MB of headers allocated %d bytes, want at most 2 MiB", alloc)
+	}
 }
