@@ -242,7 +242,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	h := api.NewServer(api.Config{
 		Metrics: metrics, MetricsToken: cfg.MetricsToken, MetricsElsewhere: metricsOnly != nil, Probe: mon.probe,
 		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
-		Gate: gate, TrustProxy: cfg.TrustProxy, Logger: log,
+		Gate: gate, TrustProxy: cfg.TrustProxy, Logger: log, DiagnoseConcurrency: cfg.DiagnoseConcurrency,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
 		Gadget:       folder, Mount: mount,
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},

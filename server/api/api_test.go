@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corsquickcheck/corscheck/server/auth"
 	"github.com/corsquickcheck/corscheck/server/egress"
@@ -51,6 +52,9 @@ type envOptions struct {
 	trustProxy   bool
 	endpoints    []targets.Endpoint // more endpoints of the CUIC target, whose nodes are nodes
 	explainLimit int64
+	// diagnoses bounds the diagnoses running at once, diagnoseWait how long one waits for room.
+	diagnoses    int
+	diagnoseWait time.Duration
 }
 
 const adminPassword = "correct horse battery"
@@ -80,7 +84,8 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	}
 	gate := auth.New(auth.Config{Store: st, CheckPassword: func(p string) bool { return p == adminPassword }, Logger: log})
 	h := NewServer(Config{Store: st, Catalogue: live, Prober: p, Guard: policy, Origins: []string{finesse},
-		Gate: gate, ResultsLimit: o.resultsRL, Logger: log, TrustProxy: o.trustProxy, ExplainLimit: o.explainLimit})
+		Gate: gate, ResultsLimit: o.resultsRL, Logger: log, TrustProxy: o.trustProxy, ExplainLimit: o.explainLimit,
+		DiagnoseConcurrency: o.diagnoses, DiagnoseWait: o.diagnoseWait})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testEnv{t: t, srv: srv, store: st, gate: gate}

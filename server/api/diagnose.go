@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -139,13 +140,25 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !s.startDiagnosis(r.Context()) {
+		w.Header().Set("Retry-After", "1")
+		fail(w, http.StatusServiceUnavailable, fmt.Sprintf(
+			"the service is running as many diagnoses as it may (%d); retry in a second", cap(s.diagnosing)), nil)
+		return
+	}
 	start := time.Now()
 	rep := s.prober.Check(r.Context(), req, kind)
 	s.metrics.observeProbe(time.Since(start))
 	rep.Placeholders = replaced
-	// The answer is told in the gadget's language; what is stored is English. Both are capped.
+	// The answer is told in the gadget's language, what is stored in English; both are cut
+	// before what the node sent is let go.
+	_, err = capReport(rep, maxReport)
 	told := rep.In(words.Pick(in.Lang))
-	if _, err := capReport(told, maxReport); err != nil {
+	if err == nil {
+		_, err = capReport(told, maxReport)
+	}
+	<-s.diagnosing // the reports are cut: what the node sent is no longer held
+	if err != nil {
 		internal(w, r, s.log, err)
 		return
 	}
@@ -170,6 +183,25 @@ func requestBrowser(r *http.Request) (cors.Browser, error) {
 		return cors.ParseBrowser(b)
 	}
 	return cors.BrowserOfUserAgent(r.Header.Get("User-Agent")), nil
+}
+
+// startDiagnosis takes room for one more diagnosis, waiting up to diagnoseWait; false when
+// there is none, or the request ended while waiting.
+func (s *server) startDiagnosis(ctx context.Context) bool {
+	select {
+	case s.diagnosing <- struct{}{}:
+		return true
+	default:
+	}
+	wait := time.NewTimer(s.diagnoseWait)
+	defer wait.Stop()
+	select {
+	case s.diagnosing <- struct{}{}:
+		return true
+	case <-wait.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // diagnoseMethods are the methods the diagnosis sends: those of RFC 9110 that fetch() sends.

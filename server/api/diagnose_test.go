@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
@@ -262,6 +265,55 @@ func TestCapReportNeverFails(t *testing.T) {
 		t.Fatalf("%d bytes, %v, cut %q", len(b), err, rep.Cut)
 	}
 	t.Logf("%d bytes", len(b))
+}
+
+// The re-test ran 21 diagnoses at once against an endpoint that sends 240 KB of headers on each
+// redirect, and the service's memory went from 46 MB to 459 MB: nothing bounded how many run at
+// once. Past the bound, a diagnosis waits briefly for room, then gets 503 with Retry-After, and
+// never reaches the node.
+func TestDiagnoseConcurrencyIsBounded(t *testing.T) {
+	var arrivals atomic.Int64
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	cuic := newNode(t, func(w http.ResponseWriter, r *http.Request) {
+		if arrivals.Add(1) <= 2 { // the first two diagnoses hold their room until released
+			arrived <- struct{}{}
+			<-release
+		}
+	})
+	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"}, diagnoses: 2,
+		diagnoseWait: time.Millisecond, endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	in, _ := json.Marshal(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse})
+	statuses := make(chan string, 2)
+	for range 2 {
+		go func() {
+			resp, err := http.Post(e.srv.URL+"/api/v1/diagnose", "application/json", bytes.NewReader(in))
+			if err != nil {
+				statuses <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.Status
+		}()
+	}
+	<-arrived
+	<-arrived
+	resp, body := e.do("POST", "/api/v1/diagnose", "application/json", in, nil)
+	close(release)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" ||
+		!strings.Contains(string(body), "retry in a second") {
+		t.Errorf("a third diagnosis while two run: %s, Retry-After %q: %s", resp.Status, resp.Header.Get("Retry-After"), body)
+	}
+	for range 2 {
+		if s := <-statuses; s != "200 OK" {
+			t.Errorf("a diagnosis that had room: %s", s)
+		}
+	}
+	if resp, body := e.do("POST", "/api/v1/diagnose", "application/json", in, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("once they ended: %s %s", resp.Status, body)
+	}
+	if n := len(cuic.requests()); n != 3 {
+		t.Fatalf("the node got %d requests, want 3: the refused diagnosis reached it", n)
+	}
 }
 
 // Most of the 20 MB one diagnosis used was the uncut report encoded whole before being cut.

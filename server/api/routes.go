@@ -4,6 +4,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -74,6 +75,12 @@ type Config struct {
 	// ExplainLimit is the largest recording POST /api/v1/explain reads; zero means
 	// explain.DefaultLimit.
 	ExplainLimit int64
+
+	// DiagnoseConcurrency bounds the diagnoses that run at once, for all clients together:
+	// each holds what a node answered in memory. Zero means 8. A diagnosis that finds them all
+	// busy waits up to DiagnoseWait (zero means 2 s) for one to end, and then gets 503.
+	DiagnoseConcurrency int
+	DiagnoseWait        time.Duration
 }
 
 type server struct {
@@ -89,6 +96,11 @@ type server struct {
 	catalogue  *targets.Live
 	// explainLimit bounds POST /api/v1/explain's body.
 	explainLimit int64
+
+	// diagnosing holds a token for each diagnosis running; diagnoseWait is how long a new one
+	// waits for room.
+	diagnosing   chan struct{}
+	diagnoseWait time.Duration
 }
 
 // NewServer returns the service's handler: every route is listed here.
@@ -97,6 +109,8 @@ func NewServer(cfg Config) http.Handler {
 		store: cfg.Store, prober: cfg.Prober, guard: cfg.Guard, origins: cfg.Origins,
 		gate: cfg.Gate, trustProxy: cfg.TrustProxy, log: cfg.Logger,
 		metrics: cfg.Metrics, now: cfg.Now, catalogue: cfg.Catalogue, explainLimit: cfg.ExplainLimit,
+		diagnosing:   make(chan struct{}, cmp.Or(max(cfg.DiagnoseConcurrency, 0), 8)),
+		diagnoseWait: cmp.Or(max(cfg.DiagnoseWait, 0), 2*time.Second),
 	}
 	if s.explainLimit <= 0 {
 		s.explainLimit = explain.DefaultLimit

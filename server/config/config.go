@@ -58,13 +58,16 @@ type Config struct {
 	IncidentAfter      int           `json:"incidentAfter"`  // agreeing checks that open or close an incident
 	AlertTo            []string      `json:"alertTo"`        // alert receivers (see alert.ParseReceiver)
 	AlertAllowNets     []string      `json:"alertAllowNets"` // private ranges alert receivers may be in
+
+	// DiagnoseConcurrency bounds the diagnoses running at once, for all clients together.
+	DiagnoseConcurrency int `json:"diagnoseConcurrency"`
 }
 
 // Defaults are used for anything not set.
 func Defaults() Config {
 	return Config{Listen: ":8080", DataDir: "data", Retention: 90 * 24 * time.Hour, LogFormat: "text", ResultsRate: 50, DiagnoseRate: 1,
 		MonitorInterval: 5 * time.Minute, MonitorJitter: 30 * time.Second, MonitorTimeout: 10 * time.Second,
-		MonitorConcurrency: 16, IncidentAfter: 2, ExplainLimitMB: 50}
+		MonitorConcurrency: 16, IncidentAfter: 2, ExplainLimitMB: 50, DiagnoseConcurrency: 8}
 }
 
 // setting describes one setting: its flag, its environment variable and where it goes.
@@ -173,6 +176,14 @@ var settings = []setting{
 			return fmt.Errorf("explain-limit %q is not a whole number of MB", v)
 		}
 		c.ExplainLimitMB = n
+		return nil
+	}},
+	{"diagnose-concurrency", "diagnoses running at once, for all clients together; more wait up to 2 s, then get 503", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("diagnose-concurrency %q is not a whole number", v)
+		}
+		c.DiagnoseConcurrency = n
 		return nil
 	}},
 	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
@@ -393,6 +404,9 @@ func (c Config) Validate() error {
 	}
 	if c.DiagnoseRate <= 0 {
 		bad("diagnose-rate must be above 0")
+	}
+	if c.DiagnoseConcurrency < 1 || c.DiagnoseConcurrency > 1000 {
+		bad("diagnose-concurrency must be from 1 to 1000")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format must be text or json")

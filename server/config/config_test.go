@@ -265,3 +265,21 @@ func TestConfigFileErrorsNeverQuoteASecret(t *testing.T) {
 		}
 	}
 }
+
+func TestDiagnoseConcurrencySetting(t *testing.T) {
+	if c, err := Load(nil, env(nil), io.Discard); err != nil || c.DiagnoseConcurrency != 8 {
+		t.Fatalf("default: %d %v", c.DiagnoseConcurrency, err)
+	}
+	if c, err := Load(nil, env(map[string]string{"CORSCHECK_DIAGNOSE_CONCURRENCY": "3"}), io.Discard); err != nil || c.DiagnoseConcurrency != 3 {
+		t.Fatalf("from the environment: %d %v", c.DiagnoseConcurrency, err)
+	}
+	for _, tt := range []struct{ value, want string }{
+		{"0", "diagnose-concurrency must be from 1 to 1000"},
+		{"1001", "diagnose-concurrency must be from 1 to 1000"},
+		{"many", `diagnose-concurrency "many" is not a whole number`},
+	} {
+		if _, err := Load([]string{"--diagnose-concurrency", tt.value}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.value, err, tt.want)
+		}
+	}
+}
