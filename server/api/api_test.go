@@ -410,8 +410,7 @@ func TestDiagnoseRefusesForbiddenHosts(t *testing.T) {
 func TestDiagnoseExplainsAndStores(t *testing.T) {
 	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }))
 	defer sub.Close()
-	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
-		endpoints: []targets.Endpoint{{Port: portOf(t, sub.URL), Path: "/cuic/rest/status/"}}})
+	e := nodeEnv(t, sub.URL, envOptions{})
 	_, body := e.do("POST", "/api/v1/results", "application/json", with("url", sub.URL+"/cuic/rest/status/"), nil)
 	var res struct{ IDs []int64 }
 	json.Unmarshal(body, &res)

@@ -51,6 +51,15 @@ func (n *node) requests() []*http.Request {
 	return append([]*http.Request(nil), n.seen...)
 }
 
+// nodeEnv is a service whose catalogue lists the loopback node at nodeURL, with the endpoint
+// /cuic/rest/status/ at its port, and allows loopback.
+func nodeEnv(t *testing.T, nodeURL string, o envOptions) *testEnv {
+	t.Helper()
+	o.nodes, o.allowNets = []string{"127.0.0.1"}, []string{"127.0.0.1/32"}
+	o.endpoints = []targets.Endpoint{{Port: portOf(t, nodeURL), Path: "/cuic/rest/status/"}}
+	return newEnv(t, o)
+}
+
 // storedResult stores a result for url and returns its id, for a diagnosis to explain.
 func (e *testEnv) storedResult(url string) int64 {
 	e.t.Helper()
@@ -112,8 +121,7 @@ func TestDiagnoseReachesOnlyCatalogueEndpoints(t *testing.T) {
 // nor stored, nor returned; the report says which headers got placeholders.
 func TestDiagnoseSendsPlaceholders(t *testing.T) {
 	cuic := newNode(t, nil)
-	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
-		endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	e := nodeEnv(t, cuic.URL, envOptions{})
 	const secret = "c2VjcmV0Omh1bnRlcjI="
 	id := e.storedResult(cuic.URL + "/cuic/rest/status/")
 	status, body := e.diagnose(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse, "credentials": "include", "resultId": id,
@@ -157,8 +165,7 @@ func TestDiagnoseReportIsCapped(t *testing.T) {
 		}
 		http.Redirect(w, r, "/cuic/rest/status/?hop="+r.URL.Query().Get("hop")+"x", http.StatusFound)
 	})
-	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
-		endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	e := nodeEnv(t, cuic.URL, envOptions{})
 	id := e.storedResult(cuic.URL + "/cuic/rest/status/")
 	status, body := e.diagnose(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse, "resultId": id})
 	if status != 200 {
@@ -221,8 +228,7 @@ func TestDiagnoseReportCapHoldsForHugeHosts(t *testing.T) {
 	cuic := newNode(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://"+host+"/", http.StatusFound)
 	})
-	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"},
-		endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	e := nodeEnv(t, cuic.URL, envOptions{})
 	id := e.storedResult(cuic.URL + "/cuic/rest/status/")
 	status, body := e.diagnose(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse, "resultId": id})
 	if status != 200 {
@@ -280,8 +286,7 @@ func TestDiagnoseConcurrencyIsBounded(t *testing.T) {
 			<-release
 		}
 	})
-	e := newEnv(t, envOptions{nodes: []string{"127.0.0.1"}, allowNets: []string{"127.0.0.1/32"}, diagnoses: 2,
-		diagnoseWait: time.Millisecond, endpoints: []targets.Endpoint{{Port: portOf(t, cuic.URL), Path: "/cuic/rest/status/"}}})
+	e := nodeEnv(t, cuic.URL, envOptions{diagnoses: 2, diagnoseWait: time.Millisecond})
 	in, _ := json.Marshal(map[string]any{"url": cuic.URL + "/cuic/rest/status/", "origin": finesse})
 	statuses := make(chan string, 2)
 	for range 2 {
