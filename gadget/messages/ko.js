@@ -34,7 +34,7 @@ export default {
   'verdict.blocked': 'CORS 차단됨',
   'verdict.unreachable': '연결할 수 없음',
   hintBlocked: '서버는 응답하나 CORS 헤더가 읽기를 막습니다.',
-  hintUnreachable: '응답 없음(DNS, 방화벽, 포트, 인증서 문제). CORS 문제 아님.',
+  hintUnreachable: '응답 없음(DNS, 방화벽, 포트, 인증서). CORS 문제 아님.',
   openTab: '새 탭에서 열어 인증서 수락',
   diagnosing: '서비스에 원인 묻는 중…',
   diagnosis: '진단:',
