@@ -55,8 +55,10 @@ const DefaultUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KH
 
 // Prober runs checks. It is safe for concurrent use and reuses connections.
 type Prober struct {
-	opt    Options
-	client *http.Client
+	opt Options
+	// transport sends each exchange as it is: redirects are followed by cors.Fetch, as the
+	// browser follows them, never by net/http.
+	transport *http.Transport
 }
 
 // New returns a Prober with its HTTP client set up once.
@@ -115,10 +117,7 @@ func New(opt Options) *Prober {
 		IdleConnTimeout:        30 * time.Second,
 		ForceAttemptHTTP2:      true,
 	}
-	return &Prober{opt: opt, client: &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &Prober{opt: opt, transport: tr}
 }
 
 // loopbackName maps localhost and names under .localhost to 127.0.0.1, as Chromium does without
@@ -152,7 +151,7 @@ func LoadCAFile(path string) (*x509.CertPool, error) {
 }
 
 // Close releases idle connections.
-func (p *Prober) Close() { p.client.CloseIdleConnections() }
+func (p *Prober) Close() { p.transport.CloseIdleConnections() }
 
 // Check runs req as Chromium would and returns the diagnosis; kind selects the fix advice.
 func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Report {
@@ -355,15 +354,17 @@ func (p *Prober) send(ctx context.Context, o cors.Outgoing, wire []cors.Header) 
 	if err != nil {
 		return nil, err
 	}
-	hr.Header = make(http.Header, len(o.Header)+3)
+	// Names go out as the page wrote them (locale, not Locale), as Chromium sends them over
+	// HTTP/1.1; fetch() has already joined repeated names.
+	hr.Header = make(http.Header, len(wire))
 	for _, h := range wire {
-		hr.Header.Add(h.Name, h.Value)
+		hr.Header[h.Name] = append(hr.Header[h.Name], h.Value)
 	}
 	if o.Method == "POST" || o.Method == "PUT" || o.Method == "PATCH" {
 		hr.Body = http.NoBody
 		hr.ContentLength = 0
 	}
-	resp, err := p.client.Do(hr)
+	resp, err := p.transport.RoundTrip(hr)
 	var chromium *cors.Response
 	mu.Lock()
 	if conn != nil {

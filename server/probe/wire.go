@@ -342,9 +342,17 @@ func isToken(s []byte) bool {
 		return false
 	}
 	for _, c := range s {
-		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+		if !tchar[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// tchar marks the bytes of HTTP tokens.
+var tchar = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c)
+	}
+	return t
+}()
