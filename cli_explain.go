@@ -12,8 +12,8 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/explain"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 const explainUsage = `usage: corscheck explain [--json] [--console] [--kind auto|cuic|livedata|finesse|custom]
@@ -75,7 +75,7 @@ func runExplain(_ context.Context, args []string, getenv func(string) string, st
 	}
 	opt := explain.Options{Console: *console}
 	if *kind != "auto" {
-		if opt.Kind, err = fix.ParseKind(*kind); err != nil {
+		if opt.Kind, err = targets.ParseKind(*kind); err != nil {
 			return usageErr(fmt.Errorf("kind %q must be one of auto, cuic, livedata, finesse, custom", *kind))
 		}
 	}

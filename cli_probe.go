@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
@@ -54,7 +54,7 @@ Exit status: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
 // probeCommand is a parsed `corscheck probe` command line.
 type probeCommand struct {
 	request cors.Request
-	kind    fix.Kind
+	kind    targets.Kind
 	options probe.Options
 	json    bool
 	lang    words.Lang
@@ -105,7 +105,7 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 		origin      = fs.String("origin", "", "")
 		method      = fs.String("method", "GET", "")
 		credentials = fs.String("credentials", string(cors.SameOrigin), "")
-		kind        = fs.String("kind", string(fix.Custom), "")
+		kind        = fs.String("kind", string(targets.Custom), "")
 		timeout     = fs.Duration("timeout", 10*time.Second, "")
 		caFile      = fs.String("ca-file", "", "")
 		insecure    = fs.Bool("insecure", false, "")
@@ -153,7 +153,7 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 	if cmd.lang, err = langSetting(*lang, getenv); err != nil {
 		return probeCommand{}, err
 	}
-	if cmd.kind, err = fix.ParseKind(*kind); err != nil {
+	if cmd.kind, err = targets.ParseKind(*kind); err != nil {
 		return probeCommand{}, err
 	}
 	if *timeout <= 0 {

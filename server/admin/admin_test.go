@@ -24,6 +24,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 const password = "correct horse battery staple"
@@ -439,7 +440,7 @@ func boolInt(b bool) int {
 func report() probe.Report {
 	return probe.Report{
 		URL: "https://cuicsub.example.com/cuic/rest/about", Origin: "https://finesse0.example:8445",
-		Method: "GET", Kind: fix.CUIC, Node: "cuicsub.example.com", Verdict: "blocked",
+		Method: "GET", Kind: targets.CUIC, Node: "cuicsub.example.com", Verdict: "blocked",
 		CorsError: "PreflightInvalidStatus", FailedParameter: "",
 		Console: "Access to fetch at 'https://cuicsub.example.com/cuic/rest/about' from origin 'https://finesse0.example:8445' has been blocked by CORS policy",
 		Preflight: &probe.Exchange{Kind: "preflight", Method: "OPTIONS", URL: "https://cuicsub.example.com/cuic/rest/about",

@@ -17,8 +17,8 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/explain"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/web"
 )
 
@@ -35,7 +35,7 @@ func (h *handler) renderExplain(w http.ResponseWriter, r *http.Request, status i
 	v.Nav = web.Nav{SignedIn: true, Current: "explain"}
 	v.LimitMB = int(h.explainLimit >> 20)
 	v.Kinds = []web.Option{{Value: "auto", Label: "from each URL (CUIC 8444, Live Data 12005/12008, Finesse 8445)"}}
-	for _, k := range fix.Kinds {
+	for _, k := range targets.Kinds {
 		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k)})
 	}
 	v.Browsers = []web.Option{{Value: "", Label: "from the recording"}, {Value: "chromium", Label: "Chrome or Edge"}, {Value: "firefox", Label: "Firefox"}}
@@ -161,7 +161,7 @@ func setOption(opt *explain.Options, v *web.ExplainView, name, val string) strin
 	case "kind":
 		v.Kind = val
 		if val != "" && val != "auto" {
-			if opt.Kind, err = fix.ParseKind(val); err != nil {
+			if opt.Kind, err = targets.ParseKind(val); err != nil {
 				return "The target kind must be one of the list."
 			}
 		}

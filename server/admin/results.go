@@ -17,6 +17,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/web"
 )
 
@@ -48,7 +49,7 @@ func filterForm(q url.Values) (store.Filter, web.FilterForm, error) {
 		errs = append(errs, fmt.Errorf("until: %w", err))
 	}
 	if form.Kind != "" {
-		if _, err := fix.ParseKind(form.Kind); err != nil {
+		if _, err := targets.ParseKind(form.Kind); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -133,7 +134,7 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 		ExportCSV:    "/admin/export.csv" + query(form, 0),
 		ExportNDJSON: "/admin/export.ndjson" + query(form, 0),
 	}
-	for _, k := range fix.Kinds {
+	for _, k := range targets.Kinds {
 		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k)})
 	}
 	for _, vd := range verdicts {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // Outbox is the part of the store the dispatcher uses.
@@ -194,7 +195,7 @@ func (d *Dispatcher) Event(del store.Delivery) Event {
 	e := Event{
 		Schema: Schema, IdempotencyKey: Key(d.cfg.Install, in.ID, del.Event), Event: del.Event, OccurredAt: in.OpenedAt,
 		Incident: Incident{
-			ID: in.ID, Node: in.Node, Origin: in.Origin, Kind: fix.Kind(in.Kind), Endpoint: in.Endpoint, URL: in.URL,
+			ID: in.ID, Node: in.Node, Origin: in.Origin, Kind: targets.Kind(in.Kind), Endpoint: in.Endpoint, URL: in.URL,
 			From: in.From, To: in.To, Reason: in.Reason, Explanation: in.Explanation, Console: in.Console, Fixes: fixes,
 			OpenedAt: in.OpenedAt, ResultID: in.ResultID, Vantage: VantageService,
 		},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // Schema names the version of Event's JSON form, which the generic webhook receives. Fields may
@@ -31,12 +32,12 @@ type Event struct {
 
 // Incident is what an event says about its incident.
 type Incident struct {
-	ID       int64    `json:"id"`
-	Node     string   `json:"node"`
-	Origin   string   `json:"origin"`
-	Kind     fix.Kind `json:"kind"`
-	Endpoint string   `json:"endpoint"`
-	URL      string   `json:"url"`
+	ID       int64        `json:"id"`
+	Node     string       `json:"node"`
+	Origin   string       `json:"origin"`
+	Kind     targets.Kind `json:"kind"`
+	Endpoint string       `json:"endpoint"`
+	URL      string       `json:"url"`
 	// From and To are the change that opened the incident: the verdicts allowed, blocked or
 	// unreachable; From is empty when the monitor had no verdict before (it had just started).
 	From string `json:"from"`

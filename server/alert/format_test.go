@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 var openedAt = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
@@ -16,7 +17,7 @@ func sampleEvent(event string) Event {
 	e := Event{
 		Schema: Schema, IdempotencyKey: Key("a1b2c3d4", 42, event), Event: event, OccurredAt: openedAt,
 		Incident: Incident{
-			ID: 42, Node: "cuicsub.example.com", Origin: "https://finessep.example.com:8445", Kind: fix.CUIC,
+			ID: 42, Node: "cuicsub.example.com", Origin: "https://finessep.example.com:8445", Kind: targets.CUIC,
 			Endpoint: "CUIC 8444", URL: "https://cuicsub.example.com:8444/cuic/rest/status/",
 			From: "allowed", To: "blocked", Reason: "PreflightMissingAllowOriginHeader",
 			Explanation: "the preflight (OPTIONS) response has no Access-Control-Allow-Origin header <b>&</b>",

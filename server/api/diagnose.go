@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
@@ -39,7 +38,7 @@ type DiagnoseOutput struct {
 }
 
 // request validates the input and returns the request to probe for browser, or every problem.
-func (in DiagnoseInput) request(browser cors.Browser) (cors.Request, fix.Kind, map[string]string) {
+func (in DiagnoseInput) request(browser cors.Browser) (cors.Request, targets.Kind, map[string]string) {
 	p := map[string]string{}
 	u, err := targets.ParseURL(in.URL)
 	if err != nil {
@@ -49,9 +48,9 @@ func (in DiagnoseInput) request(browser cors.Browser) (cors.Request, fix.Kind, m
 	if err != nil || origin != in.Origin {
 		p["origin"] = "must be an origin such as https://finesse.example.com:8445"
 	}
-	kind := fix.Custom
+	kind := targets.Custom
 	if in.Kind != "" {
-		if kind, err = fix.ParseKind(in.Kind); err != nil {
+		if kind, err = targets.ParseKind(in.Kind); err != nil {
 			p["kind"] = "must be cuic, livedata, finesse or custom"
 		}
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/explain"
-	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // maxProblemHeaders bounds the Corscheck-Problem lines of one answer.
@@ -70,7 +70,7 @@ func explainOptions(r *http.Request) (explain.Options, map[string]string) {
 	p := map[string]string{}
 	var err error
 	if k := q.Get("kind"); k != "" && k != "auto" {
-		if opt.Kind, err = fix.ParseKind(k); err != nil {
+		if opt.Kind, err = targets.ParseKind(k); err != nil {
 			p["kind"] = "must be auto, cuic, livedata, finesse or custom"
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
@@ -60,7 +59,7 @@ func (in ResultInput) Valid() map[string]string {
 	if o, err := cors.ParseOrigin(in.PageOrigin); err != nil || o != in.PageOrigin || o == cors.NullOrigin {
 		p["pageOrigin"] = "must be an origin such as https://finesse.example.com:8445 (scheme, host, port; no path)"
 	}
-	if _, err := fix.ParseKind(in.TargetKind); err != nil || in.TargetKind != strings.ToLower(in.TargetKind) {
+	if _, err := targets.ParseKind(in.TargetKind); err != nil || in.TargetKind != strings.ToLower(in.TargetKind) {
 		p["targetKind"] = "must be cuic, livedata, finesse or custom"
 	}
 	if err := targets.ValidNode(in.Node); err != nil {

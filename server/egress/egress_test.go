@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // fakeResolver answers from a table; a name it does not know does not resolve. After the first
@@ -341,7 +341,7 @@ func TestProbeRedirectIntoMetadata(t *testing.T) {
 	}
 	pr := probe.New(probe.Options{Timeout: 5 * time.Second, DialContext: p.DialContext, NoExtraChecks: true})
 	defer pr.Close()
-	rep := pr.Check(context.Background(), cors.Request{URL: u, Origin: "http://finesse.example", Method: "GET", Credentials: cors.Omit}, fix.Custom)
+	rep := pr.Check(context.Background(), cors.Request{URL: u, Origin: "http://finesse.example", Method: "GET", Credentials: cors.Omit}, targets.Custom)
 	if rep.Verdict != cors.Unreachable || rep.Network == nil || rep.Network.Class != probe.Forbidden {
 		t.Fatalf("verdict %s, network %+v; want unreachable, forbidden", rep.Verdict, rep.Network)
 	}
@@ -379,7 +379,7 @@ func TestProbeLocalhostName(t *testing.T) {
 	}
 	pr := probe.New(probe.Options{Timeout: 5 * time.Second, DialContext: p.DialContext, NoExtraChecks: true})
 	defer pr.Close()
-	rep := pr.Check(context.Background(), cors.Request{URL: u, Origin: "http://finesse.example", Method: "GET", Credentials: cors.Omit}, fix.Custom)
+	rep := pr.Check(context.Background(), cors.Request{URL: u, Origin: "http://finesse.example", Method: "GET", Credentials: cors.Omit}, targets.Custom)
 	if rep.Verdict != cors.Allowed {
 		t.Fatalf("verdict %s (%+v), want allowed", rep.Verdict, rep.Network)
 	}

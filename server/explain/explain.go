@@ -13,15 +13,15 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
 // Options say what the recording does not.
 type Options struct {
 	// Kind chooses the fix advice for every request; "" infers it from each URL (see KindOf).
-	Kind fix.Kind
+	Kind targets.Kind
 	// Browser overrides the browser the recording came from ("" reads it from the recording).
 	Browser cors.Browser
 	// Origin is the page's origin for console text that does not name it (Firefox's never does).
@@ -288,7 +288,7 @@ func (e errNotRecorded) Error() string { return e.what + " is not in the HAR" }
 // replay runs the request through the engine with recorded answers. used lists the entries the
 // replay read; gap is set when an answer the engine needed was not recorded.
 // first is the position of the request's entry.
-func (j *judge) replay(req cors.Request, cred cors.Credentials, kind fix.Kind, first int) (rep *probe.Report, used []int, gap bool) {
+func (j *judge) replay(req cors.Request, cred cors.Credentials, kind targets.Kind, first int) (rep *probe.Report, used []int, gap bool) {
 	req.Credentials = cred
 	after := first
 	started := j.rec.Entries[first].StartedDateTime
@@ -424,27 +424,27 @@ func (j *judge) fromRecording(rep *probe.Report, e entry) {
 
 // KindOf infers the target kind from a URL: CUIC on 8444 (or 443 under /cuic/), Live Data on
 // 12005 and 12008, Finesse on 8445, custom otherwise.
-func KindOf(u *url.URL) fix.Kind {
+func KindOf(u *url.URL) targets.Kind {
 	port := u.Port()
 	if port == "" && u.Scheme == "https" {
 		port = "443"
 	}
 	switch {
 	case port == "8444", port == "443" && strings.HasPrefix(u.Path, "/cuic/"):
-		return fix.CUIC
+		return targets.CUIC
 	case port == "12005", port == "12008":
-		return fix.LiveData
+		return targets.LiveData
 	case port == "8445":
-		return fix.Finesse
+		return targets.Finesse
 	}
-	return fix.Custom
+	return targets.Custom
 }
 
 // secretHeaders are never printed with their values.
 var secretHeaders = []string{"authorization", "cookie", "set-cookie", "proxy-authorization"}
 
 // ProbeCommand is the `corscheck probe` command line that checks req live.
-func ProbeCommand(req cors.Request, kind fix.Kind) string {
+func ProbeCommand(req cors.Request, kind targets.Kind) string {
 	args := []string{"corscheck", "probe", "--origin", shellQuote(req.Origin)}
 	if req.Method != "GET" {
 		args = append(args, "--method", shellQuote(req.Method))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
@@ -128,13 +129,13 @@ func TestFieldCaseHAR(t *testing.T) {
 		node    string
 		verdict cors.Verdict
 		reason  cors.Reason
-		kind    fix.Kind
+		kind    targets.Kind
 		entry   int
 	}{
-		{"cuicpub.example", cors.Allowed, "", fix.CUIC, 1},
-		{"cuicsub.example", cors.Blocked, cors.PreflightMissingAllowOriginHeader, fix.CUIC, 3},
-		{"ldnode.example", cors.Blocked, cors.InvalidAllowCredentials, fix.LiveData, 5},
-		{"cuicdead.example", cors.Unreachable, "", fix.CUIC, 7},
+		{"cuicpub.example", cors.Allowed, "", targets.CUIC, 1},
+		{"cuicsub.example", cors.Blocked, cors.PreflightMissingAllowOriginHeader, targets.CUIC, 3},
+		{"ldnode.example", cors.Blocked, cors.InvalidAllowCredentials, targets.LiveData, 5},
+		{"cuicdead.example", cors.Unreachable, "", targets.CUIC, 7},
 	}
 	for _, c := range checks {
 		f, ok := got[c.node]
@@ -354,11 +355,11 @@ func TestRedaction(t *testing.T) {
 }
 
 func TestKindOf(t *testing.T) {
-	for in, want := range map[string]fix.Kind{
-		"https://cuic.example:8444/cuic/x": fix.CUIC, "https://cuic.example/cuic/rest/": fix.CUIC,
-		"https://cuic.example/other": fix.Custom, "https://ld.example:12008/socket.io/": fix.LiveData,
-		"https://ld.example:12005/": fix.LiveData, "https://fin.example:8445/finesse/api/SystemInfo": fix.Finesse,
-		"http://x.example:8080/": fix.Custom,
+	for in, want := range map[string]targets.Kind{
+		"https://cuic.example:8444/cuic/x": targets.CUIC, "https://cuic.example/cuic/rest/": targets.CUIC,
+		"https://cuic.example/other": targets.Custom, "https://ld.example:12008/socket.io/": targets.LiveData,
+		"https://ld.example:12005/": targets.LiveData, "https://fin.example:8445/finesse/api/SystemInfo": targets.Finesse,
+		"http://x.example:8080/": targets.Custom,
 	} {
 		u := mustParse(t, in)
 		if got := KindOf(u); got != want {

@@ -7,41 +7,17 @@ package fix
 import (
 	_ "embed"
 	"encoding/json"
-	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
-// Kind is a target kind: which product answers at the URL.
-type Kind string
-
-// The target kinds.
-const (
-	CUIC     Kind = "cuic"
-	LiveData Kind = "livedata"
-	Finesse  Kind = "finesse"
-	Custom   Kind = "custom"
-)
-
-// Kinds lists the kinds in the order users see them.
-var Kinds = []Kind{CUIC, LiveData, Finesse, Custom}
-
-// ParseKind accepts a kind name.
-func ParseKind(s string) (Kind, error) {
-	k := Kind(strings.ToLower(strings.TrimSpace(s)))
-	if slices.Contains(Kinds, k) {
-		return k, nil
-	}
-	return "", fmt.Errorf("kind %q must be one of cuic, livedata, finesse, custom", s)
-}
-
 // Problem is what went wrong, as the probe or the browser saw it.
 type Problem struct {
-	Kind            Kind
+	Kind            targets.Kind
 	URL             *url.URL
 	Origin          string
 	Reason          cors.Reason // set when blocked by CORS
@@ -79,9 +55,9 @@ type problemCommands struct {
 }
 
 type catalog struct {
-	About    string                     `json:"_about"`
-	Kinds    map[Kind]kindCommands      `json:"kinds"`
-	Problems map[string]problemCommands `json:"problems"`
+	About    string                        `json:"_about"`
+	Kinds    map[targets.Kind]kindCommands `json:"kinds"`
+	Problems map[string]problemCommands    `json:"problems"`
 }
 
 var texts = mustLoad(catalogJSON)
@@ -126,7 +102,7 @@ func For(p Problem) []Fix {
 	}
 	kind := p.Kind
 	if _, ok := texts.Kinds[kind]; !ok {
-		kind = Custom
+		kind = targets.Custom
 	}
 	kt := texts.Kinds[kind]
 	l := p.Lang
@@ -163,7 +139,7 @@ func For(p Problem) []Fix {
 	switch {
 	case words.Has("fix." + id + ".all"):
 		note("fix." + id + ".all")
-	case kind == Custom:
+	case kind == targets.Custom:
 		note("fix." + id + ".custom")
 	default:
 		for _, c := range pt.Cisco {

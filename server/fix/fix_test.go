@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
@@ -42,7 +43,7 @@ func allReasons() []cors.Reason {
 
 // problemFor builds a problem whose fix comes from the catalogue entry id: through a CORS reason
 // when one maps to it, else as a network class.
-func problemFor(t *testing.T, id string, kind Kind) Problem {
+func problemFor(t *testing.T, id string, kind targets.Kind) Problem {
 	t.Helper()
 	p := Problem{Kind: kind, URL: mustURL(t, fieldURL), Origin: fieldOrigin, FailedParameter: "x-param", NetworkDetail: "detail"}
 	for _, r := range allReasons() {
@@ -64,16 +65,16 @@ func TestCatalogue(t *testing.T) {
 	if len(texts.Problems) == 0 || len(texts.Kinds) == 0 {
 		t.Fatal("fixes.json is empty")
 	}
-	for _, k := range Kinds {
+	for _, k := range targets.Kinds {
 		if _, ok := texts.Kinds[k]; !ok {
 			t.Errorf("fixes.json has no kind %s", k)
 		}
 	}
 	for k, kt := range texts.Kinds {
-		if !slices.Contains(Kinds, k) {
-			t.Errorf("fixes.json kind %s is not in Kinds", k)
+		if !slices.Contains(targets.Kinds, k) {
+			t.Errorf("fixes.json kind %s is not in targets.Kinds", k)
 		}
-		if k != Custom && (kt.CLI == "" || len(kt.Restart) == 0 || kt.Product == "") {
+		if k != targets.Custom && (kt.CLI == "" || len(kt.Restart) == 0 || kt.Product == "") {
 			t.Errorf("kind %s lacks its product, CLI or restart: %+v", k, kt)
 		}
 	}
@@ -98,7 +99,7 @@ func TestCatalogue(t *testing.T) {
 
 func TestEveryProblemHasAFixForEveryKind(t *testing.T) {
 	for id, pt := range texts.Problems {
-		for _, kind := range Kinds {
+		for _, kind := range targets.Kinds {
 			t.Run(id+"/"+string(kind), func(t *testing.T) {
 				fs := For(problemFor(t, id, kind))
 				if len(fs) != 1 {
@@ -111,13 +112,13 @@ func TestEveryProblemHasAFixForEveryKind(t *testing.T) {
 				if len(f.Commands)+len(f.Notes) == 0 {
 					t.Errorf("fix has neither commands nor notes: %+v", f)
 				}
-				if kind == Custom && (len(f.Commands) > 0 || len(f.Restart) > 0) {
+				if kind == targets.Custom && (len(f.Commands) > 0 || len(f.Restart) > 0) {
 					t.Errorf("custom server gets Cisco commands: %+v", f)
 				}
-				if kind != Custom && !words.Has("fix."+id+".all") && len(pt.Cisco) > 0 && len(f.Commands) != len(pt.Cisco) {
+				if kind != targets.Custom && !words.Has("fix."+id+".all") && len(pt.Cisco) > 0 && len(f.Commands) != len(pt.Cisco) {
 					t.Errorf("%d commands, want %d", len(f.Commands), len(pt.Cisco))
 				}
-				if pt.Restart && kind != Custom && !words.Has("fix."+id+".all") && len(f.Restart) == 0 {
+				if pt.Restart && kind != targets.Custom && !words.Has("fix."+id+".all") && len(f.Restart) == 0 {
 					t.Errorf("no restart for a problem that needs one")
 				}
 			})
@@ -135,7 +136,7 @@ func TestEveryReasonMapsToAProblem(t *testing.T) {
 		if _, ok := texts.Problems[id]; !ok {
 			t.Errorf("reason %s maps to %q, which fixes.json lacks", r, id)
 		}
-		for _, kind := range Kinds {
+		for _, kind := range targets.Kinds {
 			fs := For(Problem{Kind: kind, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: r, FailedParameter: "x"})
 			if len(fs) != 1 || fs[0].Summary == "" {
 				t.Errorf("For(%s, %s) = %+v", kind, r, fs)
@@ -148,7 +149,7 @@ var placeholder = regexp.MustCompile(`\{[a-zA-Z]+\}`)
 
 func TestNoPlaceholderSurvives(t *testing.T) {
 	for id := range texts.Problems {
-		for _, kind := range append(slices.Clone(Kinds), "unknown") {
+		for _, kind := range append(slices.Clone(targets.Kinds), "unknown") {
 			for _, variant := range []string{"full", "empty", "redirect"} {
 				p := problemFor(t, id, kind)
 				switch variant {
@@ -170,7 +171,7 @@ func TestNoPlaceholderSurvives(t *testing.T) {
 }
 
 func TestFieldCase(t *testing.T) {
-	fs := For(Problem{Kind: CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader})
+	fs := For(Problem{Kind: targets.CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader})
 	if len(fs) != 1 {
 		t.Fatalf("For = %+v, want one fix", fs)
 	}
@@ -196,7 +197,7 @@ func TestFieldCase(t *testing.T) {
 }
 
 func TestRedirectHop(t *testing.T) {
-	p := Problem{Kind: CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.MissingAllowOriginHeader, RedirectTo: other}
+	p := Problem{Kind: targets.CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.MissingAllowOriginHeader, RedirectTo: other}
 	notes := strings.Join(For(p)[0].Notes, "\n")
 	if !strings.Contains(notes, fieldURL+" answered with a redirect to "+other) {
 		t.Errorf("notes do not explain the redirect hop:\n%s", notes)
@@ -209,13 +210,13 @@ func TestRedirectHop(t *testing.T) {
 
 func TestRestarts(t *testing.T) {
 	tests := []struct {
-		kind Kind
+		kind targets.Kind
 		want []string
 	}{
-		{CUIC, []string{"utils service restart Intelligence Center Reporting Service"}},
-		{LiveData, []string{"utils service restart Cisco Web Proxy Service"}},
-		{Finesse, []string{"utils service restart Cisco Finesse Tomcat", "utils service restart Cisco Finesse Notification Service"}},
-		{Custom, nil},
+		{targets.CUIC, []string{"utils service restart Intelligence Center Reporting Service"}},
+		{targets.LiveData, []string{"utils service restart Cisco Web Proxy Service"}},
+		{targets.Finesse, []string{"utils service restart Cisco Finesse Tomcat", "utils service restart Cisco Finesse Notification Service"}},
+		{targets.Custom, nil},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.kind), func(t *testing.T) {
@@ -223,7 +224,7 @@ func TestRestarts(t *testing.T) {
 			if !slices.Equal(f.Restart, tc.want) {
 				t.Errorf("restart %q, want %q", f.Restart, tc.want)
 			}
-			if tc.kind == LiveData && !slices.ContainsFunc(f.Notes, func(n string) bool { return strings.Contains(n, "utils cuic cors allowed_origin add "+fieldOrigin) }) {
+			if tc.kind == targets.LiveData && !slices.ContainsFunc(f.Notes, func(n string) bool { return strings.Contains(n, "utils cuic cors allowed_origin add "+fieldOrigin) }) {
 				t.Errorf("Live Data notes %q do not mention CUIC CORS for %s", f.Notes, fieldOrigin)
 			}
 		})
@@ -231,7 +232,7 @@ func TestRestarts(t *testing.T) {
 }
 
 func TestHeaderNotAllowed(t *testing.T) {
-	f := For(Problem{Kind: LiveData, URL: mustURL(t, "https://livedata.example:12005/"), Origin: fieldOrigin,
+	f := For(Problem{Kind: targets.LiveData, URL: mustURL(t, "https://livedata.example:12005/"), Origin: fieldOrigin,
 		Reason: cors.HeaderDisallowedByPreflightResponse, FailedParameter: "peripheralid"})[0]
 	want := []string{"utils live-data cors allowed_headers list", "utils live-data cors allowed_headers add peripheralid"}
 	if !slices.Equal(f.Commands, want) {
@@ -240,7 +241,7 @@ func TestHeaderNotAllowed(t *testing.T) {
 	if f.Node != "livedata.example" || len(f.Restart) == 0 {
 		t.Errorf("node %q, restart %q", f.Node, f.Restart)
 	}
-	custom := For(Problem{Kind: Custom, URL: mustURL(t, "https://api.example/"), Origin: fieldOrigin,
+	custom := For(Problem{Kind: targets.Custom, URL: mustURL(t, "https://api.example/"), Origin: fieldOrigin,
 		Reason: cors.HeaderDisallowedByPreflightResponse, FailedParameter: "x-token"})[0]
 	if len(custom.Commands) != 0 || !strings.Contains(strings.Join(custom.Notes, "\n"), "x-token in Access-Control-Allow-Headers") {
 		t.Errorf("custom fix %+v", custom)
@@ -248,7 +249,7 @@ func TestHeaderNotAllowed(t *testing.T) {
 }
 
 func TestMethodNotAllowed(t *testing.T) {
-	f := For(Problem{Kind: Custom, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.MethodDisallowedByPreflightResponse, FailedParameter: "PATCH"})[0]
+	f := For(Problem{Kind: targets.Custom, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.MethodDisallowedByPreflightResponse, FailedParameter: "PATCH"})[0]
 	if !strings.Contains(f.Summary, "PATCH") || !strings.Contains(strings.Join(f.Notes, "\n"), "list PATCH in Access-Control-Allow-Methods") {
 		t.Errorf("fix %+v", f)
 	}
@@ -256,7 +257,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 func TestNetworkProblemsGiveNotes(t *testing.T) {
 	for _, c := range networkClasses {
-		for _, kind := range Kinds {
+		for _, kind := range targets.Kinds {
 			t.Run(c+"/"+string(kind), func(t *testing.T) {
 				fs := For(Problem{Kind: kind, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Network: c, NetworkDetail: "x509: certificate signed by unknown authority"})
 				if len(fs) != 1 {
@@ -266,7 +267,7 @@ func TestNetworkProblemsGiveNotes(t *testing.T) {
 				if len(f.Notes) == 0 {
 					t.Errorf("fix %+v has no notes", f)
 				}
-				if kind == Custom && (len(f.Commands) != 0 || len(f.Restart) != 0) {
+				if kind == targets.Custom && (len(f.Commands) != 0 || len(f.Restart) != 0) {
 					t.Errorf("fix %+v, want notes only for a custom server", f)
 				}
 				if slices.Contains(f.Notes, words.Say(words.English, "fix.afterFix", nil)) {
@@ -282,9 +283,9 @@ func TestNetworkProblemsGiveNotes(t *testing.T) {
 
 func TestNoProblemNoFix(t *testing.T) {
 	for _, p := range []Problem{
-		{Kind: CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin},
-		{Kind: CUIC, Network: "no-such-class"},
-		{Kind: CUIC, Reason: "NoSuchReason"},
+		{Kind: targets.CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin},
+		{Kind: targets.CUIC, Network: "no-such-class"},
+		{Kind: targets.CUIC, Reason: "NoSuchReason"},
 	} {
 		if fs := For(p); fs != nil {
 			t.Errorf("For(%+v) = %+v, want nil", p, fs)
@@ -296,7 +297,7 @@ func TestUnknownKindIsCustom(t *testing.T) {
 	p := Problem{URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.MissingAllowOriginHeader}
 	p.Kind = "weblogic"
 	got := For(p)
-	p.Kind = Custom
+	p.Kind = targets.Custom
 	if want := For(p); !slices.EqualFunc(got, want, func(a, b Fix) bool { return slices.Equal(allText(a), allText(b)) }) {
 		t.Errorf("unknown kind: %+v, want the custom fix %+v", got, want)
 	}
@@ -306,21 +307,8 @@ func TestUnknownKindIsCustom(t *testing.T) {
 	}
 }
 
-func TestParseKind(t *testing.T) {
-	for in, want := range map[string]Kind{"cuic": CUIC, " CUIC ": CUIC, "LiveData": LiveData, "finesse": Finesse, "custom": Custom} {
-		if got, err := ParseKind(in); err != nil || got != want {
-			t.Errorf("ParseKind(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "live-data", "ccx"} {
-		if _, err := ParseKind(in); err == nil {
-			t.Errorf("ParseKind(%q) accepted", in)
-		}
-	}
-}
-
 func TestText(t *testing.T) {
-	fs := For(Problem{Kind: CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader})
+	fs := For(Problem{Kind: targets.CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader})
 	got := Text(fs, words.English)
 	for _, want := range []string{
 		"Fix: allow the origin https://finessep.example:8445 on cuicsub.example\n",
@@ -332,7 +320,7 @@ func TestText(t *testing.T) {
 			t.Errorf("Text lacks %q:\n%s", want, got)
 		}
 	}
-	notes := Text(For(Problem{Kind: Finesse, URL: mustURL(t, fieldURL), Network: "dns"}), words.English)
+	notes := Text(For(Problem{Kind: targets.Finesse, URL: mustURL(t, fieldURL), Network: "dns"}), words.English)
 	if strings.Contains(notes, "run:") || !strings.HasPrefix(notes, "Fix: make cuicsub.example resolvable\n  The name cuicsub.example does not resolve.") {
 		t.Errorf("Text of a network fix:\n%s", notes)
 	}
@@ -345,7 +333,7 @@ func TestText(t *testing.T) {
 // restarts as in English (commands are never translated) and every placeholder filled.
 func TestEveryLanguage(t *testing.T) {
 	for id := range texts.Problems {
-		for _, kind := range Kinds {
+		for _, kind := range targets.Kinds {
 			p := problemFor(t, id, kind)
 			en := For(p)[0]
 			for _, l := range words.Langs[1:] {
@@ -363,7 +351,7 @@ func TestEveryLanguage(t *testing.T) {
 			}
 		}
 	}
-	nl := Text(For(Problem{Kind: CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader, Lang: words.Dutch}), words.Dutch)
+	nl := Text(For(Problem{Kind: targets.CUIC, URL: mustURL(t, fieldURL), Origin: fieldOrigin, Reason: cors.PreflightMissingAllowOriginHeader, Lang: words.Dutch}), words.Dutch)
 	if !strings.Contains(nl, "Oplossing: sta de origin https://finessep.example:8445 toe op cuicsub.example\n") ||
 		!strings.Contains(nl, "  Voer uit op cuicsub.example:\n    utils cuic cors status\n    utils cuic cors allowed_origin add https://finessep.example:8445\n") ||
 		!strings.Contains(nl, "utils service restart Intelligence Center Reporting Service") {

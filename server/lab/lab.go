@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
@@ -48,10 +47,10 @@ const (
 
 // Target is one lab node as a user would enter it in the gadget.
 type Target struct {
-	Name     string   // short node name, e.g. "cuicsub"
-	Kind     fix.Kind // which product it plays
-	URL      string   // what to test on it
-	Describe string   // the field case it reproduces, in a sentence
+	Name     string       // short node name, e.g. "cuicsub"
+	Kind     targets.Kind // which product it plays
+	URL      string       // what to test on it
+	Describe string       // the field case it reproduces, in a sentence
 }
 
 // Options configure a lab.
@@ -80,7 +79,7 @@ type Lab struct {
 	ca       *authority
 	targets  []Target
 	servers  []*http.Server
-	ports    map[fix.Kind]int
+	ports    map[targets.Kind]int
 	errorLog *log.Logger
 	// simOrigin and proxyOrigin are the desktop simulator's, directly and through the
 	// simulated VPN-less proxy.
@@ -91,7 +90,7 @@ type Lab struct {
 // node is how one target behaves; handler is nil for a node that is down.
 type node struct {
 	name, describe string
-	kind           fix.Kind
+	kind           targets.Kind
 	path           string
 	handler        func(name string, origins []string) http.Handler
 }
@@ -99,21 +98,21 @@ type node struct {
 // nodes are the lab's targets, in the order they are shown.
 var nodes = []node{
 	{
-		name: "cuicpub", kind: fix.CUIC, path: cuicPath,
+		name: "cuicpub", kind: targets.CUIC, path: cuicPath,
 		describe: "CUIC publisher: the Finesse origin was added with utils cuic cors allowed_origin add",
 		handler: func(name string, origins []string) http.Handler {
 			return nodeRouter(name, cuicPath, func(next http.Handler) http.Handler { return tomcatCORS{origins: origins, next: next} })
 		},
 	},
 	{
-		name: "cuicsub", kind: fix.CUIC, path: cuicPath,
+		name: "cuicsub", kind: targets.CUIC, path: cuicPath,
 		describe: "CUIC subscriber: the origin was added on the publisher only, so every CORS request gets 403",
 		handler: func(name string, _ []string) http.Handler {
 			return nodeRouter(name, cuicPath, func(next http.Handler) http.Handler { return tomcatCORS{next: next} })
 		},
 	},
 	{
-		name: "livedata-a", kind: fix.LiveData, path: liveDataPath,
+		name: "livedata-a", kind: targets.LiveData, path: liveDataPath,
 		describe: "Live Data side A: allows the origin but never sends Access-Control-Allow-Credentials",
 		handler: func(name string, origins []string) http.Handler {
 			return nodeRouter(name, liveDataPath, func(next http.Handler) http.Handler {
@@ -122,7 +121,7 @@ var nodes = []node{
 		},
 	},
 	{
-		name: "livedata-b", kind: fix.LiveData, path: liveDataPath,
+		name: "livedata-b", kind: targets.LiveData, path: liveDataPath,
 		describe: "Live Data side B: allows the origin and credentials, but its Access-Control-Allow-Headers lacks peripheralid",
 		handler: func(name string, origins []string) http.Handler {
 			return nodeRouter(name, liveDataPath, func(next http.Handler) http.Handler {
@@ -131,15 +130,15 @@ var nodes = []node{
 		},
 	},
 	{
-		name: "cuic-dead", kind: fix.CUIC, path: cuicPath,
+		name: "cuic-dead", kind: targets.CUIC, path: cuicPath,
 		describe: "CUIC node that is down: its address refuses connections",
 	},
 }
 
 // allowing is how a node of kind answers once its CORS configuration is complete: every origin
 // of the lab allowed, with credentials and the gadget's headers.
-func allowing(kind fix.Kind, name, path string, origins []string) http.Handler {
-	if kind == fix.LiveData {
+func allowing(kind targets.Kind, name, path string, origins []string) http.Handler {
+	if kind == targets.LiveData {
 		return nodeRouter(name, path, func(next http.Handler) http.Handler {
 			return proxyCORS{origins: origins, credentials: true, allowHeaders: allowHeaders, next: next}
 		})
@@ -176,7 +175,7 @@ func Start(opt Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{ca: ca, ports: map[fix.Kind]int{}, errorLog: opt.ErrorLog, switches: map[string]*nodeSwitch{}}
+	l := &Lab{ca: ca, ports: map[targets.Kind]int{}, errorLog: opt.ErrorLog, switches: map[string]*nodeSwitch{}}
 	if opt.Gadget != nil {
 		ln, port, err := simulatorListener()
 		if err != nil {
@@ -188,7 +187,7 @@ func Start(opt Options) (*Lab, error) {
 		opt.Origins = append(slices.Clone(opt.Origins), desktops...)
 		l.serve(ln, newSimulator(opt.Gadget, opt.GadgetQuery, port, desktops).routes())
 	}
-	byHost := map[fix.Kind]map[string]http.Handler{}
+	byHost := map[targets.Kind]map[string]http.Handler{}
 	for _, n := range nodes {
 		if _, ok := l.ports[n.kind]; !ok {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -324,7 +323,7 @@ func (sw *nodeSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Port returns the port every node of a kind listens on.
-func (l *Lab) Port(k fix.Kind) int { return l.ports[k] }
+func (l *Lab) Port(k targets.Kind) int { return l.ports[k] }
 
 // Catalogue is the target catalogue of the lab, for the service and the gadget: one target per
 // kind with the lab's port, its nodes in the order shown, and the gadget's request shape.

@@ -16,7 +16,6 @@ import (
 	"slices"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
@@ -24,11 +23,11 @@ import (
 // one origin. Every field comes from the catalogue or the configured origins, never from a
 // request, so the set of keys (and of metric series) is bounded by the configuration.
 type Key struct {
-	Kind     fix.Kind `json:"kind"`
-	Node     string   `json:"node"`
-	Origin   string   `json:"origin"`
-	Endpoint string   `json:"endpoint"` // the endpoint's name in the catalogue
-	URL      string   `json:"url"`
+	Kind     targets.Kind `json:"kind"`
+	Node     string       `json:"node"`
+	Origin   string       `json:"origin"`
+	Endpoint string       `json:"endpoint"` // the endpoint's name in the catalogue
+	URL      string       `json:"url"`
 }
 
 func (k Key) String() string { return fmt.Sprintf("%s %s from %s", k.Kind, k.URL, k.Origin) }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/api"
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // Config is what a Monitor needs.
@@ -122,7 +122,7 @@ func (m *Monitor) loadOpen(ctx context.Context) error {
 }
 
 func keyOf(in store.Incident) Key {
-	return Key{Kind: fix.Kind(in.Kind), Node: in.Node, Origin: in.Origin, Endpoint: in.Endpoint, URL: in.URL}
+	return Key{Kind: targets.Kind(in.Kind), Node: in.Node, Origin: in.Origin, Endpoint: in.Endpoint, URL: in.URL}
 }
 
 // round is the plan of a round. Keys that left it are forgotten, and their open incidents

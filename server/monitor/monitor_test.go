@@ -15,11 +15,11 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/alert"
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/monitor"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // hookReceiver is a local generic webhook receiver: it keeps every event it gets.
@@ -183,7 +183,7 @@ func TestIncidentsFromRealLabNodes(t *testing.T) {
 	// The blocked incident holds the reason, the fix and its evidence: a stored, diagnosed result.
 	first := r.hook.of("cuicsub.localhost")[0]
 	in := first.Incident
-	if in.Reason != string(cors.PreflightMissingAllowOriginHeader) || len(in.Fixes) == 0 || in.Kind != fix.CUIC ||
+	if in.Reason != string(cors.PreflightMissingAllowOriginHeader) || len(in.Fixes) == 0 || in.Kind != targets.CUIC ||
 		in.Origin != lab.FinesseOrigin || in.Vantage != "service" {
 		t.Errorf("the opening: %+v", in)
 	}
@@ -218,7 +218,7 @@ type flipper struct {
 	n      int
 }
 
-func (f *flipper) Check(ctx context.Context, req cors.Request, kind fix.Kind) *probe.Report {
+func (f *flipper) Check(ctx context.Context, req cors.Request, kind targets.Kind) *probe.Report {
 	rep := f.next.Check(ctx, req, kind)
 	if req.URL.Hostname() == f.node+".localhost" {
 		f.mu.Lock()

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/monitor"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // countingChecker counts the checks it passes on.
@@ -24,7 +24,7 @@ type countingChecker struct {
 	n    atomic.Int32
 }
 
-func (c *countingChecker) Check(ctx context.Context, req cors.Request, kind fix.Kind) *probe.Report {
+func (c *countingChecker) Check(ctx context.Context, req cors.Request, kind targets.Kind) *probe.Report {
 	c.n.Add(1)
 	return c.next.Check(ctx, req, kind)
 }
@@ -124,7 +124,7 @@ type deadlineChecker struct {
 	within time.Duration
 }
 
-func (d deadlineChecker) Check(ctx context.Context, req cors.Request, kind fix.Kind) *probe.Report {
+func (d deadlineChecker) Check(ctx context.Context, req cors.Request, kind targets.Kind) *probe.Report {
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > d.within {
 		d.t.Errorf("the check's deadline lies beyond %s (set: %v)", d.within, ok)
 	}

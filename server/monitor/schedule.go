@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // Checker runs one check as Chromium would; *probe.Prober is one.
 type Checker interface {
-	Check(ctx context.Context, req cors.Request, kind fix.Kind) *probe.Report
+	Check(ctx context.Context, req cors.Request, kind targets.Kind) *probe.Report
 }
 
 // Schedule is how the checks of a round run.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
@@ -48,7 +47,7 @@ func TestPlan(t *testing.T) {
 		}
 	}
 	sub := checks[slices.IndexFunc(checks, func(c Check) bool { return c.Node == "cuicsub.example.com" })]
-	if sub.Kind != fix.CUIC || sub.Endpoint != "CUIC 8444" || sub.URL != "https://cuicsub.example.com:8444/cuic/rest/status/" ||
+	if sub.Kind != targets.CUIC || sub.Endpoint != "CUIC 8444" || sub.URL != "https://cuicsub.example.com:8444/cuic/rest/status/" ||
 		sub.Request.Method != "GET" || sub.Request.Credentials != cors.Include ||
 		!slices.Equal(cors.UnsafeHeaderNames(sub.Request.Header), []string{"authorization", "locale", "peripheralid"}) {
 		t.Errorf("the subscriber's check does not carry the gadget's request: %+v", sub)
@@ -73,7 +72,7 @@ type fakeChecker struct {
 	deadline []time.Duration // how far each check's deadline lay
 }
 
-func (f *fakeChecker) Check(ctx context.Context, req cors.Request, kind fix.Kind) *probe.Report {
+func (f *fakeChecker) Check(ctx context.Context, req cors.Request, kind targets.Kind) *probe.Report {
 	n := f.running.Add(1)
 	defer f.running.Add(-1)
 	for {
@@ -112,7 +111,7 @@ func testChecks(n int) []Check {
 	for i := range n {
 		u, _ := url.Parse(fmt.Sprintf("https://node%03d.example.com:8444/cuic/rest/status/", i))
 		out = append(out, Check{
-			Key:     Key{Kind: fix.CUIC, Node: u.Hostname(), Origin: "https://f.example.com:8445", Endpoint: "CUIC 8444", URL: u.String()},
+			Key:     Key{Kind: targets.CUIC, Node: u.Hostname(), Origin: "https://f.example.com:8445", Endpoint: "CUIC 8444", URL: u.String()},
 			Request: cors.Request{URL: u, Origin: "https://f.example.com:8445", Method: "GET", Credentials: cors.Include},
 		})
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // publisher answers like the CUIC publisher of the field case, after delay (the time a node
@@ -101,7 +101,7 @@ func benchmarkProbeCost(b *testing.B, delay time.Duration) {
 					roundTrip("GET", getH)
 				}
 				t2 := time.Now()
-				rep := p.Check(context.Background(), req, fix.CUIC)
+				rep := p.Check(context.Background(), req, targets.CUIC)
 				probeTotal += time.Since(t2)
 				rawTotal += t1.Sub(t0)
 				sameTotal += t2.Sub(t1)

@@ -27,7 +27,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // The Chromium conformance suite: every case is a server behaviour and a fetch(). Headless
@@ -559,7 +559,7 @@ func TestChromiumConformance(t *testing.T) {
 				t.Errorf("Chromium no longer decides as when the case was written:\n got:  %s\n want: %s", got, c.want)
 			}
 			pu := env.url(c, "probe")
-			rep := p.Check(context.Background(), probeRequest(t, c, pu, env.origin(c)), fix.Custom)
+			rep := p.Check(context.Background(), probeRequest(t, c, pu, env.origin(c)), targets.Custom)
 			wantConsole := strings.ReplaceAll(got.console, "run=chromium", "run=probe")
 			netErr := ""
 			if rep.Network != nil {

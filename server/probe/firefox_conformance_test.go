@@ -9,7 +9,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // The Firefox conformance suite: the Chromium suite's cases, fetched by real Firefox ESR (driven
@@ -248,7 +248,7 @@ func TestFirefoxConformance(t *testing.T) {
 			req := probeRequest(t, c, env.url(c, "probe"), env.origin(c))
 			req.Browser = cors.Firefox
 			req.Header, _ = cors.Firefox.CombineHeaders(headerList(t, c))
-			rep := p.Check(context.Background(), req, fix.Custom)
+			rep := p.Check(context.Background(), req, targets.Custom)
 			wantConsole := strings.ReplaceAll(got.console, "run=firefox", "run=probe")
 			if rep.Verdict != got.verdict || rep.CorsError != got.reason || rep.FailedParameter != got.param ||
 				(got.console != "" && rep.Console != wantConsole) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
@@ -154,7 +155,7 @@ func LoadCAFile(path string) (*x509.CertPool, error) {
 func (p *Prober) Close() { p.transport.CloseIdleConnections() }
 
 // Check runs req as Chromium would and returns the diagnosis; kind selects the fix advice.
-func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Report {
+func (p *Prober) Check(ctx context.Context, req cors.Request, kind targets.Kind) *Report {
 	ctx, cancel := context.WithTimeout(ctx, p.opt.Timeout)
 	defer cancel()
 	rep := newReport(req, kind, p.opt.Insecure)
@@ -193,7 +194,7 @@ func (p *Prober) Check(ctx context.Context, req cors.Request, kind fix.Kind) *Re
 // Replay judges a request whose exchanges were recorded, not sent (a HAR file): answer returns
 // what was recorded for each request the browser sends, or the error it met. The report is what
 // Check would give had the servers answered so.
-func Replay(req cors.Request, kind fix.Kind, answer cors.RoundTrip) *Report {
+func Replay(req cors.Request, kind targets.Kind, answer cors.RoundTrip) *Report {
 	rep := newReport(req, kind, false)
 	out := cors.Fetch(req, func(o cors.Outgoing) (*cors.Response, error) {
 		ex := Exchange{Kind: o.Kind, Method: o.Method, URL: o.URL.String(), RequestHeaders: o.Header}
@@ -210,7 +211,7 @@ func Replay(req cors.Request, kind fix.Kind, answer cors.RoundTrip) *Report {
 	return rep
 }
 
-func newReport(req cors.Request, kind fix.Kind, insecure bool) *Report {
+func newReport(req cors.Request, kind targets.Kind, insecure bool) *Report {
 	rep := &Report{
 		URL: req.URL.String(), Origin: req.Origin, Method: req.Method, Credentials: req.Credentials,
 		Kind: kind, Node: req.URL.Hostname(), Insecure: insecure,
@@ -403,7 +404,7 @@ type Report struct {
 	Origin      string           `json:"origin"`
 	Method      string           `json:"method"`
 	Credentials cors.Credentials `json:"credentials"`
-	Kind        fix.Kind         `json:"kind"`
+	Kind        targets.Kind     `json:"kind"`
 	Node        string           `json:"node"`
 	// Browser is set when the diagnosis answers in Firefox's terms (--browser firefox); it is
 	// left out for Chromium's.

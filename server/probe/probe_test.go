@@ -17,6 +17,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
@@ -126,7 +127,7 @@ func TestNetworkFailuresAreNotCORS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := New(tt.opt)
 			defer p.Close()
-			rep := p.Check(context.Background(), request(t, tt.url), fix.CUIC)
+			rep := p.Check(context.Background(), request(t, tt.url), targets.CUIC)
 			if rep.Verdict != tt.want {
 				t.Fatalf("verdict %s, want %s\n%s", rep.Verdict, tt.want, rep.Text())
 			}
@@ -180,7 +181,7 @@ func TestWarningsFromTheServer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := New(Options{})
 			defer p.Close()
-			rep := p.Check(context.Background(), request(t, tt.url), fix.Custom)
+			rep := p.Check(context.Background(), request(t, tt.url), targets.Custom)
 			if rep.Verdict != cors.Allowed {
 				t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Text())
 			}
@@ -210,7 +211,7 @@ func TestMixedContentIsNotSent(t *testing.T) {
 	// The lab hosts are loopback, which browsers exempt from mixed-content blocking, so use a
 	// name that resolves to loopback but is not one.
 	u, _ := url.Parse(strings.Replace(srv.URL, "127.0.0.1", "cuic.example", 1))
-	rep := p.Check(context.Background(), cors.Request{URL: u, Origin: "https://finessep.example:8445", Method: "GET", Credentials: cors.Include}, fix.CUIC)
+	rep := p.Check(context.Background(), cors.Request{URL: u, Origin: "https://finessep.example:8445", Method: "GET", Credentials: cors.Include}, targets.CUIC)
 	if rep.Verdict != cors.Unreachable || rep.Network == nil || rep.Network.Class != MixedContent {
 		t.Fatalf("want unreachable (mixed content), got %s %+v", rep.Verdict, rep.Network)
 	}
@@ -225,7 +226,7 @@ func TestFieldCaseReport(t *testing.T) {
 	}))
 	defer sub.Close()
 	p := New(Options{})
-	rep := p.Check(context.Background(), request(t, sub.URL+"/cuic/rest/status/"), fix.CUIC)
+	rep := p.Check(context.Background(), request(t, sub.URL+"/cuic/rest/status/"), targets.CUIC)
 	if rep.Verdict != cors.Blocked || rep.CorsError != cors.PreflightMissingAllowOriginHeader || rep.ExitCode() != ExitBlocked {
 		t.Fatalf("got %s %s exit %d", rep.Verdict, rep.CorsError, rep.ExitCode())
 	}
@@ -254,7 +255,7 @@ func TestFieldCaseReport(t *testing.T) {
 func TestEveryNetworkClassHasAFix(t *testing.T) {
 	u, _ := url.Parse("https://cuicsub.example:8444/cuic/rest/status/")
 	for _, c := range NetworkClasses {
-		for _, k := range fix.Kinds {
+		for _, k := range targets.Kinds {
 			fs := fix.For(fix.Problem{Kind: k, URL: u, Origin: "https://finessep.example:8445", Network: string(c), NetworkDetail: "detail"})
 			if len(fs) != 1 || len(fs[0].Notes) == 0 {
 				t.Errorf("class %s, kind %s: fix %+v", c, k, fs)

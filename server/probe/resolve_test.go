@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 func TestParseResolve(t *testing.T) {
@@ -63,7 +63,7 @@ func TestResolveKeepsTheName(t *testing.T) {
 		{{"cuic.example", "*", "127.0.0.1"}, {"cuic.example", "*", "192.0.2.1"}},
 	} {
 		p := New(Options{RootCAs: ca.pool, Resolve: rs})
-		rep := p.Check(context.Background(), cors.Request{URL: u, Origin: "https://finessep.example:8445", Method: "GET", Credentials: cors.Include}, fix.CUIC)
+		rep := p.Check(context.Background(), cors.Request{URL: u, Origin: "https://finessep.example:8445", Method: "GET", Credentials: cors.Include}, targets.CUIC)
 		p.Close()
 		if rep.Verdict != cors.Allowed {
 			t.Fatalf("%v: verdict %s\n%s", rs, rep.Verdict, rep.Text())

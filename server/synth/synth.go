@@ -21,15 +21,15 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // Node is one target node as agents have it in the gadget.
 type Node struct {
-	Name string   // host name as the gadget reports it, e.g. cuicsub.example.com
-	Kind fix.Kind // which product it is
-	URLs []string // what a check tests on it, one result each (Live Data has two ports)
+	Name string       // host name as the gadget reports it, e.g. cuicsub.example.com
+	Kind targets.Kind // which product it is
+	URLs []string     // what a check tests on it, one result each (Live Data has two ports)
 	// Share is the fraction of a check of its kind that includes the node: less than 1 for a
 	// node only some agents still have in their list (a decommissioned one). 0 means 1.
 	Share float64
@@ -93,13 +93,13 @@ func DefaultNodes() []Node {
 	}
 	finesse := func(host string) []string { return []string{"https://" + host + ":8445/finesse/api/SystemInfo"} }
 	return []Node{
-		{Name: "cuicpub.example.com", Kind: fix.CUIC, URLs: cuic("cuicpub.example.com")},
-		{Name: "cuicsub.example.com", Kind: fix.CUIC, URLs: cuic("cuicsub.example.com")},
-		{Name: "cuic-old.example.com", Kind: fix.CUIC, URLs: cuic("cuic-old.example.com"), Share: 0.05},
-		{Name: "livedata-a.example.com", Kind: fix.LiveData, URLs: liveData("livedata-a.example.com")},
-		{Name: "livedata-b.example.com", Kind: fix.LiveData, URLs: liveData("livedata-b.example.com")},
-		{Name: "finessep.example.com", Kind: fix.Finesse, URLs: finesse("finessep.example.com")},
-		{Name: "finesses.example.com", Kind: fix.Finesse, URLs: finesse("finesses.example.com")},
+		{Name: "cuicpub.example.com", Kind: targets.CUIC, URLs: cuic("cuicpub.example.com")},
+		{Name: "cuicsub.example.com", Kind: targets.CUIC, URLs: cuic("cuicsub.example.com")},
+		{Name: "cuic-old.example.com", Kind: targets.CUIC, URLs: cuic("cuic-old.example.com"), Share: 0.05},
+		{Name: "livedata-a.example.com", Kind: targets.LiveData, URLs: liveData("livedata-a.example.com")},
+		{Name: "livedata-b.example.com", Kind: targets.LiveData, URLs: liveData("livedata-b.example.com")},
+		{Name: "finessep.example.com", Kind: targets.Finesse, URLs: finesse("finessep.example.com")},
+		{Name: "finesses.example.com", Kind: targets.Finesse, URLs: finesse("finesses.example.com")},
 	}
 }
 
@@ -136,7 +136,7 @@ const chromeError = "TypeError: Failed to fetch"
 const timeoutMs = 10000
 
 // kindShare is how often agents test each kind: Live Data gadgets are what stay blank.
-var kindShare = map[fix.Kind]float64{fix.LiveData: 0.5, fix.CUIC: 0.35, fix.Finesse: 0.15, fix.Custom: 0.05}
+var kindShare = map[targets.Kind]float64{targets.LiveData: 0.5, targets.CUIC: 0.35, targets.Finesse: 0.15, targets.Custom: 0.05}
 
 // hourly is the floor's activity by local hour: agents log in from 8, test most in the
 // morning, and a small night shift remains.
@@ -169,7 +169,7 @@ func (o Options) Check() error {
 		if n.Name == "" || len(n.URLs) == 0 {
 			bad("node %q needs a name and a URL", n.Name)
 		}
-		if _, err := fix.ParseKind(string(n.Kind)); err != nil {
+		if _, err := targets.ParseKind(string(n.Kind)); err != nil {
 			bad("node %s: %v", n.Name, err)
 		}
 		if n.Share < 0 || n.Share > 1 {
@@ -239,7 +239,7 @@ type agent struct {
 
 // kindGroup is the nodes of one kind, which one check tests together.
 type kindGroup struct {
-	kind  fix.Kind
+	kind  targets.Kind
 	share float64
 	nodes []int // indices into Options.Nodes
 }

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/pgtest"
 	"github.com/corsquickcheck/corscheck/server/store"
+	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
 // now is a Thursday noon, so a two-day span holds two business mornings.
@@ -182,7 +182,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{"negative count", Options{Count: -1}, "negative"},
 		{"bad origin", Options{Origins: []string{"https://finesse.example.com:8445/desktop"}}, "not an origin"},
-		{"node without URL", Options{Nodes: []Node{{Name: "cuic", Kind: fix.CUIC}}}, "needs a name and a URL"},
+		{"node without URL", Options{Nodes: []Node{{Name: "cuic", Kind: targets.CUIC}}}, "needs a name and a URL"},
 		{"unknown kind", Options{Nodes: []Node{{Name: "x", Kind: "ftp", URLs: []string{"https://x/"}}}}, "x:"},
 		{"incident on no node", Options{Incidents: []Incident{{Node: "nowhere", Failure: Failure{Verdict: cors.Blocked, Reason: cors.AllowOriginMismatch}}}}, `no node "nowhere"`},
 		{"no origins", Options{Origins: []string{}}, "no origins"},

@@ -21,7 +21,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
-	"github.com/corsquickcheck/corscheck/server/fix"
 	"github.com/corsquickcheck/corscheck/server/strictjson"
 )
 
@@ -43,7 +42,7 @@ type Shape struct {
 // Target is one entry of the dropdown.
 type Target struct {
 	ID        string     `json:"id"`
-	Kind      fix.Kind   `json:"kind"`
+	Kind      Kind       `json:"kind"`
 	Label     string     `json:"label"`
 	Endpoints []Endpoint `json:"endpoints"`
 	Request   Shape      `json:"request"`
@@ -72,13 +71,13 @@ func gadgetHeaders() []cors.Header {
 func Defaults() Catalogue {
 	return Catalogue{Targets: []Target{
 		{
-			ID: "cuic", Kind: fix.CUIC, Label: "CUIC (Unified Intelligence Center)",
+			ID: "cuic", Kind: CUIC, Label: "CUIC (Unified Intelligence Center)",
 			Endpoints: []Endpoint{{Name: "CUIC 8444", Port: 8444, Path: "/cuic/rest/status/"}},
 			Request:   Shape{Method: "GET", Headers: gadgetHeaders(), Credentials: cors.Include},
 			Notes:     "CUIC 12.6(2) and later also serve this on 443; OPTIONS on /cuic/* needs no login there.",
 		},
 		{
-			ID: "livedata", Kind: fix.LiveData, Label: "Live Data",
+			ID: "livedata", Kind: LiveData, Label: "Live Data",
 			Endpoints: []Endpoint{
 				{Name: "Live Data web service", Port: 12005, Path: "/"},
 				{Name: "Live Data Socket.IO", Port: 12008, Path: "/socket.io/"},
@@ -87,13 +86,13 @@ func Defaults() Catalogue {
 			Notes:   "From 12.6(2) Live Data is also served on 443; Live Data gadgets need CUIC CORS too.",
 		},
 		{
-			ID: "finesse", Kind: fix.Finesse, Label: "Finesse REST API",
+			ID: "finesse", Kind: Finesse, Label: "Finesse REST API",
 			Endpoints: []Endpoint{{Name: "Finesse 8445", Port: 8445, Path: "/finesse/api/SystemInfo"}},
 			Request: Shape{Method: "GET", Credentials: cors.Include,
 				Headers: []cors.Header{{Name: "Authorization", Value: "Basic Y29yc2NoZWNrOnByb2Jl"}}},
 		},
 		{
-			ID: "custom", Kind: fix.Custom, Label: "Custom URL",
+			ID: "custom", Kind: Custom, Label: "Custom URL",
 			Request: Shape{Method: "GET", Credentials: cors.SameOrigin},
 		},
 	}}
@@ -150,13 +149,13 @@ func (c Catalogue) Validate() error {
 			bad("%s: duplicate id", where)
 		}
 		seen[t.ID] = true
-		if _, err := fix.ParseKind(string(t.Kind)); err != nil {
+		if _, err := ParseKind(string(t.Kind)); err != nil {
 			bad("%s: %v", where, err)
 		}
 		if strings.TrimSpace(t.Label) == "" || len(t.Label) > 100 {
 			bad("%s: label must be 1-100 characters", where)
 		}
-		if t.Kind != fix.Custom && len(t.Endpoints) == 0 {
+		if t.Kind != Custom && len(t.Endpoints) == 0 {
 			bad("%s: needs at least one endpoint", where)
 		}
 		for j, e := range t.Endpoints {
