@@ -24,6 +24,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/simulator"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/synth"
 )
@@ -234,7 +235,7 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "Database: %s\n", opt.dataDir)
 	fmt.Fprintf(stdout, "Finesse desktop simulator with the gadget: %s (Nederlands: %s, 한국어: %s)\n",
 		l.DesktopURL("en_US"), l.DesktopURL("nl_NL"), l.DesktopURL("ko_KR"))
-	fmt.Fprintf(stdout, "  Its 'Spec URL' links show the gadget as Finesse may name it (form=%s).\n", joinForms(lab.SpecForms()[1:]))
+	fmt.Fprintf(stdout, "  Its 'Spec URL' links show the gadget as Finesse may name it (form=%s).\n", joinForms(simulator.SpecForms()[1:]))
 	fmt.Fprintln(stdout, "  The lab's certificate is self-made: accept it for the simulator, then use the gadget's")
 	fmt.Fprintln(stdout, "  'open in a new tab' links to accept it for each node, as an agent would for an untrusted node.")
 	fmt.Fprintf(stdout, "Lab CA certificate (removed when the demo stops): %s\n", caFile)
@@ -277,7 +278,7 @@ func startMonitorStory(e *demoEnv, opt demoOptions, stdout io.Writer) *time.Time
 }
 
 // joinForms lists spec URL forms as a|b|c.
-func joinForms(forms []lab.SpecForm) string {
+func joinForms(forms []simulator.SpecForm) string {
 	var names []string
 	for _, f := range forms {
 		names = append(names, string(f))
@@ -401,7 +402,7 @@ func writeCAFile(l *lab.Lab) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = f.Write(l.CAPEM())
+	_, err = f.Write(l.CA().CertPEM())
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

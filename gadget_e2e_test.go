@@ -29,6 +29,7 @@ import (
 	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/lab"
+	"github.com/corsquickcheck/corscheck/server/simulator"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
@@ -129,7 +130,7 @@ func demoInBrowser(tb testing.TB, extraHosts ...string) (*demoEnv, context.Conte
 		tb.Fatal(err)
 	}
 	tb.Cleanup(e.Close)
-	return e, browsertest.New(tb, browsertest.TrustCA(e.lab.CAPEM()))
+	return e, browsertest.New(tb, browsertest.TrustCA(e.lab.CA().CertPEM()))
 }
 
 // TestGadgetInSimulator: the gadget in the Finesse desktop simulator, in headless Chromium,
@@ -262,7 +263,7 @@ func startNginx(t *testing.T, l *lab.Lab, origin string) int {
 		}
 	}
 	dir := t.TempDir()
-	if err := l.WriteServerCert(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")); err != nil {
+	if err := l.CA().WriteServerCert(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -316,7 +317,7 @@ func TestGadgetAgainstNginx(t *testing.T) {
 	if err := e.svc.catalogue.Replace(t.Context(), cat); err != nil {
 		t.Fatal(err)
 	}
-	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CAPEM()))
+	ctx := browsertest.New(t, browsertest.TrustCA(e.lab.CA().CertPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.lab.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +346,7 @@ func slowNodes(tb testing.TB, l *lab.Lab, origin string) int {
 	tb.Helper()
 	dir := tb.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := l.WriteServerCert(certFile, keyFile); err != nil {
+	if err := l.CA().WriteServerCert(certFile, keyFile); err != nil {
 		tb.Fatal(err)
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
@@ -439,7 +440,7 @@ func TestGadgetWithoutService(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	ctx := browsertest.New(t, browsertest.TrustCA(l.CAPEM()))
+	ctx := browsertest.New(t, browsertest.TrustCA(l.CA().CertPEM()))
 	if err := chromedp.Do(ctx, chromedp.Navigate(l.DesktopURL("en_US"))); err != nil {
 		t.Fatal(err)
 	}
@@ -596,24 +597,24 @@ func TestGadgetStartsInEveryForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	ctx := browsertest.New(t, browsertest.TrustCA(l.CAPEM()))
+	ctx := browsertest.New(t, browsertest.TrustCA(l.CA().CertPEM()))
 	var responses responseRecorder
 	if err := chromedp.Listen(ctx, responses.listen); err != nil {
 		t.Fatal(err)
 	}
 	finesse := l.SimulatorOrigin() + "/3rdpartygadget/files/"
-	other := strings.Replace(l.SimulatorOrigin(), lab.SimulatorHost, lab.GadgetHost, 1)
-	want := map[lab.SpecForm][]string{ // the folders gadget.js is asked from, in order
-		lab.FormRelative:     {finesse},
-		lab.FormAbsolute:     {finesse},
-		lab.FormInternal:     {finesse},
-		lab.FormInternalFQDN: {finesse},
-		lab.FormElsewhere:    {other + "/gadget/"},
-		lab.FormMirror:       {finesse + "mirror/", other + "/3rdpartygadget/files/mirror/"},
-		lab.FormProxy:        {l.ProxyOrigin() + "/3rdpartygadget/files/"},
+	other := strings.Replace(l.SimulatorOrigin(), simulator.Host, simulator.GadgetHost, 1)
+	want := map[simulator.SpecForm][]string{ // the folders gadget.js is asked from, in order
+		simulator.FormRelative:     {finesse},
+		simulator.FormAbsolute:     {finesse},
+		simulator.FormInternal:     {finesse},
+		simulator.FormInternalFQDN: {finesse},
+		simulator.FormElsewhere:    {other + "/gadget/"},
+		simulator.FormMirror:       {finesse + "mirror/", other + "/3rdpartygadget/files/mirror/"},
+		simulator.FormProxy:        {l.ProxyOrigin() + "/3rdpartygadget/files/"},
 	}
 	js := folder.StampedURL("gadget.js")
-	for _, form := range lab.SpecForms() {
+	for _, form := range simulator.SpecForms() {
 		t.Run(string(form), func(t *testing.T) {
 			folders, ok := want[form]
 			if !ok {
@@ -653,7 +654,7 @@ func TestGadgetStartsInEveryForm(t *testing.T) {
 				t.Errorf("the gadget is not styled (padding-left %q): gadget.css did not load", pad)
 			}
 			wantOrigin := l.SimulatorOrigin()
-			if form == lab.FormProxy {
+			if form == simulator.FormProxy {
 				wantOrigin = l.ProxyOrigin()
 			}
 			if origin := inGadget[string](t, ctx, `d => d.defaultView.location.origin`); origin != wantOrigin {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -68,7 +69,7 @@ func labWithCA(t *testing.T) (*lab.Lab, string) {
 	}
 	t.Cleanup(func() { l.Close() })
 	caFile := filepath.Join(t.TempDir(), "lab-ca.pem")
-	if err := l.WriteCA(caFile); err != nil {
+	if err := l.CA().WriteCA(caFile); err != nil {
 		t.Fatal(err)
 	}
 	return l, caFile
@@ -703,6 +704,22 @@ func TestShellQuote(t *testing.T) {
 	for _, tt := range tests {
 		if got := shellQuote(tt.in); got != tt.want {
 			t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// The corscheck binary carries no test machinery: no testing or httptest package and none of
+// the project's test helpers (browsertest, pgtest), which a production import of a package that
+// also serves tests would drag in.
+func TestBinaryLeavesOutTestHelpers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "testing" || strings.HasPrefix(pkg, "testing/") || pkg == "net/http/httptest" ||
+			(strings.HasPrefix(pkg, "github.com/corsquickcheck/") && strings.HasSuffix(pkg, "test")) {
+			t.Errorf("the binary imports %s", pkg)
 		}
 	}
 }

@@ -31,7 +31,7 @@ func monitorEnv(t *testing.T, l *lab.Lab, db map[string]string, alertTo string) 
 	if err := os.WriteFile(filepath.Join(dir, "targets.json"), cat, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.WriteCA(filepath.Join(dir, "ca.pem")); err != nil {
+	if err := l.CA().WriteCA(filepath.Join(dir, "ca.pem")); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{

@@ -25,7 +25,7 @@ func TestBrowserStaysOnThisMachine(t *testing.T) {
 	l := blankLab(t)
 	named := httptest.NewServer(blank)
 	defer named.Close()
-	b := Start(t, TrustCA(l.CAPEM()), LabNames("*.test"))
+	b := Start(t, TrustCA(l.CA().CertPEM()), LabNames("*.test"))
 
 	page := l.SimulatorOrigin() + "/3rdpartygadget/files/blank.html"
 	if err := chromedp.Do(b.Ctx, chromedp.Navigate(page)); err != nil {

@@ -19,7 +19,7 @@ func TestFirefoxStaysOnThisMachine(t *testing.T) {
 		t.Skip("runs a browser for 30 s")
 	}
 	l := blankLab(t)
-	f := StartFirefox(t, TrustCA(l.CAPEM()))
+	f := StartFirefox(t, TrustCA(l.CA().CertPEM()))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	page := l.SimulatorOrigin() + "/3rdpartygadget/files/blank.html"

@@ -156,7 +156,7 @@ func compare(t *testing.T, har []byte, cases []recordedCase, got map[string]brow
 // _error for a failed load), in full and sanitized form, and explains both.
 func TestChromiumHAR(t *testing.T) {
 	l, cases := recordingLab(t)
-	b := browsertest.Start(t, browsertest.TrustCA(l.CAPEM()))
+	b := browsertest.Start(t, browsertest.TrustCA(l.CA().CertPEM()))
 	rec := newCDPRecorder()
 	if err := chromedp.Listen(b.Ctx, rec.listen); err != nil {
 		t.Fatal(err)
@@ -382,7 +382,7 @@ func (r *cdpRecorder) har(page string, sanitized bool) []byte {
 func TestFirefoxHAR(t *testing.T) {
 	l, cases := recordingLab(t)
 	dir := t.TempDir()
-	ff := browsertest.StartFirefox(t, browsertest.TrustCA(l.CAPEM()), browsertest.ExportHAR(dir))
+	ff := browsertest.StartFirefox(t, browsertest.TrustCA(l.CA().CertPEM()), browsertest.ExportHAR(dir))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	page := l.SimulatorOrigin() + "/3rdpartygadget/files/blank.html"

@@ -2,8 +2,9 @@
 // built for: a CUIC publisher that allows the Finesse origin, a subscriber where it was never
 // added, Live Data nodes with half a CORS configuration, and a node that is down. Nodes of one
 // product share an HTTPS port, as in the field, and are told apart by host name
-// (<name>.localhost); the certificate comes from a CA made in memory. With a gadget it also runs
-// the Finesse desktop simulator. The demo command and the tests use it instead of Cisco servers.
+// (<name>.localhost); the certificate comes from a CA made in memory (server/labca). With a
+// gadget it also serves the Finesse desktop simulator (server/simulator), whose origins its
+// nodes allow. The demo command and the tests use it instead of Cisco servers.
 //
 // A node can be switched while the lab runs (Set): to allowing, as once its CORS list is
 // complete, back to its field case, as after an upgrade that lost the list, or down.
@@ -11,9 +12,7 @@ package lab
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,11 +27,10 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/labca"
+	"github.com/corsquickcheck/corscheck/server/simulator"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
-
-// SimulatorHost is the Finesse desktop simulator's host name.
-const SimulatorHost = "finesse.localhost"
 
 // FinesseOrigin is the origin of the Finesse desktop in the field case: what the gadget's
 // requests carry in their Origin header, and what the lab's healthy nodes allow.
@@ -64,7 +61,7 @@ type Options struct {
 	// GadgetQuery is the query of the gadget's URL in the simulated layout (default nodes).
 	GadgetQuery string
 	// ExtraHosts are more names the lab certificate covers, for servers of a test's own (an
-	// nginx playing CUIC) that use WriteServerCert.
+	// nginx playing CUIC) that use CA().WriteServerCert.
 	ExtraHosts []string
 	// ErrorLog receives the servers' own errors; by default they are discarded, because a client
 	// that does not trust the lab CA (a browser tab, curl) makes every server log a TLS handshake
@@ -76,15 +73,13 @@ type Options struct {
 
 // Lab is a set of running targets. Close stops them.
 type Lab struct {
-	ca       *authority
+	ca       *labca.Authority
 	targets  []Target
 	servers  []*http.Server
 	ports    map[targets.Kind]int
 	errorLog *log.Logger
-	// simOrigin and proxyOrigin are the desktop simulator's, directly and through the
-	// simulated VPN-less proxy.
-	simOrigin, proxyOrigin string
-	switches               map[string]*nodeSwitch // by node name; none for the node that is down
+	sim      *simulator.Simulator   // nil without a gadget
+	switches map[string]*nodeSwitch // by node name; none for the node that is down
 }
 
 // node is how one target behaves; handler is nil for a node that is down.
@@ -171,21 +166,21 @@ func Start(opt Options) (*Lab, error) {
 	for _, n := range nodes {
 		hosts = append(hosts, n.host())
 	}
-	ca, err := newAuthority(time.Now(), append(append(hosts, SimulatorHost, ProxyHost, GadgetHost), opt.ExtraHosts...))
+	ca, err := labca.New(time.Now(), slices.Concat(hosts, simulator.Hosts(), opt.ExtraHosts))
 	if err != nil {
 		return nil, err
 	}
 	l := &Lab{ca: ca, ports: map[targets.Kind]int{}, errorLog: opt.ErrorLog, switches: map[string]*nodeSwitch{}}
 	if opt.Gadget != nil {
-		ln, port, err := simulatorListener()
+		// The simulator's port comes first, so that the nodes can allow its origins.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("lab simulator: %w", err)
 		}
-		l.simOrigin = "https://" + net.JoinHostPort(SimulatorHost, port)
-		l.proxyOrigin = "https://" + net.JoinHostPort(ProxyHost, port)
-		desktops := []string{l.simOrigin, l.proxyOrigin}
-		opt.Origins = append(slices.Clone(opt.Origins), desktops...)
-		l.serve(ln, newSimulator(opt.Gadget, opt.GadgetQuery, port, desktops).routes())
+		l.sim = simulator.New(simulator.Options{Gadget: opt.Gadget, Query: opt.GadgetQuery,
+			Port: strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), FinesseOrigin: FinesseOrigin})
+		opt.Origins = append(slices.Clone(opt.Origins), l.sim.Origins()...)
+		l.serve(ln, l.sim)
 	}
 	byHost := map[targets.Kind]map[string]http.Handler{}
 	for _, n := range nodes {
@@ -217,7 +212,7 @@ func Start(opt Options) (*Lab, error) {
 // serve answers on ln with h over TLS with the lab certificate. A node that is set Down has
 // its connections closed during the TLS handshake, once its name is known.
 func (l *Lab) serve(ln net.Listener, h http.Handler) {
-	tlsConfig := &tls.Config{Certificates: []tls.Certificate{l.ca.leaf}, MinVersion: tls.VersionTLS12}
+	tlsConfig := l.ca.ServerConfig()
 	tlsConfig.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		name := strings.TrimSuffix(strings.ToLower(hello.ServerName), ".localhost")
 		if sw, ok := l.switches[name]; ok && sw.get() == Down {
@@ -366,19 +361,37 @@ func (l *Lab) Target(name string) (Target, bool) {
 	return Target{}, false
 }
 
-// CAPEM returns the lab CA's certificate in PEM form.
-func (l *Lab) CAPEM() []byte {
-	return append([]byte(nil), l.ca.certPEM...)
+// CA is the lab's certificate authority, which clients trust to reach the lab's nodes and the
+// simulator.
+func (l *Lab) CA() *labca.Authority { return l.ca }
+
+// SimulatorOrigin returns the origin of the desktop simulator (empty when it is not running).
+func (l *Lab) SimulatorOrigin() string {
+	if l.sim == nil {
+		return ""
+	}
+	return l.sim.Origin()
 }
 
-// CertPool returns a pool holding only the lab CA, for a client's RootCAs.
-func (l *Lab) CertPool() *x509.CertPool {
-	return l.ca.pool
+// ProxyOrigin returns the origin of the desktop behind the simulated VPN-less reverse proxy
+// (empty when the simulator is not running).
+func (l *Lab) ProxyOrigin() string {
+	if l.sim == nil {
+		return ""
+	}
+	return l.sim.ProxyOrigin()
 }
 
-// WriteCA writes the lab CA's certificate to path in PEM form, for corscheck probe --ca-file.
-func (l *Lab) WriteCA(path string) error {
-	return os.WriteFile(path, l.ca.certPEM, 0o644)
+// DesktopURL returns the simulator's desktop page in a locale (en_US, nl_NL, ko_KR).
+func (l *Lab) DesktopURL(locale string) string { return l.FormURL(simulator.FormRelative, locale) }
+
+// FormURL returns the simulator's desktop page with the gadget's spec URL in a form, in a locale
+// (empty when the simulator is not running).
+func (l *Lab) FormURL(form simulator.SpecForm, locale string) string {
+	if l.sim == nil {
+		return ""
+	}
+	return l.sim.URL(form, locale)
 }
 
 // Close stops every target server and closes their connections.
@@ -422,16 +435,10 @@ func withoutElement(list, name string) string {
 	return strings.Join(slices.DeleteFunc(strings.Split(list, ","), func(e string) bool { return e == name }), ",")
 }
 
-// WriteServerCert writes the lab's server certificate and key (PEM) to certFile and keyFile, so a
-// server of a test's own (nginx) can serve the lab's names with it.
-func (l *Lab) WriteServerCert(certFile, keyFile string) error {
-	key, err := x509.MarshalPKCS8PrivateKey(l.ca.leaf.PrivateKey)
-	if err != nil {
-		return err
+// hostname is the host of a Host header, without the port.
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
 	}
-	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.ca.leaf.Certificate[0]})
-	if err := os.WriteFile(certFile, cert, 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
+	return hostport
 }

@@ -3,12 +3,8 @@ package lab_test
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +132,7 @@ func TestTargetsAnswerLikeTheField(t *testing.T) {
 // TestProbeVerdicts is the lab's reason to exist: the probe must tell each field case apart.
 func TestProbeVerdicts(t *testing.T) {
 	l := startLab(t)
-	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CertPool()})
+	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CA().Pool()})
 	t.Cleanup(p.Close)
 	tests := []struct {
 		target  string
@@ -170,36 +166,6 @@ func TestProbeVerdicts(t *testing.T) {
 				t.Errorf("unexpected warnings %v", rep.Warnings)
 			}
 		})
-	}
-}
-
-func TestWriteCA(t *testing.T) {
-	l := startLab(t)
-	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := l.WriteCA(path); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "CERTIFICATE" {
-		t.Fatalf("%s holds no PEM certificate:\n%s", path, b)
-	}
-	ca, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ca.IsCA {
-		t.Error("the lab certificate is not a CA")
-	}
-	if string(l.CAPEM()) != string(b) {
-		t.Error("CAPEM differs from the written file")
-	}
-	// The file is what probe --ca-file loads.
-	if _, err := probe.LoadCAFile(path); err != nil {
-		t.Errorf("LoadCAFile: %v", err)
 	}
 }
 
@@ -239,7 +205,7 @@ func TestGadgetRequest(t *testing.T) {
 func labTransport(l *lab.Lab) *http.Transport {
 	var d net.Dialer
 	return &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: l.CertPool()},
+		TLSClientConfig: &tls.Config{RootCAs: l.CA().Pool()},
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			_, port, _ := net.SplitHostPort(addr)
 			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
@@ -251,7 +217,7 @@ func labTransport(l *lab.Lab) *http.Transport {
 // monitor's tests and the demo flip nodes between allowed, blocked and unreachable.
 func TestSetSwitchesANode(t *testing.T) {
 	l := startLab(t)
-	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CertPool()})
+	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CA().Pool()})
 	t.Cleanup(p.Close)
 	check := func(name string) *probe.Report {
 		t.Helper()

@@ -37,7 +37,7 @@ func benchLab(b *testing.B, origins int, latency time.Duration) (*lab.Lab, []mon
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { l.Close() })
-	p := probe.New(probe.Options{Timeout: 10 * time.Second, RootCAs: l.CertPool()})
+	p := probe.New(probe.Options{Timeout: 10 * time.Second, RootCAs: l.CA().Pool()})
 	b.Cleanup(p.Close)
 	return l, monitor.Plan(l.Catalogue(), os), p
 }
@@ -180,7 +180,7 @@ func BenchmarkAlertLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CertPool()})
+	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CA().Pool()})
 	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -36,7 +36,7 @@ func startLab(t *testing.T) (*lab.Lab, *probe.Prober) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CertPool()})
+	p := probe.New(probe.Options{Timeout: 5 * time.Second, RootCAs: l.CA().Pool()})
 	t.Cleanup(p.Close)
 	return l, p
 }

@@ -1,4 +1,9 @@
-package lab
+// Package labca is the certificate authority of the lab and the Finesse desktop simulator: a CA
+// and one server certificate for the names they answer for, made in memory for every run, so
+// that no private key ever reaches the disk and nothing needs to be trusted beyond the run. A
+// client trusts the lab by its CA certificate (CertPEM, WriteCA, Pool), as a browser would trust
+// a company CA.
+package labca
 
 import (
 	"crypto/ecdsa"
@@ -10,13 +15,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
+	"os"
 	"time"
 )
 
-// authority is the lab's certificate authority and the one server certificate it signs. It is
-// made in memory for every lab, so no private key ever reaches the disk and nothing needs to be
-// trusted beyond the lab's lifetime.
-type authority struct {
+// Authority is a certificate authority and the one server certificate it signed.
+type Authority struct {
 	certPEM []byte
 	pool    *x509.CertPool
 	leaf    tls.Certificate
@@ -26,7 +30,9 @@ type authority struct {
 // Chromium accepts for a server certificate.
 const certLifetime = 7 * 24 * time.Hour
 
-func newAuthority(now time.Time, hosts []string) (*authority, error) {
+// New makes a CA valid from now and a server certificate for localhost, the loopback addresses
+// and hosts (names or IP addresses).
+func New(now time.Time, hosts []string) (*Authority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("lab CA key: %w", err)
@@ -82,9 +88,41 @@ func newAuthority(now time.Time, hosts []string) (*authority, error) {
 
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &authority{
+	return &Authority{
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		pool:    pool,
 		leaf:    tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey, Leaf: leaf},
 	}, nil
+}
+
+// CertPEM returns the CA's certificate in PEM form.
+func (a *Authority) CertPEM() []byte { return append([]byte(nil), a.certPEM...) }
+
+// Pool returns a pool holding only the CA, for a client's RootCAs.
+func (a *Authority) Pool() *x509.CertPool { return a.pool }
+
+// ServerConfig is a TLS configuration that serves the server certificate, TLS 1.2 and later.
+func (a *Authority) ServerConfig() *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{a.leaf}, MinVersion: tls.VersionTLS12}
+}
+
+// WriteCA writes the CA's certificate to path in PEM form, for corscheck probe --ca-file or
+// curl --cacert.
+func (a *Authority) WriteCA(path string) error {
+	return os.WriteFile(path, a.certPEM, 0o644)
+}
+
+// WriteServerCert writes the server certificate and its key (PEM) to certFile and keyFile, so
+// that a server of one's own (nginx) can serve the lab's names with it; the key file is readable
+// by its owner only.
+func (a *Authority) WriteServerCert(certFile, keyFile string) error {
+	key, err := x509.MarshalPKCS8PrivateKey(a.leaf.PrivateKey)
+	if err != nil {
+		return err
+	}
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.leaf.Certificate[0]})
+	if err := os.WriteFile(certFile, cert, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
 }

@@ -1,22 +1,27 @@
-package lab_test
+package simulator_test
 
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/corsquickcheck/corscheck/server/lab"
+	"github.com/corsquickcheck/corscheck/server/labca"
+	"github.com/corsquickcheck/corscheck/server/simulator"
 )
 
 // fakeGadget is a gadget folder: the XML with a script, and a module.
 var fakeGadget = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
-	case "/" + lab.GadgetXML:
+	case "/" + simulator.GadgetXML:
 		w.Header().Set("Content-Type", "application/xml")
 		io.WriteString(w, `<Module><ModulePrefs title="t"/><Content type="html"><![CDATA[<p id="spec">the content</p>]]></Content></Module>`)
 	case "/gadget.js":
@@ -27,19 +32,36 @@ var fakeGadget = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	}
 })
 
-func startSimulator(t *testing.T) (*lab.Lab, *http.Client) {
+// fieldOrigin is Finesse's origin in the field, which the proxy form's spec URL names.
+const fieldOrigin = "https://finessep.example:8445"
+
+// startSimulator serves a simulator of fakeGadget over TLS on loopback, and returns a client that
+// trusts its certificate and, like a browser, sends names under .localhost to loopback.
+func startSimulator(t *testing.T) (*simulator.Simulator, *http.Client) {
 	t.Helper()
-	l, err := lab.Start(lab.Options{Gadget: fakeGadget, GadgetQuery: "cuic=a.example"})
+	ca, err := labca.New(time.Now(), simulator.Hosts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
-	tr := labTransport(l)
-	tr.DisableCompression = true // to see what the server sends
+	srv := httptest.NewUnstartedServer(nil)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	sim := simulator.New(simulator.Options{Gadget: fakeGadget, Query: "cuic=a.example", Port: port, FinesseOrigin: fieldOrigin})
+	srv.Config.Handler = sim
+	srv.TLS = ca.ServerConfig()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var d net.Dialer
+	tr := &http.Transport{
+		TLSClientConfig:    &tls.Config{RootCAs: ca.Pool()},
+		DisableCompression: true, // to see what the server sends
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	t.Cleanup(client.CloseIdleConnections)
-	return l, client
+	return sim, client
 }
 
 func get(t *testing.T, c *http.Client, u string, header ...string) (*http.Response, []byte) {
@@ -66,8 +88,8 @@ func get(t *testing.T, c *http.Client, u string, header ...string) (*http.Respon
 // TestSimulatorCompressesLikeFinesse: the gadget's files come gzip-compressed to a client that
 // accepts it, as Finesse sends its 3rdpartygadget files, and plain to one that does not.
 func TestSimulatorCompressesLikeFinesse(t *testing.T) {
-	l, c := startSimulator(t)
-	u := l.SimulatorOrigin() + "/3rdpartygadget/files/gadget.js"
+	sim, c := startSimulator(t)
+	u := sim.Origin() + "/3rdpartygadget/files/gadget.js"
 	resp, body := get(t, c, u, "Accept-Encoding", "gzip, deflate, br")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("%s: %d, Content-Encoding %q", u, resp.StatusCode, resp.Header.Get("Content-Encoding"))
@@ -87,7 +109,7 @@ func TestSimulatorCompressesLikeFinesse(t *testing.T) {
 	if resp.Header.Get("Content-Encoding") != "" || !bytes.HasPrefix(body, []byte("export const x")) {
 		t.Errorf("without Accept-Encoding: Content-Encoding %q, body %q", resp.Header.Get("Content-Encoding"), body[:min(20, len(body))])
 	}
-	if resp, _ := get(t, c, l.SimulatorOrigin()+"/3rdpartygadget/files/missing.js", "Accept-Encoding", "gzip"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := get(t, c, sim.Origin()+"/3rdpartygadget/files/missing.js", "Accept-Encoding", "gzip"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a missing file: %d", resp.StatusCode)
 	}
 }
@@ -95,9 +117,9 @@ func TestSimulatorCompressesLikeFinesse(t *testing.T) {
 // TestSimulatorRendersEveryForm: the desktop page puts each form's spec URL in the iframe, and
 // the simulated Finesse fetches each one itself, the internal ones included.
 func TestSimulatorRendersEveryForm(t *testing.T) {
-	l, c := startSimulator(t)
-	for _, form := range lab.SpecForms() {
-		resp, page := get(t, c, l.FormURL(form, "nl_NL"))
+	sim, c := startSimulator(t)
+	for _, form := range simulator.SpecForms() {
+		resp, page := get(t, c, sim.URL(form, "nl_NL"))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d %s", form, resp.StatusCode, page)
 		}
@@ -108,12 +130,12 @@ func TestSimulatorRendersEveryForm(t *testing.T) {
 		}
 		spec := ifr.Query().Get("url")
 		t.Logf("%s: url=%s", form, spec)
-		if !strings.HasSuffix(spec, "/"+lab.GadgetXML+"?cuic=a.example") || ifr.Query().Get("up_locale") != "nl_NL" {
+		if !strings.HasSuffix(spec, "/"+simulator.GadgetXML+"?cuic=a.example") || ifr.Query().Get("up_locale") != "nl_NL" {
 			t.Errorf("%s: iframe %s", form, ifr)
 		}
-		origin := l.SimulatorOrigin()
-		if form == lab.FormProxy {
-			origin = l.ProxyOrigin()
+		origin := sim.Origin()
+		if form == simulator.FormProxy {
+			origin = sim.ProxyOrigin()
 		}
 		resp, content := get(t, c, origin+ifr.String())
 		if resp.StatusCode != http.StatusOK || !bytes.Contains(content, []byte(`<p id="spec">the content</p>`)) {
@@ -121,11 +143,11 @@ func TestSimulatorRendersEveryForm(t *testing.T) {
 		}
 	}
 	// Forms that put the spec elsewhere than on the desktop's origin.
-	for form, want := range map[lab.SpecForm]string{
-		lab.FormInternal: "http://localhost:8082/", lab.FormInternalFQDN: "http://" + lab.SimulatorHost + ":8082/",
-		lab.FormElsewhere: "https://" + lab.GadgetHost + ":", lab.FormProxy: lab.FinesseOrigin + "/",
+	for form, want := range map[simulator.SpecForm]string{
+		simulator.FormInternal: "http://localhost:8082/", simulator.FormInternalFQDN: "http://" + simulator.Host + ":8082/",
+		simulator.FormElsewhere: "https://" + simulator.GadgetHost + ":", simulator.FormProxy: fieldOrigin + "/",
 	} {
-		_, page := get(t, c, l.FormURL(form, "en_US"))
+		_, page := get(t, c, sim.URL(form, "en_US"))
 		if !bytes.Contains(page, []byte(url.QueryEscape(want))) {
 			t.Errorf("%s: the desktop page does not name %s", form, want)
 		}
@@ -135,19 +157,19 @@ func TestSimulatorRendersEveryForm(t *testing.T) {
 // TestSimulatorDesktopChoices: an unknown form is refused; the proxy form is served on the
 // proxy's name; the other host answers the desktop's origins with CORS.
 func TestSimulatorDesktopChoices(t *testing.T) {
-	l, c := startSimulator(t)
-	if resp, _ := get(t, c, l.SimulatorOrigin()+"/desktop?form=nope"); resp.StatusCode != http.StatusBadRequest {
+	sim, c := startSimulator(t)
+	if resp, _ := get(t, c, sim.Origin()+"/desktop?form=nope"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("form=nope: %d", resp.StatusCode)
 	}
-	resp, _ := get(t, c, l.SimulatorOrigin()+"/desktop?form=proxy&locale=ko_KR")
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != l.ProxyOrigin()+"/desktop?form=proxy&locale=ko_KR" {
+	resp, _ := get(t, c, sim.Origin()+"/desktop?form=proxy&locale=ko_KR")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != sim.ProxyOrigin()+"/desktop?form=proxy&locale=ko_KR" {
 		t.Errorf("form=proxy on Finesse's name: %d to %q", resp.StatusCode, loc)
 	}
-	if resp, body := get(t, c, l.SimulatorOrigin()+"/gadgets/ifr?url="+url.QueryEscape("https://elsewhere.example/x.xml")); resp.StatusCode != http.StatusBadRequest {
+	if resp, body := get(t, c, sim.Origin()+"/gadgets/ifr?url="+url.QueryEscape("https://elsewhere.example/x.xml")); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a spec on a host the simulator does not play: %d %s", resp.StatusCode, body)
 	}
-	other := strings.Replace(l.SimulatorOrigin(), lab.SimulatorHost, lab.GadgetHost, 1) + "/gadget/gadget.js"
-	for origin, want := range map[string]string{l.SimulatorOrigin(): l.SimulatorOrigin(), l.ProxyOrigin(): l.ProxyOrigin(), "https://evil.example": ""} {
+	other := strings.Replace(sim.Origin(), simulator.Host, simulator.GadgetHost, 1) + "/gadget/gadget.js"
+	for origin, want := range map[string]string{sim.Origin(): sim.Origin(), sim.ProxyOrigin(): sim.ProxyOrigin(), "https://evil.example": ""} {
 		resp, _ := get(t, c, other, "Origin", origin)
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != http.StatusOK || got != want {
 			t.Errorf("%s from %s: %d, Access-Control-Allow-Origin %q, want %q", other, origin, resp.StatusCode, got, want)

@@ -1,4 +1,14 @@
-package lab
+// Package simulator is the Finesse desktop simulator: it serves what a Finesse desktop serves to
+// a third-party gadget, so that the gadget runs on loopback as it runs in Finesse. That is the
+// desktop page with the gadget in a same-origin iframe, the gadget rendered from its XML as
+// Finesse's Shindig container renders it (/gadgets/ifr), the gadget's files under
+// /3rdpartygadget/files/ (compressed, as Finesse sends them), and a shim with the small part of
+// gadgets.* and finesse.* the gadget uses. It answers on one port for its own origin,
+// https://finesse.localhost:PORT (Host); on the same port it also answers as a VPN-less reverse
+// proxy in front of that desktop (ProxyHost) and as another web server that hosts the gadget
+// (GadgetHost), for the spec URL forms (SpecForm). The lab (server/lab) serves it over TLS next
+// to its nodes, which allow its origins.
+package simulator
 
 import (
 	"bytes"
@@ -10,7 +20,6 @@ import (
 	"html/template"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path"
 	"slices"
@@ -18,30 +27,24 @@ import (
 	"strings"
 )
 
-// The Finesse desktop simulator serves what a Finesse desktop serves to a third-party gadget:
-// the desktop page with the gadget in a same-origin iframe, the gadget rendered from its XML as
-// Finesse's Shindig container renders it (/gadgets/ifr), the gadget's files under
-// /3rdpartygadget/files/ (compressed, as Finesse sends them), and a shim with the small part of
-// gadgets.* and finesse.* the gadget uses. It runs on its own origin,
-// https://finesse.localhost:PORT, which the lab nodes allow; on the same port it also answers as
-// a VPN-less reverse proxy in front of that desktop (ProxyHost) and as another web server that
-// hosts the gadget (GadgetHost), for the spec URL forms (SpecForm).
+//go:embed files/*
+var files embed.FS
 
-//go:embed simulator/*
-var simulatorFiles embed.FS
+var desktopPage = template.Must(template.ParseFS(files, "files/desktop.html"))
 
-var desktopPage = template.Must(template.ParseFS(simulatorFiles, "simulator/desktop.html"))
+// Host is the simulator's own host name: the Finesse desktop's.
+const Host = "finesse.localhost"
 
 // Desktop user of the simulator.
 const (
-	SimulatorAgentID   = "1001"
-	SimulatorExtension = "5001"
-	SimulatorRole      = "Agent"
+	AgentID   = "1001"
+	Extension = "5001"
+	Role      = "Agent"
 	// GadgetXML is the gadget's file name in Finesse's 3rdpartygadget folder.
 	GadgetXML = "TestCORSgadget.xml"
 )
 
-// Names the simulator answers for besides SimulatorHost, on its port.
+// Names the simulator answers for besides Host, on its port.
 const (
 	// ProxyHost plays the VPN-less reverse proxy: agents reach the desktop by this name, while
 	// Finesse still names itself in the spec URL.
@@ -50,6 +53,9 @@ const (
 	// or a customer's own), which answers the desktop's origins with CORS, as module scripts need.
 	GadgetHost = "gadgets.localhost"
 )
+
+// Hosts are the names the simulator answers for, which its server certificate must cover.
+func Hosts() []string { return []string{Host, ProxyHost, GadgetHost} }
 
 // SpecForm is one form of the spec URL: the layout's gadget URL as Finesse resolved it, which
 // Shindig passes to the gadget in the iframe's url parameter (/gadgets/ifr?url=...). The desktop
@@ -72,22 +78,23 @@ func SpecForms() []SpecForm {
 	return []SpecForm{FormRelative, FormAbsolute, FormInternal, FormInternalFQDN, FormElsewhere, FormMirror, FormProxy}
 }
 
-// specURL is the spec URL of a form; port is the simulator's.
-func specURL(form SpecForm, port string) string {
+// specURL is the spec URL of a form.
+func (s *Simulator) specURL(form SpecForm) string {
+	port := s.opt.Port
 	file := "/3rdpartygadget/files/" + GadgetXML
 	switch form {
 	case FormAbsolute:
-		return "https://" + net.JoinHostPort(SimulatorHost, port) + file
+		return s.Origin() + file
 	case FormInternal:
 		return "http://localhost:8082" + file
 	case FormInternalFQDN:
-		return "http://" + SimulatorHost + ":8082" + file
+		return "http://" + Host + ":8082" + file
 	case FormElsewhere:
 		return "https://" + net.JoinHostPort(GadgetHost, port) + "/gadget/" + GadgetXML
 	case FormMirror:
 		return "https://" + net.JoinHostPort(GadgetHost, port) + "/3rdpartygadget/files/mirror/" + GadgetXML
 	case FormProxy:
-		return FinesseOrigin + file
+		return s.opt.FinesseOrigin + file
 	}
 	return file
 }
@@ -95,26 +102,62 @@ func specURL(form SpecForm, port string) string {
 // locales the simulator offers, as Finesse names them.
 var locales = []struct{ Code, Name string }{{"en_US", "English"}, {"nl_NL", "Nederlands"}, {"ko_KR", "한국어"}}
 
-type simulator struct {
-	query string // the gadget URL's query, as a layout would give it
-	port  string // the port of every name the simulator answers for
+// Options configure a simulator.
+type Options struct {
+	// Gadget serves the gadget's folder: TestCORSgadget.xml, its JS and CSS.
+	Gadget http.Handler
+	// Query is the query of the gadget's URL in the simulated layout (default nodes).
+	Query string
+	// Port is the port the simulator is served on, under every name it answers for.
+	Port string
+	// FinesseOrigin is Finesse's own origin in the field, which the spec URL names when the
+	// desktop is reached through the VPN-less proxy (FormProxy).
+	FinesseOrigin string
+}
+
+// Simulator is the desktop simulator, an http.Handler for every name it answers for.
+type Simulator struct {
+	opt     Options
+	handler http.Handler
 	// finesseFiles serves /3rdpartygadget/files/ as Finesse does, elsewhere the other web server.
 	finesseFiles, elsewhere http.Handler
 }
 
-// newSimulator serves gadget, the gadget's folder (TestCORSgadget.xml, its JS and CSS); origins
-// are the desktop's (Finesse's and the proxy's), which GadgetHost allows.
-func newSimulator(gadget http.Handler, query, port string, origins []string) *simulator {
-	s := &simulator{query: query, port: port}
-	s.finesseFiles = http.StripPrefix("/3rdpartygadget/files", compressed{gadget})
+// New makes a simulator; serve it over TLS on opt.Port with a certificate for Hosts.
+func New(opt Options) *Simulator {
+	s := &Simulator{opt: opt}
+	s.finesseFiles = http.StripPrefix("/3rdpartygadget/files", compressed{opt.Gadget})
 	other := http.NewServeMux()
-	other.Handle("GET /gadget/", http.StripPrefix("/gadget", gadget))
-	other.Handle("GET /3rdpartygadget/files/mirror/", http.StripPrefix("/3rdpartygadget/files/mirror", gadget))
-	s.elsewhere = allowOrigins(origins, other)
+	other.Handle("GET /gadget/", http.StripPrefix("/gadget", opt.Gadget))
+	other.Handle("GET /3rdpartygadget/files/mirror/", http.StripPrefix("/3rdpartygadget/files/mirror", opt.Gadget))
+	s.elsewhere = allowOrigins(s.Origins(), other)
+	s.handler = s.routes()
 	return s
 }
 
-func (s *simulator) routes() http.Handler {
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Origin is the desktop's origin.
+func (s *Simulator) Origin() string { return "https://" + net.JoinHostPort(Host, s.opt.Port) }
+
+// ProxyOrigin is the desktop's origin behind the simulated VPN-less reverse proxy.
+func (s *Simulator) ProxyOrigin() string { return "https://" + net.JoinHostPort(ProxyHost, s.opt.Port) }
+
+// Origins are the origins the gadget's requests carry: the desktop's, directly and through the
+// proxy.
+func (s *Simulator) Origins() []string { return []string{s.Origin(), s.ProxyOrigin()} }
+
+// URL is the desktop page with the gadget's spec URL in a form, in a locale (en_US, nl_NL,
+// ko_KR).
+func (s *Simulator) URL(form SpecForm, locale string) string {
+	origin := s.Origin()
+	if form == FormProxy {
+		origin = s.ProxyOrigin()
+	}
+	return origin + "/desktop?" + desktopQuery(form, locale)
+}
+
+func (s *Simulator) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/desktop", http.StatusFound)
@@ -125,7 +168,7 @@ func (s *simulator) routes() http.Handler {
 	script := func(name string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-			http.ServeFileFS(w, r, simulatorFiles, "simulator/"+name)
+			http.ServeFileFS(w, r, files, "files/"+name)
 		}
 	}
 	mux.HandleFunc("GET /simulator/shim.js", script("shim.js"))
@@ -161,10 +204,10 @@ func (c compressed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.files.ServeHTTP(w, r)
 		return
 	}
-	rec := httptest.NewRecorder()
+	rec := newBuffered()
 	c.files.ServeHTTP(rec, r)
-	body := rec.Body.Bytes()
-	if rec.Code == http.StatusOK {
+	body := rec.body.Bytes()
+	if rec.code == http.StatusOK {
 		var gz bytes.Buffer
 		zw := gzip.NewWriter(&gz)
 		zw.Write(body)
@@ -178,8 +221,31 @@ func (c compressed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(rec.Code)
+	w.WriteHeader(rec.code)
 	w.Write(body)
+}
+
+// buffered is a response kept in memory, for a handler whose answer the simulator rewrites
+// (compressed) or reads itself (the spec URL that Finesse fetches).
+type buffered struct {
+	header http.Header
+	code   int // 0 until the handler sets one or writes
+	body   bytes.Buffer
+}
+
+func newBuffered() *buffered { return &buffered{header: http.Header{}} }
+
+func (b *buffered) Header() http.Header { return b.header }
+
+func (b *buffered) WriteHeader(code int) {
+	if b.code == 0 {
+		b.code = code
+	}
+}
+
+func (b *buffered) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
 }
 
 // allowOrigins answers the given origins with CORS headers, as a server hosting a gadget for
@@ -213,7 +279,7 @@ func desktopQuery(form SpecForm, locale string) string {
 	return q.Encode()
 }
 
-func (s *simulator) desktop(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) desktop(w http.ResponseWriter, r *http.Request) {
 	loc := locale(r)
 	form := SpecForm(r.URL.Query().Get("form"))
 	if form == "" {
@@ -225,12 +291,12 @@ func (s *simulator) desktop(w http.ResponseWriter, r *http.Request) {
 	}
 	// Behind the proxy, agents know the desktop by the proxy's name.
 	if form == FormProxy && hostname(r.Host) != ProxyHost {
-		http.Redirect(w, r, "https://"+net.JoinHostPort(ProxyHost, s.port)+r.URL.RequestURI(), http.StatusFound)
+		http.Redirect(w, r, s.ProxyOrigin()+r.URL.RequestURI(), http.StatusFound)
 		return
 	}
-	gadgetURL := specURL(form, s.port)
-	if s.query != "" {
-		gadgetURL += "?" + s.query
+	gadgetURL := s.specURL(form)
+	if s.opt.Query != "" {
+		gadgetURL += "?" + s.opt.Query
 	}
 	ifr := "/gadgets/ifr?" + url.Values{"url": {gadgetURL}, "locale": {loc}, "up_locale": {loc}}.Encode()
 	type choice struct {
@@ -246,7 +312,7 @@ func (s *simulator) desktop(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	err := desktopPage.Execute(w, map[string]any{
-		"Lang": strings.Split(loc, "_")[0], "AgentID": SimulatorAgentID, "Extension": SimulatorExtension,
+		"Lang": strings.Split(loc, "_")[0], "AgentID": AgentID, "Extension": Extension,
 		"Locales": ls, "Forms": fs, "Title": "CORS Quick Check", "IframeURL": template.URL(ifr),
 	})
 	if err != nil {
@@ -269,17 +335,15 @@ type gadgetModule struct {
 	} `xml:"Content"`
 }
 
-// finesseFQDN is the name of the Finesse server in the field case (FinesseOrigin).
-var finesseFQDN = strings.Split(strings.TrimPrefix(FinesseOrigin, "https://"), ":")[0]
-
 // specServer is what answers the simulated Finesse server when it fetches a spec URL itself:
 // its own files under every name it has (it reaches localhost:8082 and its FQDN, which the
 // browser may not), or the other web server; nil for any other host.
-func (s *simulator) specServer(u *url.URL) http.Handler {
+func (s *Simulator) specServer(u *url.URL) http.Handler {
+	finesse, _ := url.Parse(s.opt.FinesseOrigin)
 	switch h := u.Hostname(); h {
 	case GadgetHost:
 		return s.elsewhere
-	case SimulatorHost, ProxyHost, "localhost", finesseFQDN:
+	case Host, ProxyHost, "localhost", finesse.Hostname():
 		if strings.HasPrefix(u.Path, "/3rdpartygadget/files/") {
 			return s.finesseFiles
 		}
@@ -290,7 +354,7 @@ func (s *simulator) specServer(u *url.URL) http.Handler {
 // ifr renders the gadget as Shindig does: Finesse fetches the spec URL itself, and serves the
 // XML's HTML content in a page of its own, with the container's JavaScript before it and
 // relative URLs resolved against the XML's folder.
-func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) ifr(w http.ResponseWriter, r *http.Request) {
 	u, err := url.Parse(r.URL.Query().Get("url"))
 	if err == nil {
 		u = (&url.URL{Scheme: "https", Host: r.Host}).ResolveReference(u)
@@ -300,17 +364,22 @@ func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
 		spec = s.specServer(u)
 	}
 	if spec == nil {
-		http.Error(w, "url must be a gadget this simulator can fetch: on "+SimulatorHost+", "+GadgetHost+" or localhost:8082", http.StatusBadRequest)
+		http.Error(w, "url must be a gadget this simulator can fetch: on "+Host+", "+GadgetHost+" or localhost:8082", http.StatusBadRequest)
 		return
 	}
-	rec := httptest.NewRecorder()
-	spec.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u.Path, nil))
-	if rec.Code != http.StatusOK {
-		http.Error(w, fmt.Sprintf("gadget XML %s: %d", u, rec.Code), http.StatusBadGateway)
+	specReq, err := http.NewRequestWithContext(r.Context(), http.MethodGet, u.EscapedPath(), nil)
+	if err != nil {
+		http.Error(w, "url: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	rec := newBuffered()
+	spec.ServeHTTP(rec, specReq)
+	if rec.code != http.StatusOK {
+		http.Error(w, fmt.Sprintf("gadget XML %s: %d", u, rec.code), http.StatusBadGateway)
 		return
 	}
 	var m gadgetModule
-	if err := xml.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+	if err := xml.Unmarshal(rec.body.Bytes(), &m); err != nil {
 		http.Error(w, "gadget XML: "+err.Error(), http.StatusBadGateway)
 		return
 	}
@@ -328,8 +397,8 @@ func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
 	host, port, _ := net.SplitHostPort(r.Host)
 	content = strings.NewReplacer("__UP_scheme__", "https", "__UP_host__", host, "__UP_hostPort__", port,
 		"__UP_locale__", locale(r)).Replace(content)
-	cfg, _ := json.Marshal(map[string]string{"locale": locale(r), "agentId": SimulatorAgentID,
-		"extension": SimulatorExtension, "role": SimulatorRole})
+	cfg, _ := json.Marshal(map[string]string{"locale": locale(r), "agentId": AgentID,
+		"extension": Extension, "role": Role})
 	folder := url.URL{Scheme: u.Scheme, Host: u.Host, Path: path.Dir(u.Path) + "/"}
 	var b bytes.Buffer
 	b.WriteString("<!doctype html><html><head><meta charset=\"utf-8\">")
@@ -342,33 +411,4 @@ func (s *simulator) ifr(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b.Bytes())
-}
-
-// SimulatorOrigin returns the origin of the desktop simulator (empty when it is not running).
-func (l *Lab) SimulatorOrigin() string { return l.simOrigin }
-
-// ProxyOrigin returns the origin of the desktop behind the simulated VPN-less reverse proxy
-// (empty when the simulator is not running).
-func (l *Lab) ProxyOrigin() string { return l.proxyOrigin }
-
-// DesktopURL returns the simulator's desktop page in a locale (en_US, nl_NL, ko_KR).
-func (l *Lab) DesktopURL(locale string) string { return l.FormURL(FormRelative, locale) }
-
-// FormURL returns the simulator's desktop page with the gadget's spec URL in a form, in a locale.
-func (l *Lab) FormURL(form SpecForm, locale string) string {
-	origin := l.simOrigin
-	if form == FormProxy {
-		origin = l.proxyOrigin
-	}
-	return origin + "/desktop?" + desktopQuery(form, locale)
-}
-
-// simulatorListener reserves the simulator's port before the nodes start, so that they can
-// allow its origin.
-func simulatorListener() (ln net.Listener, port string, err error) {
-	ln, err = net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	return ln, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
 }
