@@ -182,16 +182,13 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 func parseTargetURL(s string) (*url.URL, error) {
 	u, err := cors.ParseURL(s)
 	if err != nil && !hasScheme.MatchString(s) {
-		return nil, fmt.Errorf("URL %q must be an absolute http:// or https:// URL", s)
+		return nil, fmt.Errorf("URL %q must be an absolute http(s) URL with a host", s)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("URL %q: %v", s, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("URL %q must be an absolute http:// or https:// URL", s)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("URL %q must not contain a user name or password: fetch() refuses it", s)
+	if err := cors.ValidateURL(u); err != nil {
+		return nil, fmt.Errorf("URL %q %v", s, err)
 	}
 	if _, err := cors.SerializeOrigin(u); err != nil {
 		return nil, fmt.Errorf("URL %q: %v", s, err)

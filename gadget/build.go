@@ -13,11 +13,11 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/evanw/esbuild/pkg/api"
 )
 
@@ -71,9 +72,12 @@ var embedded = api.Plugin{Name: "embedded", Setup: func(b api.PluginBuild) {
 // URL the gadget reports to ("" for a gadget without a service).
 func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
 	if serviceURL != "" {
-		u, err := url.Parse(serviceURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("service URL %q must be an absolute http(s) URL without query", serviceURL)
+		u, err := targets.ParseURL(serviceURL)
+		if err == nil && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
+			err = errors.New("must have no query or fragment")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("service URL %q %v", serviceURL, err)
 		}
 		serviceURL = strings.TrimSuffix(u.String(), "/")
 	}

@@ -89,6 +89,8 @@ func TestBuildRejectsABadServiceURL(t *testing.T) {
 	for _, bad := range []string{
 		"corscheck.example:8443", "ftp://corscheck.example", "https://", "https://corscheck.example/?x=1",
 		"https://corscheck.example/#top", "javascript:alert(1)", "https://corscheck.example/\x7f",
+		"https://corscheck.example/?", "https://u:p@corscheck.example/", "https://corscheck.example:99999/",
+		"https://corscheck.example/\u202e",
 	} {
 		if _, err := Build(spec, bad); err == nil {
 			t.Errorf("Build accepted the service URL %q", bad)

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/corsquickcheck/corscheck/server/cors"
 )
 
 // Type is a kind of receiver.
@@ -62,11 +64,6 @@ func ParseReceiver(s string) (Receiver, error) {
 	if err != nil || u.Host == "" || u.Hostname() == "" || u.Opaque != "" {
 		return Receiver{}, fmt.Errorf("alert receiver: not a URL with a host (%s)", describeShape(s))
 	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return Receiver{}, fmt.Errorf("alert receiver %s: port out of range", u.Hostname())
-		}
-	}
 	scheme := strings.ToLower(u.Scheme)
 	r := Receiver{Type: typ, URL: u}
 	switch {
@@ -75,6 +72,11 @@ func ParseReceiver(s string) (Receiver, error) {
 			return Receiver{}, fmt.Errorf("alert receiver %s: %s+%s is not a receiver; write smtp://… alone", u.Hostname(), typ, scheme)
 		}
 		r.Type = Email
+		if p := u.Port(); p != "" {
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				return Receiver{}, fmt.Errorf("alert receiver %s: has port %s; ports run from 1 to 65535", u.Hostname(), p)
+			}
+		}
 		if err := r.parseMail(); err != nil {
 			return Receiver{}, err
 		}
@@ -86,6 +88,14 @@ func ParseReceiver(s string) (Receiver, error) {
 		return Receiver{}, fmt.Errorf("alert receiver %s: a %s webhook takes no user name or password", u.Hostname(), typ)
 	case u.Fragment != "":
 		return Receiver{}, fmt.Errorf("alert receiver %s: a webhook URL has no #fragment", u.Hostname())
+	default:
+		// A webhook URL is an http(s) URL like any other, except that a generic webhook may
+		// carry Basic credentials in it.
+		plain := *u
+		plain.User = nil
+		if err := cors.ValidateURL(&plain); err != nil {
+			return Receiver{}, fmt.Errorf("alert receiver %s: %v", u.Hostname(), err)
+		}
 	}
 	sum := sha256.Sum256([]byte(string(r.Type) + " " + u.String() + " " + r.From + " " + strings.Join(r.To, ",")))
 	r.ID = hex.EncodeToString(sum[:4])

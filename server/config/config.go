@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -372,8 +371,8 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.PublicURL != "" {
-		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || targets.HasInvisible(c.PublicURL) {
-			bad("public-url %q must be an absolute http(s) URL", c.PublicURL)
+		if _, err := targets.ParseURL(c.PublicURL); err != nil {
+			bad("public-url %q %v", c.PublicURL, err)
 		}
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {

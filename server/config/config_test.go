@@ -47,6 +47,8 @@ func TestInvalidSettingsAreAllReported(t *testing.T) {
 		{"missing config file", []string{"--config", "/nonexistent.json"}, nil, []string{"config file"}},
 		{"stray argument", []string{"extra"}, nil, []string{"unexpected argument"}},
 		{"bidi control in the public URL", []string{"--public-url", "https://corscheck\u202e.example.com"}, nil, []string{"public-url"}},
+		{"public URL not http(s)", []string{"--public-url", "ftp://corscheck.example.com"}, nil, []string{"public-url", "absolute http(s) URL"}},
+		{"public URL port out of range", []string{"--public-url", "https://corscheck.example.com:99999"}, nil, []string{"public-url", "ports run from 1 to 65535"}},
 		{"zero-width space in an origin", []string{"--origins", "https://finesse\u200bp.example:8445"}, nil, []string{"origin"}},
 		{"two problems at once", []string{"--listen", "x", "--log-format", "xml"}, nil, []string{"listen", "log-format"}},
 	}

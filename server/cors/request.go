@@ -319,8 +319,8 @@ func (b Browser) PreflightHeader(method string, h []Header, origin string) []Hea
 // Validate checks a request before it is evaluated or sent.
 func (r Request) Validate() error {
 	var errs []error
-	if r.URL == nil || (r.URL.Scheme != "http" && r.URL.Scheme != "https") || r.URL.Host == "" {
-		errs = append(errs, errors.New("URL must be an absolute http:// or https:// URL"))
+	if err := ValidateURL(r.URL); err != nil {
+		errs = append(errs, fmt.Errorf("URL %v", err))
 	}
 	if r.Origin != NullOrigin {
 		if o, err := ParseOrigin(r.Origin); err != nil {

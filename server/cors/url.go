@@ -2,7 +2,9 @@ package cors
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	whatwgerrors "github.com/nlnwa/whatwg-url/errors"
@@ -25,6 +27,27 @@ func ParseURL(s string) (*url.URL, error) {
 		return nil, urlError(err)
 	}
 	return url.Parse(u.Href(false))
+}
+
+// ValidateURL says what keeps u from being a URL a page can fetch across origins: it must be
+// absolute http or https with a host, have a port (when given) from 1 to 65535, and hold no user
+// name or password (fetch() refuses those). It is the one check of every http(s) URL the project
+// takes in, after the caller parsed it in its own way: as a browser reads it (ParseURL), or
+// strictly, as the service does (targets.ParseURL). Its errors leave the URL out ("has port
+// 99999; …"), so that each caller names it in its own words.
+func ValidateURL(u *url.URL) error {
+	switch {
+	case u == nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.Opaque != "":
+		return errors.New("must be an absolute http(s) URL with a host")
+	case u.User != nil:
+		return errors.New("must not hold a user name or password")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("has port %s; ports run from 1 to 65535", p)
+		}
+	}
+	return nil
 }
 
 // urlError says in one clause what the URL parser refused.

@@ -157,7 +157,7 @@ func (j *judge) pageOrigin(e entry) string {
 		return j.opt.Origin
 	}
 	for _, s := range []string{j.rec.Pages[e.Pageref], e.RequestHeaders.Get("Referer")} {
-		if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		if u, err := url.Parse(s); err == nil && cors.ValidateURL(u) == nil {
 			if o, err := cors.SerializeOrigin(u); err == nil {
 				return o
 			}
@@ -187,7 +187,7 @@ func (j *judge) explain(pos int) (Finding, bool) {
 		return Finding{}, false
 	}
 	u, err := url.Parse(e.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || cors.ValidateURL(u) != nil {
 		return Finding{}, false
 	}
 	origin := j.pageOrigin(*e)

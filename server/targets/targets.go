@@ -218,11 +218,11 @@ func ValidNode(n string) error {
 // MaxURL is the longest URL of a check, in bytes.
 const MaxURL = 2048
 
-// ParseURL parses the URL of a check, as a browser reports it or a caller asks for it: absolute
-// http or https with a host, a port (when given) from 1 to 65535, no user name or password, at
-// most MaxURL bytes, and no character that HasBlank finds anywhere (percent-encoded ones in the
-// host included), since those make a URL read as another. Its errors say what is wrong with
-// "the URL" left out: "has port 99999; …".
+// ParseURL parses the URL of a check, as a browser reports it or a caller asks for it: at most
+// MaxURL bytes, no character that HasBlank finds anywhere (percent-encoded ones in the host
+// included), since those make a URL read as another, and then what cors.ValidateURL asks
+// (absolute http or https with a host, a port from 1 to 65535, no user name or password). Its
+// errors say what is wrong with "the URL" left out: "has port 99999; …".
 func ParseURL(raw string) (*url.URL, error) {
 	if len(raw) > MaxURL {
 		return nil, fmt.Errorf("is longer than %d bytes", MaxURL)
@@ -231,20 +231,14 @@ func ParseURL(raw string) (*url.URL, error) {
 		return nil, errors.New("holds white space or an invisible character (control, bidi, zero-width or filler)")
 	}
 	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, errors.New("cannot be read as a URL")
-	case u.Scheme != "https" && u.Scheme != "http", u.Hostname() == "", u.Opaque != "":
-		return nil, errors.New("must be an absolute http(s) URL with a host")
-	case u.User != nil:
-		return nil, errors.New("must not hold a user name or password")
-	case HasBlank(u.Hostname()):
-		return nil, errors.New("has a host with white space or an invisible character (control, bidi, zero-width or filler)")
 	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("has port %s; ports run from 1 to 65535", p)
-		}
+	if err := cors.ValidateURL(u); err != nil {
+		return nil, err
+	}
+	if HasBlank(u.Hostname()) {
+		return nil, errors.New("has a host with white space or an invisible character (control, bidi, zero-width or filler)")
 	}
 	return u, nil
 }
