@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -720,6 +721,34 @@ func TestBinaryLeavesOutTestHelpers(t *testing.T) {
 		if pkg == "testing" || strings.HasPrefix(pkg, "testing/") || pkg == "net/http/httptest" ||
 			(strings.HasPrefix(pkg, "github.com/corsquickcheck/") && strings.HasSuffix(pkg, "test")) {
 			t.Errorf("the binary imports %s", pkg)
+		}
+	}
+}
+
+// Packages depend one way: the domain below the advice, the advice below the diagnosis, the
+// diagnosis below the service's settings and guards. Each edge here was once taken by
+// accident (the target kind lived in fix; config reached the probe through egress for one
+// error value).
+func TestDependenciesPointOneWay(t *testing.T) {
+	const mod = "github.com/corsquickcheck/corscheck/server/"
+	never := map[string][]string{
+		"cors":    {"probe", "fix", "targets", "store"},
+		"targets": {"fix", "probe", "store"},
+		"fix":     {"probe", "store"},
+		"probe":   {"store", "egress", "config"},
+		"egress":  {"probe"},
+		"config":  {"probe", "api", "admin"},
+	}
+	for pkg, banned := range never {
+		out, err := exec.Command("go", "list", "-deps", "./server/"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps ./server/%s: %v", pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		for _, b := range banned {
+			if slices.Contains(deps, mod+b) {
+				t.Errorf("server/%s depends on server/%s", pkg, b)
+			}
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/corsquickcheck/corscheck/server/egress"
-	"github.com/corsquickcheck/corscheck/server/probe"
 )
 
 // receiverServer records what it is sent and answers with status.
@@ -145,7 +144,7 @@ func TestHostileReceiversAreRefused(t *testing.T) {
 		g.Resolver = tt.resolver
 		s := NewSender(SenderOptions{Guard: g})
 		err := s.Send(t.Context(), r, sampleEvent(Opened))
-		if !errors.Is(err, probe.ErrForbiddenAddress) || !strings.Contains(err.Error(), tt.want) {
+		if !errors.As(err, new(*egress.Error)) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want a refusal with %q", tt.name, err, tt.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "secret") {
@@ -160,7 +159,7 @@ func TestHostileReceiversAreRefused(t *testing.T) {
 	a := mustReceiver(t, srv.URL+"/a")
 	other := mustReceiver(t, "http://localhost"+port+"/b")
 	s := NewSender(SenderOptions{Guard: Guard([]Receiver{a}, loopback)})
-	if err := s.Send(t.Context(), other, sampleEvent(Opened)); !errors.Is(err, probe.ErrForbiddenAddress) ||
+	if err := s.Send(t.Context(), other, sampleEvent(Opened)); !errors.As(err, new(*egress.Error)) ||
 		!strings.Contains(err.Error(), "localhost is not one of the alert receivers") {
 		t.Errorf("a host the guard does not list: %v", err)
 	}

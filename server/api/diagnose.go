@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/egress"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
@@ -123,7 +124,7 @@ func (s *server) postDiagnose(w http.ResponseWriter, r *http.Request) {
 	var replaced []string
 	req.Header, replaced = withPlaceholders(req.Header, req.Browser)
 	if err := s.guard.CheckURL(r.Context(), req.URL); err != nil {
-		if errors.Is(err, probe.ErrForbiddenAddress) {
+		if errors.As(err, new(*egress.Error)) {
 			fail(w, http.StatusForbidden, err.Error(), nil)
 			return
 		}

@@ -24,8 +24,8 @@
 // narrow: 127.0.0.1/32 rather than 127.0.0.0/8 for the demo's lab, nothing loopback in
 // production, and only the subnets where the targets live.
 //
-// Every refusal is an *Error, which wraps probe.ErrForbiddenAddress: the probe reports it as
-// network class "forbidden", the API as 403.
+// Every refusal is an *Error, a probe.Refusal: the probe reports it as network class
+// "forbidden", the API as 403.
 package egress
 
 import (
@@ -42,8 +42,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
-
-	"github.com/corsquickcheck/corscheck/server/probe"
 )
 
 // Resolver looks host names up; *net.Resolver is one.
@@ -74,7 +72,7 @@ type Policy struct {
 	HostList string
 }
 
-// Error is a refusal. It wraps probe.ErrForbiddenAddress.
+// Error is a refusal.
 type Error struct {
 	Host   string     // the host refused, or whose address was refused; may be empty
 	Addr   netip.Addr // the address refused, when it is about an address
@@ -93,8 +91,9 @@ func (e *Error) Error() string {
 	return "egress: " + e.Reason + "; not allowed"
 }
 
-// Unwrap makes errors.Is(err, probe.ErrForbiddenAddress) true.
-func (e *Error) Unwrap() error { return probe.ErrForbiddenAddress }
+// Forbidden says that the error is a refusal: it makes an *Error a probe.Refusal, which the
+// probe reports as network class "forbidden".
+func (e *Error) Forbidden() bool { return true }
 
 const notAllowedHost = "is not in the target catalogue or the allowed domains"
 
@@ -116,7 +115,7 @@ func (p *Policy) CheckAddr(a netip.Addr) error {
 
 // CheckURL refuses a URL the service may not call: a scheme other than http or https, a host
 // AllowHost does not accept, or a host with any forbidden address. A failed lookup is returned
-// as the resolver's error (a *net.DNSError), which does not wrap probe.ErrForbiddenAddress.
+// as the resolver's error (a *net.DNSError), which is not an *Error.
 func (p *Policy) CheckURL(ctx context.Context, u *url.URL) error {
 	if u == nil {
 		return &Error{Reason: "no URL"}

@@ -115,7 +115,7 @@ func TestDialContext(t *testing.T) {
 		fail      []string // addresses whose dial fails
 		wantDials []string // what the dialer was asked, in order
 		wantErr   string   // substring; "" means connected
-		forbidden bool     // the error wraps probe.ErrForbiddenAddress
+		forbidden bool     // the error is an *Error
 	}{
 		{name: "metadata literal refused", allow: []string{"169.254.169.254"}, addr: "169.254.169.254:80",
 			wantErr: "egress: 169.254.169.254 is link-local (cloud metadata); not allowed", forbidden: true},
@@ -196,8 +196,8 @@ func TestDialContext(t *testing.T) {
 			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
 				t.Fatalf("DialContext(%s): %q, want it to mention %q", tt.addr, err, tt.wantErr)
 			}
-			if err != nil && errors.Is(err, probe.ErrForbiddenAddress) != tt.forbidden {
-				t.Errorf("errors.Is(%v, ErrForbiddenAddress) = %v, want %v", err, !tt.forbidden, tt.forbidden)
+			if err != nil && errors.As(err, new(*Error)) != tt.forbidden {
+				t.Errorf("errors.As(%v, *Error) = %v, want %v", err, !tt.forbidden, tt.forbidden)
 			}
 			if got := rec.addrs(); !slices.Equal(got, tt.wantDials) {
 				t.Errorf("dialled %q, want %q", got, tt.wantDials)
@@ -269,8 +269,8 @@ func TestCheckURL(t *testing.T) {
 			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
 				t.Fatalf("CheckURL(%s): %q, want it to mention %q", tt.url, err, tt.wantErr)
 			}
-			if err != nil && errors.Is(err, probe.ErrForbiddenAddress) != tt.forbidden {
-				t.Errorf("errors.Is(%v, ErrForbiddenAddress) = %v, want %v", err, !tt.forbidden, tt.forbidden)
+			if err != nil && errors.As(err, new(*Error)) != tt.forbidden {
+				t.Errorf("errors.As(%v, *Error) = %v, want %v", err, !tt.forbidden, tt.forbidden)
 			}
 		})
 	}
@@ -288,7 +288,7 @@ func TestRebinding(t *testing.T) {
 		t.Fatalf("CheckURL: %v", err)
 	}
 	_, err := p.DialContext(context.Background(), "tcp", "rebind.example:80")
-	if !errors.Is(err, probe.ErrForbiddenAddress) || !strings.Contains(err.Error(), "127.0.0.1, which is loopback") {
+	if !errors.As(err, new(*Error)) || !strings.Contains(err.Error(), "127.0.0.1, which is loopback") {
 		t.Fatalf("DialContext after rebinding: %v, want a loopback refusal", err)
 	}
 	if got := rec.addrs(); len(got) != 0 {
@@ -320,7 +320,7 @@ func TestDefaultDialRechecks(t *testing.T) {
 	c.Close()
 	// Called directly, as if something had let a forbidden address through.
 	_, err = (&Policy{}).dialChecked(context.Background(), "tcp", ln.Addr().String())
-	if !errors.Is(err, probe.ErrForbiddenAddress) {
+	if !errors.As(err, new(*Error)) {
 		t.Fatalf("the default dialer's own check: %v, want a refusal", err)
 	}
 }

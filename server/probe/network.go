@@ -58,8 +58,20 @@ type NetworkError struct {
 	OnPreflight bool   `json:"onPreflight,omitempty"`
 }
 
-// ErrForbiddenAddress is returned by a dialer that refuses an address (see Options.DialContext).
-var ErrForbiddenAddress = errors.New("address not allowed")
+// Refusal is what a dialer (Options.DialContext) that refuses an address returns, or wraps:
+// an error whose Forbidden method says so (the service's egress guard returns *egress.Error).
+// The probe reports it as Forbidden. An interface, not a sentinel, so that a guard need not
+// import the probe.
+type Refusal interface {
+	error
+	Forbidden() bool
+}
+
+// isRefusal reports whether err is, or wraps, a Refusal.
+func isRefusal(err error) bool {
+	r, ok := errors.AsType[Refusal](err)
+	return ok && r.Forbidden()
+}
 
 // netErrorClasses gives the class of each error the probe and the cors package name themselves.
 var netErrorClasses = map[string]NetworkClass{
@@ -116,7 +128,7 @@ func classify(err error) NetworkError {
 		ne.Class, ne.NetError = UnsafeRedirect, cors.ErrAbortedRedirect.Code
 	case errors.As(err, &named):
 		ne.Class, ne.NetError, ne.Message = netErrorClasses[named.Code], named.Code, named.Detail
-	case errors.Is(err, ErrForbiddenAddress):
+	case isRefusal(err):
 		ne.Class = Forbidden
 	case errors.As(err, &dnsErr):
 		ne.Class, ne.NetError = DNS, "net::ERR_NAME_NOT_RESOLVED"
