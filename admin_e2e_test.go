@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/corsquickcheck/corscheck/server/browsertest"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/store"
 )
 
@@ -45,17 +46,14 @@ func evalPage[T any](t *testing.T, ctx context.Context, js string, opts ...chrom
 // waitPage polls a JavaScript expression until it is true (pages may be navigating meanwhile).
 func waitPage(t *testing.T, ctx context.Context, js string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+js+`) } catch (e) { return false } })()`))
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? document.body.innerText : "")`))
-			t.Fatalf("timed out waiting for %s (%v); page: %s", js, err, href)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var err error
+	if !polltest.Until(15*time.Second, func() bool {
+		var ok bool
+		ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+js+`) } catch (e) { return false } })()`))
+		return err == nil && ok
+	}) {
+		href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? document.body.innerText : "")`))
+		t.Fatalf("timed out waiting for %s (%v); page: %s", js, err, href)
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/lab"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/simulator"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/targets"
@@ -86,16 +87,13 @@ func inGadget[T any](t *testing.T, ctx context.Context, fn string) T {
 
 func waitInGadget(t *testing.T, ctx context.Context, fn string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+fn+`)(document.getElementById('gadget').contentDocument) } catch (e) { return false } })()`))
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s (%v)", fn, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var err error
+	if !polltest.Until(20*time.Second, func() bool {
+		var ok bool
+		ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+fn+`)(document.getElementById('gadget').contentDocument) } catch (e) { return false } })()`))
+		return err == nil && ok
+	}) {
+		t.Fatalf("timed out waiting for %s (%v)", fn, err)
 	}
 }
 
@@ -190,18 +188,15 @@ func TestGadgetInSimulator(t *testing.T) {
 				}
 			}
 			// Results are reported once the checks are done; give the POST a moment.
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				n, err := e.svc.store.CountResults(context.Background(), store.Filter{PageOrigin: e.lab.SimulatorOrigin()})
-				if err == nil && n == stored+3 {
-					stored = n
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("store holds %d results from the simulator, want %d (%v)", n, stored+3, err)
-				}
-				time.Sleep(50 * time.Millisecond)
+			var n int64
+			var err error
+			if !polltest.Until(5*time.Second, func() bool {
+				n, err = e.svc.store.CountResults(context.Background(), store.Filter{PageOrigin: e.lab.SimulatorOrigin()})
+				return err == nil && n == stored+3
+			}) {
+				t.Fatalf("store holds %d results from the simulator, want %d (%v)", n, stored+3, err)
 			}
+			stored = n
 		})
 	}
 	if labels["en_US"]["blocked"] == labels["nl_NL"]["blocked"] || labels["en_US"]["blocked"] == labels["ko_KR"]["blocked"] {
@@ -281,19 +276,18 @@ func startNginx(t *testing.T, l *lab.Lab, origin string) int {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+	if !polltest.Until(10*time.Second, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
 			c.Close()
-			return port
 		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			o, _ := os.ReadFile(filepath.Join(dir, "out.log"))
-			t.Fatalf("nginx did not start: %s %s", b, o)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err == nil
+	}) {
+		b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		o, _ := os.ReadFile(filepath.Join(dir, "out.log"))
+		t.Fatalf("nginx did not start: %s %s", b, o)
 	}
+	return port
 }
 
 // TestGadgetAgainstNginx: the gadget checks two nodes of a real nginx configured like CUIC.
@@ -408,14 +402,11 @@ func BenchmarkGadgetThreeNodes(b *testing.B) {
 		return ms
 	}
 	// The service's catalogue (three lab nodes) has arrived before the first Test.
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	if !polltest.Until(20*time.Second, func() bool {
 		ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.getElementById('gadget').contentDocument.querySelector('#cc-node-3')`))
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the gadget did not load the catalogue")
-		}
+		return ok
+	}) {
+		b.Fatal("the gadget did not load the catalogue")
 	}
 	var one, three []float64
 	for b.Loop() {
@@ -481,17 +472,15 @@ func measureFrame(t *testing.T, ctx context.Context) frameHeight {
 // waitFrameFits waits until the frame is as high as the content, to the pixel, and returns it.
 func waitFrameFits(t *testing.T, ctx context.Context) frameHeight {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		h := measureFrame(t, ctx)
-		if d := h.Frame - h.Content; d > -1 && d < 1 {
-			return h
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the frame is %.1f px high for %.1f px of content", h.Frame, h.Content)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var h frameHeight
+	if !polltest.Until(10*time.Second, func() bool {
+		h = measureFrame(t, ctx)
+		d := h.Frame - h.Content
+		return d > -1 && d < 1
+	}) {
+		t.Fatalf("the frame is %.1f px high for %.1f px of content", h.Frame, h.Content)
 	}
+	return h
 }
 
 // TestGadgetFrameFollowsContent: the frame's height follows the content both ways, as
@@ -560,23 +549,24 @@ func (r *responseRecorder) listen(ev any) {
 // (events may trail what the page shows), returns them, and forgets all responses.
 func (r *responseRecorder) take(t *testing.T, suffix string, n int) []response {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		r.mu.Lock()
-		var out []response
+	matching := func() (out []response) { // with r.mu held
 		for _, s := range r.seen {
 			if u, err := url.Parse(s.URL); err == nil && strings.HasSuffix(u.Path, suffix) {
 				out = append(out, s)
 			}
 		}
-		if len(out) >= n || time.Now().After(deadline) {
-			r.seen = nil
-			r.mu.Unlock()
-			return out
-		}
-		r.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
+		return out
 	}
+	polltest.Until(10*time.Second, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(matching()) >= n
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := matching()
+	r.seen = nil
+	return out
 }
 
 // TestGadgetStartsInEveryForm: in Chromium the gadget starts, with no setting, whatever spec URL

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/lab"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/store"
 )
@@ -622,16 +623,23 @@ func TestDemoServes(t *testing.T) {
 	// seconds later, and the alert of the incident that opens reaches the demo's receiver.
 	wait := func(what, text string) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !strings.Contains(out.String(), text) {
+		exited := false
+		code := 0
+		if !polltest.Until(60*time.Second, func() bool {
+			if strings.Contains(out.String(), text) {
+				return true
+			}
 			select {
-			case code := <-done:
-				t.Fatalf("demo exited %d before %s:\n%s%s", code, what, out.String(), errOut.String())
-			case <-time.After(20 * time.Millisecond):
+			case code = <-done:
+				exited = true
+			default:
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("demo: no %s after 60 s:\n%s", what, out.String())
-			}
+			return exited
+		}) {
+			t.Fatalf("demo: no %s after 60 s:\n%s", what, out.String())
+		}
+		if exited {
+			t.Fatalf("demo exited %d before %s:\n%s%s", code, what, out.String(), errOut.String())
 		}
 	}
 	wait("serving", "Serving the service")

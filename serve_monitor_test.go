@@ -17,6 +17,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/alert"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/pgtest"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/store"
 )
 
@@ -70,11 +71,8 @@ func startChild(t *testing.T, env map[string]string) *child {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.kill() })
-	for i := 0; getStatus(c.base+"/healthz", "") != http.StatusOK; i++ {
-		if i == 1500 {
-			t.Fatalf("the service did not start: %s", c.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !polltest.Until(30*time.Second, func() bool { return getStatus(c.base+"/healthz", "") == http.StatusOK }) {
+		t.Fatalf("the service did not start: %s", c.stderr.String())
 	}
 	return c
 }
@@ -101,13 +99,11 @@ func (c *child) leads() int {
 	return 0
 }
 
-// pollUntil calls cond every 20 ms until it holds, failing after d.
+// pollUntil waits until cond holds, failing after d.
 func pollUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s after %s", what, d)
-		}
+	if !polltest.Until(d, cond) {
+		t.Fatalf("no %s after %s", what, d)
 	}
 }
 

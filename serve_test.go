@@ -22,6 +22,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/pgtest"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/store"
 )
 
@@ -180,17 +181,14 @@ func TestServeKill9(t *testing.T) {
 			}
 		})
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		time.Sleep(20 * time.Millisecond)
+	n := 0
+	if !polltest.Until(30*time.Second, func() bool {
 		mu.Lock()
-		n := len(acked)
+		n = len(acked)
 		mu.Unlock()
-		if n >= 2000 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d results acknowledged in 30 s", n)
-		}
+		return n >= 2000
+	}) {
+		t.Fatalf("only %d results acknowledged in 30 s", n)
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
@@ -357,20 +355,17 @@ func TestServeTwoInstancesShareSessionsAndCatalogue(t *testing.T) {
 		t.Fatalf("editing the catalogue on A: %d", got)
 	}
 	// B polls every 20 ms here (2 s in service); give it up to 10 s.
-	for i := 0; ; i++ {
+	var body []byte
+	if !polltest.Until(10*time.Second, func() bool {
 		resp, err := http.Get(b + "/api/v1/targets")
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
+		body, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if strings.Contains(string(body), "cuicedited.example.com") {
-			break
-		}
-		if i == 500 {
-			t.Fatalf("instance B still serves the old catalogue: %s", body)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return strings.Contains(string(body), "cuicedited.example.com")
+	}) {
+		t.Fatalf("instance B still serves the old catalogue: %s", body)
 	}
 }
 
@@ -428,11 +423,8 @@ func TestServeMetricsProtected(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"corscheck", "serve"}, func(k string) string { return env[k] }, &stdout, &stderr)
 	}()
-	for i := 0; getStatus("http://"+listen+"/healthz", "") != http.StatusOK; i++ {
-		if i == 300 {
-			t.Fatalf("the service did not start: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !polltest.Until(30*time.Second, func() bool { return getStatus("http://"+listen+"/healthz", "") == http.StatusOK }) {
+		t.Fatalf("the service did not start: %s", stderr.String())
 	}
 	for _, tc := range []struct {
 		url, token string

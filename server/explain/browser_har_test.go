@@ -21,6 +21,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/lab"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 )
 
 // These tests record HARs in real browsers, against the lab's nodes and a few servers that fail
@@ -269,37 +270,28 @@ func (r *cdpRecorder) listen(ev any) {
 	}
 }
 
-func (r *cdpRecorder) waitFailed(u string) *network.EventLoadingFailed {
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
+func (r *cdpRecorder) waitFailed(u string) (f *network.EventLoadingFailed) {
+	polltest.Until(3*time.Second, func() bool {
 		r.mu.Lock()
-		f := r.failed[r.firstURL[u]]
+		f = r.failed[r.firstURL[u]]
 		r.mu.Unlock()
-		if f != nil {
-			return f
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return nil
+		return f != nil
+	})
+	return f
 }
 
 // settle waits (boundedly) until the extra-info events, which may trail, have arrived.
 func (r *cdpRecorder) settle(int) {
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
+	polltest.Until(2*time.Second, func() bool {
 		r.mu.Lock()
-		missing := 0
+		defer r.mu.Unlock()
 		for id, hops := range r.hops {
 			if len(r.respExtra[id]) < len(hops) && hops[len(hops)-1].status > 0 {
-				missing++
+				return false
 			}
 		}
-		r.mu.Unlock()
-		if missing == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return true
+	})
 }
 
 // harHeaders turns CDP headers into HAR header lines; Chromium joins repeated raw headers with
@@ -413,35 +405,36 @@ func TestFirefoxHAR(t *testing.T) {
 // firefoxConsoleVerdict reads the browser's verdict from the console lines logged after before:
 // the first CORS reason other than "did not succeed" means blocked, none means unreachable.
 func firefoxConsoleVerdict(ff *browsertest.Firefox, before int) browserVerdict {
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
+	start, v := time.Now(), browserVerdict{verdict: cors.Unreachable}
+	polltest.Until(3*time.Second, func() bool {
 		lines := ff.Console()[before:]
 		for _, l := range lines {
 			if f, _, ok := cors.ParseFirefoxConsole(l.Text); ok && f.Reason != cors.CORSDidNotSucceed {
-				return browserVerdict{cors.Blocked, f.Reason}
+				v = browserVerdict{cors.Blocked, f.Reason}
+				return true
 			}
 		}
-		if len(lines) > 0 && time.Now().After(deadline.Add(-2*time.Second)) {
-			return browserVerdict{verdict: cors.Unreachable}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return browserVerdict{verdict: cors.Unreachable}
+		// Lines that name no reason for a second: the request failed otherwise.
+		return len(lines) > 0 && time.Since(start) > time.Second
+	})
+	return v
 }
 
 // waitForHAR waits (boundedly) for the first HAR file Firefox writes into dir.
 func waitForHAR(t *testing.T, dir string) []byte {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	var har []byte
+	if polltest.Until(30*time.Second, func() bool {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.har"))
 		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err == nil && json.Valid(b) {
-				return b
+			if b, err := os.ReadFile(f); err == nil && json.Valid(b) {
+				har = b
+				return true
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		return false
+	}) {
+		return har
 	}
 	all, _ := filepath.Glob(filepath.Join(dir, "*"))
 	t.Fatalf("Firefox wrote no HAR into %s: %q", dir, all)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsquickcheck/corscheck/server/polltest"
 )
 
 // memLease is a lease in memory, with the store's rules.
@@ -52,12 +54,8 @@ func (m *memLease) set(f func(m *memLease)) {
 // waitFor polls cond until it holds, failing the test after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !polltest.Until(10*time.Second, cond) {
+		t.Fatalf("timed out waiting until %s", what)
 	}
 }
 

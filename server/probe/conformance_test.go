@@ -27,6 +27,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
@@ -394,34 +395,27 @@ func consoleURL(line string) string {
 	return u
 }
 
-func (rec *chromiumRecorder) waitFailure(u string, wantConsole bool) (*network.EventLoadingFailed, string) {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
+func (rec *chromiumRecorder) waitFailure(u string, wantConsole bool) (f *network.EventLoadingFailed, c string) {
+	polltest.Until(3*time.Second, func() bool {
 		rec.mu.Lock()
-		f, c := rec.failed[u], rec.console[u]
+		f, c = rec.failed[u], rec.console[u]
 		rec.mu.Unlock()
-		if (f != nil && (!wantConsole || c != "")) || time.Now().After(deadline) {
-			return f, c
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return f != nil && (!wantConsole || c != "")
+	})
+	return f, c
 }
 
 // waitMixed returns the first Mixed Content line logged after the first n, or "" when none comes.
-func (rec *chromiumRecorder) waitMixed(n int) string {
-	deadline := time.Now().Add(time.Second)
-	for {
+func (rec *chromiumRecorder) waitMixed(n int) (line string) {
+	polltest.Until(time.Second, func() bool {
 		rec.mu.Lock()
-		line := ""
+		defer rec.mu.Unlock()
 		if len(rec.mixed) > n {
 			line = rec.mixed[n]
 		}
-		rec.mu.Unlock()
-		if line != "" || time.Now().After(deadline) {
-			return line
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return line != ""
+	})
+	return line
 }
 
 // fetchScript is the page's fetch() of a case at u, answering "ok STATUS" or "error …".

@@ -9,6 +9,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/browsertest"
 	"github.com/corsquickcheck/corscheck/server/cors"
+	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
@@ -172,8 +173,7 @@ func runInFirefox(ctx context.Context, ff *browsertest.Firefox, c conformanceCas
 	// last, so the lines are complete once it is there.
 	mine := "/c/" + c.name
 	var lines []string
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
+	polltest.Until(3*time.Second, func() bool {
 		lines = lines[:0]
 		done := false
 		for _, e := range ff.Console()[before:] {
@@ -183,11 +183,8 @@ func runInFirefox(ctx context.Context, ff *browsertest.Firefox, c conformanceCas
 				done = done || ok
 			}
 		}
-		if done {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return done
+	})
 	r := firefoxResult{verdict: cors.Unreachable, lines: lines}
 	for _, l := range lines {
 		f, _, ok := cors.ParseFirefoxConsole(l)

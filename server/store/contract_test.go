@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsquickcheck/corscheck/server/polltest"
 )
 
 // testContract is the behaviour every Store must have. newDSN returns the location of a new,
@@ -603,16 +605,12 @@ func testRetention(t *testing.T, dsn string) {
 	s.Close()
 
 	s = open(t, dsn, Options{Retention: time.Hour})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := s.Result(ctx, oldID)
-		if errors.Is(err, ErrNotFound) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("retention did not delete a 2 h old result within 20 s: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var err error
+	if !polltest.Until(20*time.Second, func() bool {
+		_, err = s.Result(ctx, oldID)
+		return errors.Is(err, ErrNotFound)
+	}) {
+		t.Fatalf("retention did not delete a 2 h old result within 20 s: %v", err)
 	}
 	if _, err := s.Result(ctx, newID); err != nil {
 		t.Fatalf("retention deleted a recent result: %v", err)
