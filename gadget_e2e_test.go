@@ -247,6 +247,9 @@ http {
 // startNginx runs Debian's nginx on loopback with nginxConf until the test ends.
 func startNginx(t *testing.T, l *lab.Lab, origin string) int {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no nginx")
+	}
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		bin = "/usr/sbin/nginx"

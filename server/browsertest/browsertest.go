@@ -1,7 +1,7 @@
 // Package browsertest is the one place that starts a real browser for tests, benchmarks and
 // screenshots, as httptest starts servers. On a developer machine without the browser the test
 // is skipped; in CI (CI=true) it fails instead, so browser checks can never be skipped silently
-// there.
+// there. Under go test -short (the fast loop) every browser test is skipped.
 //
 // A browser started here stays on this machine. Chromium is pointed at a proxy that is a loopback
 // sink (it answers 403 and records what it was asked); only loopback and the lab's names bypass
@@ -83,6 +83,7 @@ func New(t testing.TB, opts ...Option) context.Context {
 // Start is New, and also gives the sink.
 func Start(t testing.TB, opts ...Option) *Browser {
 	t.Helper()
+	skipShort(t)
 	bin, ok := ExecPath()
 	if !ok {
 		Unavailable(t, "Chromium not found (install Debian's chromium)")
@@ -118,6 +119,14 @@ func Start(t testing.TB, opts ...Option) *Browser {
 		t.Fatalf("start Chromium (%s): %v", bin, err)
 	}
 	return &Browser{Ctx: ctx, Sink: sink}
+}
+
+// skipShort skips a browser test under go test -short, the fast loop without browsers.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no browsers")
+	}
 }
 
 // Unavailable ends a test that needs a tool this machine lacks: a skip on a developer machine, a

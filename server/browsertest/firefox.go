@@ -63,6 +63,7 @@ type ConsoleEntry struct {
 // MapAddress does not apply to it.
 func StartFirefox(t testing.TB, opts ...Option) *Firefox {
 	t.Helper()
+	skipShort(t)
 	bin, ok := FirefoxPath()
 	if !ok {
 		Unavailable(t, "Firefox not found (install Debian's firefox-esr)")

@@ -1,7 +1,7 @@
 // Package pgtest starts a real PostgreSQL server for tests, as httptest starts HTTP servers:
 // one server per test binary, on a free loopback port, with a fresh database per call of DSN.
 // Without PostgreSQL installed the test is skipped, except in CI (CI=true), where it fails.
-// Call Stop from TestMain.
+// Under go test -short (the fast loop) it is skipped everywhere. Call Stop from TestMain.
 package pgtest
 
 import (
@@ -42,6 +42,9 @@ var pg struct {
 // must run against both backends there.
 func DSN(tb testing.TB) string {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("-short: no PostgreSQL")
+	}
 	pg.once.Do(startPostgres)
 	if pg.skip != "" {
 		_, bench := tb.(*testing.B)
