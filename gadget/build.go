@@ -68,6 +68,12 @@ var embedded = api.Plugin{Name: "embedded", Setup: func(b api.PluginBuild) {
 	})
 }}
 
+// jsTarget is the JavaScript the gadget is written in and shipped as: ES2022 (Object.hasOwn,
+// class fields), which the browsers of Finesse desktops have had since 2021 (Chrome and Edge 93,
+// Firefox 92, Safari 15.4). The build lowers no syntax below it and adds no polyfill, so the
+// code must use nothing newer (TestGadgetUsesNothingNewerThanItsTarget).
+const jsTarget = api.ES2022
+
 // Build makes the folder from the gadget XML (the top-level TestCORSgadget.xml) and the service
 // URL the gadget reports to ("" for a gadget without a service).
 func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
@@ -93,7 +99,7 @@ func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
 	out := Folder{}
 	js := api.Build(api.BuildOptions{
 		EntryPoints: []string{"gadget.js", "gadget.css"}, Bundle: true, Splitting: true,
-		Format: api.FormatESModule, Target: api.ES2020, Charset: api.CharsetUTF8,
+		Format: api.FormatESModule, Target: jsTarget, Charset: api.CharsetUTF8,
 		MinifyWhitespace: true, MinifyIdentifiers: true, MinifySyntax: true,
 		Outdir: "/", ChunkNames: "messages/[name]-[hash]", Write: false, LegalComments: api.LegalCommentsNone,
 		Plugins: []api.Plugin{embedded},
@@ -159,7 +165,7 @@ func (f Folder) startScript(title string) ([]byte, error) {
 	b := api.Build(api.BuildOptions{
 		Stdin: &api.StdinOptions{Contents: "import { start } from './start.js';\nstart(window, document, " + string(cfg) + ");\n",
 			Sourcefile: "start-entry.js", ResolveDir: "/"},
-		Bundle: true, Format: api.FormatIIFE, Target: api.ES2020, Charset: api.CharsetUTF8,
+		Bundle: true, Format: api.FormatIIFE, Target: jsTarget, Charset: api.CharsetUTF8,
 		MinifyWhitespace: true, MinifyIdentifiers: true, MinifySyntax: true, Write: false,
 		LegalComments: api.LegalCommentsNone, Plugins: []api.Plugin{embedded},
 	})

@@ -84,6 +84,16 @@ var forbiddenNames = []string{
 // IsForbiddenHeader reports whether Chromium's fetch() drops this header instead of sending it.
 func IsForbiddenHeader(name, value string) bool { return Chromium.IsForbiddenHeader(name, value) }
 
+// ForbiddenHeaderNames lists, lower case, the request headers this browser's fetch() drops
+// whatever their value. It drops names that start with proxy- or sec- too, and the method
+// overrides that name a forbidden method (IsForbiddenHeader).
+func (b Browser) ForbiddenHeaderNames() []string {
+	if b == Firefox {
+		return slices.Clone(forbiddenNames)
+	}
+	return slices.Concat(forbiddenNames, chromiumForbidden)
+}
+
 // IsForbiddenHeader reports whether this browser's fetch() drops this header instead of sending
 // it.
 func (b Browser) IsForbiddenHeader(name, value string) bool {
