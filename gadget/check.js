@@ -25,7 +25,7 @@ export function cacheBusted(url, token) {
 }
 
 // fetch() silently drops these request headers (Fetch standard, plus user-agent in Chromium).
-const FORBIDDEN = new RegExp('^(accept-charset|accept-encoding|access-control-request-(headers|method)|connection|' +
+const FORBIDDEN = new RegExp('^(accept-(charset|encoding)|access-control-request-(headers|method)|connection|' +
   'content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|' +
   'upgrade|via|user-agent|proxy-.*|sec-.*)$', 'i');
 

@@ -258,7 +258,8 @@ export function createUI(doc, root, { t, context, service, fetchFn, timeoutMs, c
       for (let item; (item = failed.shift());) {
         const [c, i] = item;
         try {
-          renderCheck(i, c, diagnosisView(await service.diagnose(c, context.pageOrigin, ids[i])));
+          const d = await service.diagnose(c, context.pageOrigin, ids[i]);
+          renderCheck(i, c, diagnosisView(d), d);
         } catch (e) {
           renderCheck(i, c, hint(t('noDiagnosis', { error: e.message })));
         }
@@ -268,26 +269,28 @@ export function createUI(doc, root, { t, context, service, fetchFn, timeoutMs, c
   }
 
   // asText renders a check as the report shows it: a line per paragraph, the blocks in it (its
-  // diagnosis, a fix) indented.
-  const asText = (e, indent) => (e.matches('.cc-check, .cc-diag, .cc-fix')
+  // diagnosis, a fix) indented, links (to the agent's browser) left out.
+  const asText = (e, indent) => (e.matches('a') ? [] : e.matches('.cc-check, .cc-diag, .cc-fix')
     ? [...e.children].flatMap((c) => asText(c, `${indent}  `))
     : e.textContent.split('\n').map((line) => indent + line));
 
-  // checkItem shows a check as it stands, and what the service found (extra).
-  function checkItem(check, extra) {
+  // checkItem shows a check as it stands, and what the service found (extra, from diagnosis d).
+  function checkItem(check, extra, d) {
     const v = check.verdict || 'pending';
     return el('li', { class: `cc-check cc-${v}` },
       el('div', {}, el('span', { class: 'cc-verdict' }, t(`verdict.${v}`)),
         check.verdict && [' ', el('span', { class: 'cc-hint' }, timing(check))]),
       el('div', { class: 'cc-url' }, check.url),
       v === 'blocked' && hint(t('hintBlocked')),
-      v === 'unreachable' && hint(t('hintUnreachable'), ' ',
-        el('a', { href: check.url, target: '_blank', rel: 'noopener' }, t('openTab'))),
+      // Accepting a certificate helps only where the failure can be one: not after a timeout,
+      // nor where the service found no such host, a refused connection or silence.
+      v === 'unreachable' && [hint(t('hintUnreachable')), !check.timedOut && !/^(dns|refused|timeout)$/.test(d?.network?.class)
+        && el('a', { href: check.url, target: '_blank', rel: 'noopener' }, t('openTab'))],
       extra);
   }
 
-  function renderCheck(i, check, extra) {
-    items[i].replaceWith(items[i] = checkItem(check, extra));
+  function renderCheck(i, check, extra, d) {
+    items[i].replaceWith(items[i] = checkItem(check, extra, d));
     onResize();
   }
 

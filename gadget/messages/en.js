@@ -35,7 +35,7 @@ export default {
   'verdict.blocked': 'blocked by CORS',
   'verdict.unreachable': 'unreachable',
   hintBlocked: 'The server answers, but its CORS headers do not let this page read it.',
-  hintUnreachable: 'No answer: DNS, firewall, port or an untrusted certificate. Not a CORS problem.',
+  hintUnreachable: 'No answer (DNS, firewall, port, untrusted certificate). Not a CORS problem.',
   openTab: 'Open in a new tab to accept the certificate',
   diagnosing: 'Asking the service why…',
   diagnosis: 'Diagnosis:',

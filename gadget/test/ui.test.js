@@ -118,10 +118,8 @@ test('a full test: checks, results posted, failures diagnosed and the fix shown'
   assert.ok(blocked.querySelector('.cc-fix pre').textContent.includes(`utils cuic cors allowed_origin add ${ORIGIN}`));
   assert.ok(blocked.textContent.includes('PreflightMissingAllowOriginHeader'));
   assert.ok(blocked.textContent.includes('Then restart: Intelligence Center Reporting Service'));
-  const link = p.root.querySelector('.cc-unreachable a');
-  assert.equal(link.getAttribute('href'), 'https://gone.example:8444/cuic/rest/status/');
-  assert.equal(link.getAttribute('target'), '_blank');
-  assert.match(link.getAttribute('rel'), /noopener/);
+  // A name that does not resolve is no certificate to accept: no link to open.
+  assert.equal(p.root.querySelector('.cc-unreachable a'), null);
   assert.ok(p.root.querySelector('.cc-unreachable').textContent.includes('the host name does not resolve'));
   await waitFor(() => adjusted.includes(undefined), 'adjustHeight()');
   assert.ok(adjusted.includes('CORS Quick Check'), 'setTitle');
@@ -140,6 +138,36 @@ test('a full test: checks, results posted, failures diagnosed and the fix shown'
     assert.ok(report.includes(want), want);
   }
   assert.match(report, /^CORS Quick Check \d+\.\d+\.\d+, \d{4}-\d\d-\d\dT/);
+});
+
+// The link to open a node in a tab (where the agent can accept its certificate) stands where the
+// failure can be a certificate: before the diagnosis, when the service found a TLS problem, or
+// when it could not tell. It is not after a timeout, nor for a name that does not resolve or a
+// refused connection. The ticket report never carries the link's text.
+test('open in a new tab: only where a certificate can be the cause, never in the report', async () => {
+  const classes = { 'tls-a.example': 'tls', 'refused-a.example': 'refused', 'dns-a.example': 'dns', 'timeout-a.example': 'timeout' };
+  const fetch = targetsFetch([], {
+    '/api/v1/targets': () => ({ targets: [{ id: 'cuic', kind: 'cuic', label: 'CUIC', endpoints: [{ name: 'CUIC', port: 8444, path: '/' }], request: { method: 'GET', headers: [], credentials: 'include' }, nodes: [...Object.keys(classes), 'nodiag-a.example'] }] }),
+    '/api/v1/results': (b) => ({ ids: b.map((_, i) => i + 1) }),
+    '/api/v1/diagnose': (b) => {
+      const c = classes[new URL(b.url).hostname];
+      if (!c) throw new Error('the service failed');
+      return { report: { verdict: 'unreachable', network: { class: c, message: `class ${c}` }, fixes: [] } };
+    },
+  });
+  const p = page({ service: 'https://cc.example', fetch });
+  await boot(p.win, p.doc, { timeoutMs: 200 });
+  await submit(p);
+  await waitFor(() => p.root.querySelectorAll('.cc-diag, .cc-check .cc-hint:last-child').length >= 5 && !p.root.textContent.includes('Asking'), 'the diagnoses');
+  const linked = [...p.root.querySelectorAll('.cc-unreachable')].filter((c) => c.querySelector('a')).map((c) => new URL(c.querySelector('a').getAttribute('href')).hostname);
+  assert.deepEqual(linked.sort(), ['nodiag-a.example', 'tls-a.example']);
+  const link = p.root.querySelector('.cc-unreachable a');
+  assert.equal(link.getAttribute('target'), '_blank');
+  assert.match(link.getAttribute('rel'), /noopener/);
+  fire(p.win, [...p.root.querySelectorAll('button.cc-small')].find((b) => b.textContent === 'Copy report'), 'click');
+  await waitFor(() => p.clipboard.length === 1, 'the clipboard');
+  assert.ok(p.clipboard[0].includes('class tls'), p.clipboard[0]);
+  assert.ok(!p.clipboard[0].includes(link.textContent), 'the report carries the link text');
 });
 
 test('hostile node names, labels, header values and service answers stay text', async () => {
