@@ -16,8 +16,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) .
 
+# make run LISTEN=127.0.0.1:9090 chooses the service's address; without it the demo takes
+# 127.0.0.1:8080, or a free port when that one is taken.
 run: build
-	./$(BIN) demo
+	./$(BIN) demo $(if $(LISTEN),--listen $(LISTEN))
 
 deps:
 	@missing=""; \

@@ -46,18 +46,21 @@ show: results of agents demo-agent-01 … (gadget version demo-history) against 
 failing as the lab's nodes really fail, with the subscriber failing only since two days ago.
 
   --once           print the diagnoses and exit
-  --listen ADDR    where the service listens (default 127.0.0.1:8080)
+  --listen ADDR    where the service listens (default 127.0.0.1:8080, or a free port on
+                   127.0.0.1 when 8080 is taken)
   --data-dir DIR   keep the SQLite database in DIR (default: a temporary directory, removed at exit)
   --no-history     do not add the synthetic history
   --monitor-interval DUR   how often the service checks the lab (default 10s)
   --flip-after DUR         when the subscriber loses its CORS list after the checks start (default 1m)
 `
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// runDemo runs `corscheck demo`; self is how the user called the program (argv[0]), so that
+// the commands the demo prints work as printed.
+func runDemo(ctx context.Context, self string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	once := fs.Bool("once", false, "")
-	listen := fs.String("listen", "127.0.0.1:8080", "")
+	listen := fs.String("listen", demoListen, "")
 	dataDir := fs.String("data-dir", "", "")
 	noHistory := fs.Bool("no-history", false, "")
 	monitorEvery := fs.Duration("monitor-interval", demoMonitorEvery, "")
@@ -78,7 +81,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return probe.ExitUsage
 	}
 	opt := demoOptions{once: *once, listen: *listen, dataDir: *dataDir, noHistory: *noHistory,
-		monitorEvery: *monitorEvery, flipAfter: *flipAfter}
+		monitorEvery: *monitorEvery, flipAfter: *flipAfter, self: commandName(self)}
+	fs.Visit(func(f *flag.Flag) { opt.listenChosen = opt.listenChosen || f.Name == "listen" })
 	if err := demo(ctx, opt, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "corscheck demo: %v\n", err)
 		return 1
@@ -90,6 +94,11 @@ type demoOptions struct {
 	once, noHistory bool
 	listen, dataDir string
 	extraHosts      []string // more names for the lab certificate (tests' own servers)
+	// listenChosen says the user gave --listen: then a taken address is an error; otherwise
+	// the demo takes a free port.
+	listenChosen bool
+	// self is the program as the user called it, for the commands the demo prints.
+	self string
 	// monitorEvery is the scheduled checks' interval (default demoMonitorEvery), and flipAfter
 	// how long after they start the subscriber loses its CORS list (default demoFlipAfter).
 	monitorEvery, flipAfter time.Duration
@@ -97,6 +106,7 @@ type demoOptions struct {
 
 // The demo's scheduled checks: often, so that the subscriber's incident shows soon.
 const (
+	demoListen       = "127.0.0.1:8080"
 	demoMonitorEvery = 10 * time.Second
 	demoFlipAfter    = time.Minute
 )
@@ -128,6 +138,11 @@ func startDemo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) (
 		}
 	}()
 	ln, err := net.Listen("tcp", opt.listen)
+	if err != nil && !opt.listenChosen {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			fmt.Fprintf(stdout, "%s is taken: the service listens on %s instead (choose with --listen, or make run LISTEN=ADDR).\n", opt.listen, ln.Addr())
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("service: %w (choose another address with --listen)", err)
 	}
@@ -205,7 +220,9 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	}
 
 	fmt.Fprintf(stdout, "CORS Quick Check demo: the service at %s diagnosed %d lab targets, each called as a\n", base, len(labTargets))
-	fmt.Fprintf(stdout, "CUIC or Live Data gadget on the Finesse desktop (origin %s) calls it:\nGET, credentials include, headers %s.\n", lab.FinesseOrigin, headerNames())
+	fmt.Fprintf(stdout, "CUIC or Live Data gadget on the Finesse desktop calls it: GET, credentials include, headers %s,\n", headerNames())
+	fmt.Fprintf(stdout, "from origin %s. That origin is an illustration, the name a Finesse publisher might\n", lab.FinesseOrigin)
+	fmt.Fprintf(stdout, "have; the lab's nodes treat it as yours would. The desktop simulator below is real: %s.\n", l.SimulatorOrigin())
 	for i, t := range labTargets {
 		fmt.Fprintf(stdout, "\n== %s (%s) %s\n   %s\n", t.Name, t.Kind, t.URL, t.Describe)
 		fmt.Fprint(stdout, indent(reports[i].Text(), "   "))
@@ -241,10 +258,10 @@ func demo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "Lab CA certificate (removed when the demo stops): %s\n", caFile)
 	if sub, ok := l.Target("cuicsub"); ok {
 		if opt.once {
-			fmt.Fprintf(stdout, "Probe the subscriber yourself:\n  %s\n", probeCommandLine(sub, caFile))
+			fmt.Fprintf(stdout, "Probe the subscriber yourself, as the simulator's gadget calls it:\n  %s\n", probeCommandLine(opt.self, l.SimulatorOrigin(), sub, caFile))
 		} else {
-			fmt.Fprintf(stdout, "Probe the subscriber yourself (allowed while its CORS list is fixed, below, then blocked):\n  %s\n",
-				probeCommandLine(sub, caFile))
+			fmt.Fprintf(stdout, "Probe the subscriber yourself, as the simulator's gadget calls it (allowed while its CORS\nlist is fixed, below, then blocked):\n  %s\n",
+				probeCommandLine(opt.self, l.SimulatorOrigin(), sub, caFile))
 		}
 	}
 	if opt.once {
@@ -414,8 +431,8 @@ func writeCAFile(l *lab.Lab) (string, error) {
 }
 
 // probeCommandLine is the `corscheck probe` command that repeats the demo's check of t.
-func probeCommandLine(t lab.Target, caFile string) string {
-	parts := []string{"corscheck", "probe", "--kind", string(t.Kind), "--origin", lab.FinesseOrigin, "--credentials", "include"}
+func probeCommandLine(self, origin string, t lab.Target, caFile string) string {
+	parts := []string{shellQuote(self), "probe", "--kind", string(t.Kind), "--origin", origin, "--credentials", "include"}
 	for _, h := range lab.GadgetHeaders() {
 		parts = append(parts, "-H", shellQuote(h.Name+": "+h.Value))
 	}

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "demo":
-		return runDemo(ctx, rest, stdout, stderr)
+		return runDemo(ctx, args[0], rest, stdout, stderr)
 	case "gadget":
 		return runGadget(rest, stdout, stderr)
 	case "version":
@@ -132,6 +132,15 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// commandName is how to call this program again in a command the user pastes: as they called
+// it when that was a path (./bin/corscheck, as make run does), else by its name on the PATH.
+func commandName(argv0 string) string {
+	if strings.ContainsRune(argv0, '/') {
+		return argv0
+	}
+	return "corscheck"
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it, so printed commands can be pasted.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -568,6 +570,36 @@ func TestDemoNoHistory(t *testing.T) {
 	}
 }
 
+// TestDemoListenTaken: without --listen a taken default address gives way to a free port, and
+// the demo says so; an address the user chose is an error when it is taken.
+func TestDemoListenTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+
+	var out bytes.Buffer
+	e, err := startDemo(t.Context(), demoOptions{listen: addr, dataDir: t.TempDir()}, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("default address taken: %v", err)
+	}
+	base := e.base
+	e.Close()
+	if base == "http://"+addr || !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Errorf("the service is at %s, want a free port on 127.0.0.1 other than %s", base, addr)
+	}
+	if want := addr + " is taken: the service listens on " + strings.TrimPrefix(base, "http://"); !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+
+	code, _, stderr := runCLI(t, nil, "demo", "--once", "--no-history", "--listen", addr)
+	if code != 1 || !strings.Contains(stderr, "address already in use") || !strings.Contains(stderr, "--listen") {
+		t.Errorf("a chosen address that is taken: exit %d, stderr %q", code, stderr)
+	}
+}
+
 // demoStore opens the store the demo left in dir; the caller closes it.
 func demoStore(t *testing.T, dir string) store.Store {
 	t.Helper()
@@ -615,7 +647,7 @@ func TestDemoServes(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"corscheck", "demo", "--listen", "127.0.0.1:0", "--monitor-interval", "1s", "--flip-after", "2s"},
+		done <- run(ctx, []string{"./bin/corscheck", "demo", "--listen", "127.0.0.1:0", "--monitor-interval", "1s", "--flip-after", "2s"},
 			func(string) string { return "" }, &out, &errOut)
 	}()
 
@@ -648,11 +680,15 @@ func TestDemoServes(t *testing.T) {
 	wait("the subscriber's alert", ": cuicsub.localhost: blocked (was allowed) for "+lab.FinesseOrigin)
 	line := ""
 	for l := range strings.Lines(out.String()) {
-		if s := strings.TrimSpace(l); strings.HasPrefix(s, "corscheck probe ") {
+		if s := strings.TrimSpace(l); strings.Contains(s, "corscheck probe ") {
 			line = s
 		}
 	}
+	// As make run calls it: the printed command calls the program by the same path.
 	args := shellWords(t, line)
+	if len(args) < 2 || args[0] != "./bin/corscheck" || args[1] != "probe" {
+		t.Fatalf("the printed probe command %q does not start with ./bin/corscheck probe", line)
+	}
 	code, stdout, stderr := runCLI(t, nil, args[1:]...)
 	if code != 1 || !strings.Contains(stdout, "PreflightMissingAllowOriginHeader") {
 		t.Errorf("pasted %q: exit %d\n%s%s", line, code, stdout, stderr)
@@ -697,8 +733,8 @@ func shellWords(t *testing.T, line string) []string {
 	if inWord {
 		words = append(words, cur.String())
 	}
-	if len(words) < 2 || words[0] != "corscheck" {
-		t.Fatalf("not a corscheck command: %q", line)
+	if len(words) < 2 {
+		t.Fatalf("not a command: %q", line)
 	}
 	return words
 }
