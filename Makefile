@@ -66,8 +66,10 @@ gadget-test:
 	for f in gadget/*.js gadget/messages/*.js; do node --check "$$f" || exit 1; done
 	node --test gadget/test/
 
-# Screenshots of the gadget in the desktop simulator, for docs/.
+# Screenshots of the gadget in the desktop simulator and of the admin UI, for docs/. The Korean
+# screenshot and the simulator's 한국어 link need a CJK font (Debian's fonts-noto-cjk).
 screenshots:
+	@fc-list :lang=ko 2>/dev/null | grep -q . || { echo "no Korean font: install fonts-noto-cjk (sudo apt-get install fonts-noto-cjk)"; exit 1; }
 	SCREENSHOT_DIR=docs/img $(GO) test -count=1 -run 'TestGadgetInSimulator|TestAdminInBrowser|TestDemoDashboardInBrowser' .
 
 # Benchmarks report ratios against a baseline measured in the same run (see docs/benchmarks.md).
