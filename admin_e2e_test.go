@@ -346,6 +346,54 @@ func TestAdminInBrowser(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // a dialog would open at once; give its event a moment
 	noDialogs(t)
 
+	// A 253-character host name and a long reason name on a narrow screen: the page does not
+	// grow wider than the screen (tables and fields scroll inside their box), and no line ends
+	// between two letters or digits: no word is broken.
+	longHost := "cuic-" + strings.Repeat("a", 58) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." +
+		strings.Repeat("d", 53) + "-example"
+	long := result(30*time.Second, "cuic", longHost, "blocked", "TypeError: Failed to fetch", "jdoe", "5001")
+	lids, err := e.svc.store.AddResults(t.Context(), []store.Result{long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.store.AddDiagnosis(t.Context(), store.Diagnosis{ResultID: lids[0], CreatedAt: now, URL: long.URL,
+		Origin: origin, Kind: "cuic", Node: longHost, Verdict: "blocked", Reason: "PreflightInvalidAllowCredentials"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(600, 900)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, cells string }{
+		{"/admin/results", `#results tr[data-id="` + strconv.FormatInt(lids[0], 10) + `"] td`},
+		{"/admin/", `#matrix th, #reasons td, #failures td`},
+		{fmt.Sprintf("/admin/results/%d", lids[0]), `#browser dd`},
+	} {
+		navigate(t, ctx, e.base+c.path)
+		if w := evalPage[[]int](t, ctx, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+			t.Errorf("%s with a 253-character host is %d px wide on a %d px screen", c.path, w[0], w[1])
+		}
+		broken := evalPage[[]string](t, ctx, `[...document.querySelectorAll(`+strconv.Quote(c.cells)+`)].flatMap(cell => {
+			const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), out = [], r = document.createRange();
+			for (let n; (n = walk.nextNode()); ) {
+				let top;
+				for (let i = 0; i < n.data.length; i++) {
+					r.setStart(n, i); r.setEnd(n, i + 1);
+					const box = r.getClientRects()[0];
+					if (!box) continue;
+					if (top !== undefined && box.top > top + 1 && /^[\p{L}\p{N}]{2}$/u.test(n.data.slice(i - 1, i + 1)))
+						out.push(n.data.slice(Math.max(0, i - 12), i) + '|' + n.data.slice(i, i + 12));
+					top = box.top;
+				}
+			}
+			return out; })`)
+		if len(broken) > 0 {
+			t.Errorf("%s breaks inside %q", c.path, broken)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 900)); err != nil {
+		t.Fatal(err)
+	}
+
 	// The targets page: add a node to the first target in the editor and save; the gadget's
 	// dropdown (GET /api/v1/targets) has it at once.
 	navigate(t, ctx, e.base+"/admin/targets")
