@@ -82,5 +82,13 @@ type ChartLine struct {
 
 // ReasonRow is one reason with how often the service diagnosed it, and on which nodes.
 type ReasonRow struct {
-	Reason, Count, Nodes, URL string
+	Reason, Count, URL string
+	Nodes              []ReasonNode // most diagnoses first
+}
+
+// ReasonNode is one target node among a reason's, with how often the reason was diagnosed there
+// and a link to those results. A node that serves several kinds of target is one ReasonNode per
+// kind, and Label names the kind: "cuicsub.example.com (cuic)".
+type ReasonNode struct {
+	Label, Count, URL string
 }

@@ -228,29 +228,29 @@ func age(d time.Duration) string {
 	return strconv.Itoa(int(d/(24*time.Hour))) + " days ago"
 }
 
+// reasons are the top ten reasons, each with its nodes. A node that serves several kinds of
+// target counts once per kind, and links to the results of that kind.
 func reasons(rs []store.ReasonCount, since, source string) []web.ReasonRow {
-	type agg struct {
-		n     int64
-		nodes []string
-	}
-	by := map[string]*agg{}
+	by := map[string]*web.ReasonRow{}
+	n := map[string]int64{}
 	var order []string
-	for _, r := range rs { // most frequent (reason, node) first
-		a := by[r.Reason]
-		if a == nil {
-			a = &agg{}
-			by[r.Reason] = a
+	for _, r := range rs { // most frequent (reason, kind, node) first
+		row := by[r.Reason]
+		if row == nil {
+			row = &web.ReasonRow{Reason: r.Reason, URL: resultsURL("", "", "", "", r.Reason, since, source)}
+			by[r.Reason] = row
 			order = append(order, r.Reason)
 		}
-		a.n += r.N
-		a.nodes = append(a.nodes, fmt.Sprintf("%s (%s)", r.Node, thousands(r.N)))
+		n[r.Reason] += r.N
+		row.Nodes = append(row.Nodes, web.ReasonNode{Label: r.Node + " (" + r.TargetKind + ")", Count: thousands(r.N),
+			URL: resultsURL(r.TargetKind, r.Node, "", "", r.Reason, since, source)})
 	}
-	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(by[b].n, by[a].n) })
+	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(n[b], n[a]) })
 	var out []web.ReasonRow
 	for _, reason := range order[:min(len(order), 10)] {
-		a := by[reason]
-		out = append(out, web.ReasonRow{Reason: reason, Count: thousands(a.n), Nodes: strings.Join(a.nodes, ", "),
-			URL: resultsURL("", "", "", "", reason, since, source)})
+		row := by[reason]
+		row.Count = thousands(n[reason])
+		out = append(out, *row)
 	}
 	return out
 }

@@ -3,7 +3,9 @@ package admin
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,7 +118,7 @@ func TestDashboard(t *testing.T) {
 	doc.Find("#reasons tbody tr").Each(func(_ int, s *goquery.Selection) {
 		reasons = append(reasons, strings.Join(s.Find("td").Map(func(_ int, td *goquery.Selection) string { return td.Text() }), " | "))
 	})
-	if want := []string{"PreflightMissingAllowOriginHeader | 3 | cuicsub.example.com (3)", "dns | 1 | dead.example.com (1)"}; !slices.Equal(reasons, want) {
+	if want := []string{"PreflightMissingAllowOriginHeader | 3 | cuicsub.example.com (cuic): 3", "dns | 1 | dead.example.com (livedata): 1"}; !slices.Equal(reasons, want) {
 		t.Errorf("top reasons %q, want %q", reasons, want)
 	}
 	reasonLink := doc.Find("#reasons tbody a").First().AttrOr("href", "")
@@ -158,6 +160,56 @@ func TestDashboard(t *testing.T) {
 	if resp := e.do("GET", "/admin/?window=1y", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("unknown window: %s", resp.Status)
 	}
+}
+
+// TestDashboardReasonKinds: a node that serves two kinds of target (CUIC and Live Data on one
+// host) appears once per kind under a reason, named with its kind, each linking to the results
+// of that kind alone.
+func TestDashboardReasonKinds(t *testing.T) {
+	e := newEnv(t, 0)
+	const node, reason = "cuicsub.example.com", "PreflightMissingAllowOriginHeader"
+	cuic := e.add(e.at(3*time.Hour, "cuic", node, originP, "blocked"), e.at(2*time.Hour, "cuic", node, originP, "blocked"))
+	ld := e.add(e.at(time.Hour, "livedata", node, originP, "blocked"))
+	e.add(e.at(30*time.Minute, "livedata", node, originP, "blocked")) // not diagnosed
+	for _, id := range append(cuic, ld...) {
+		e.diagnose(id, reason, "")
+	}
+	e.login()
+
+	doc := e.page("/admin/")
+	row := doc.Find("#reasons tbody tr")
+	if row.Length() != 1 || row.Find("td").First().Text() != reason || row.Find("td").Eq(1).Text() != "3" {
+		t.Fatalf("top reasons: %q", strings.Join(strings.Fields(row.Text()), " "))
+	}
+	want := []struct {
+		text string
+		ids  []int64
+	}{{node + " (cuic): 2", cuic}, {node + " (livedata): 1", ld}}
+	items := row.Find("ul.nodes li")
+	if items.Length() != len(want) {
+		t.Fatalf("the reason's nodes: %q, want one per kind", items.Map(func(_ int, s *goquery.Selection) string { return s.Text() }))
+	}
+	items.Each(func(i int, li *goquery.Selection) {
+		if li.Text() != want[i].text {
+			t.Errorf("node %d reads %q, want %q", i, li.Text(), want[i].text)
+		}
+		href := li.Find("a").AttrOr("href", "")
+		u, err := url.Parse(href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if kind := strings.Fields(want[i].text)[1]; q.Get("kind") != strings.Trim(kind, "():") || q.Get("node") != node || q.Get("reason") != reason {
+			t.Errorf("node %d links to %s, want its kind, node and reason", i, href)
+		}
+		var wantIDs []string
+		for _, id := range slices.Backward(want[i].ids) {
+			wantIDs = append(wantIDs, strconv.FormatInt(id, 10))
+		}
+		if got := rowIDs(e.page(href)); !slices.Equal(got, wantIDs) {
+			t.Errorf("%s lists %q, want %q", href, got, wantIDs)
+		}
+	})
 }
 
 func TestDashboardEmpty(t *testing.T) {

@@ -129,7 +129,7 @@ func testSummary(t *testing.T, dsn string) {
 
 func testReasons(t *testing.T, dsn string) {
 	s := open(t, dsn, Options{})
-	ids := add(t, s, sampleResult(1), sampleResult(2), sampleResult(3), sampleResult(4))
+	ids := add(t, s, sampleResult(1), sampleResult(2), sampleResult(3), sampleResult(4), sampleResult(5))
 	diag := func(id int64, reason, class string, at time.Duration) Diagnosis {
 		d := sampleDiagnosis(id, 1)
 		d.Reason, d.NetworkClass, d.CreatedAt = reason, class, base.Add(at)
@@ -141,21 +141,28 @@ func testReasons(t *testing.T, dsn string) {
 	addDiagnosis(t, s, diag(ids[2], "", "dns", 0))
 	addDiagnosis(t, s, diag(ids[3], "", "", 0))                             // found nothing wrong
 	addDiagnosis(t, s, diag(0, "PreflightMissingAllowOriginHeader", "", 0)) // explains no result
+	// The same node and reason for another kind of target is counted apart: the dashboard
+	// names the kind and links to that kind's results.
+	other := diag(ids[4], "PreflightMissingAllowOriginHeader", "", 0)
+	other.Kind = "livedata"
+	addDiagnosis(t, s, other)
 
-	for i, want := range []string{"PreflightMissingAllowOriginHeader", "PreflightMissingAllowOriginHeader", "dns", ""} {
+	for i, want := range []string{"PreflightMissingAllowOriginHeader", "PreflightMissingAllowOriginHeader", "dns", "",
+		"PreflightMissingAllowOriginHeader"} {
 		r, err := s.Result(ctx, ids[i])
 		if err != nil || r.Reason != want {
 			t.Fatalf("result %d reason %q (%v), want %q", i, r.Reason, err, want)
 		}
 	}
 	got := allResults(t, s, Filter{Reason: "PreflightMissingAllowOriginHeader"})
-	if len(got) != 2 || got[0].ID != ids[1] || got[1].ID != ids[0] {
+	if len(got) != 3 || got[0].ID != ids[4] || got[1].ID != ids[1] || got[2].ID != ids[0] {
 		t.Fatalf("filter by reason: %+v", got)
 	}
 	node, kind := sampleDiagnosis(0, 0).Node, sampleDiagnosis(0, 0).Kind
 	want := []ReasonCount{
 		{Reason: "PreflightMissingAllowOriginHeader", TargetKind: kind, Node: node, N: 2},
 		{Reason: "AllowOriginMismatch", TargetKind: kind, Node: node, N: 1},
+		{Reason: "PreflightMissingAllowOriginHeader", TargetKind: "livedata", Node: node, N: 1},
 		{Reason: "dns", TargetKind: kind, Node: node, N: 1},
 	}
 	if sum := summary(t, s, base); !reflect.DeepEqual(sum.Reasons, want) {
