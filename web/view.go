@@ -37,8 +37,11 @@ type ResultsView struct {
 	Verdicts []Option
 	Sources  []Option
 	Reasons  []Option // suggestions for the reason filter
-	Error    string   // a filter that could not be read
-	Total    string   // how many results match, in words
+	// Error says the filter could not be read, and Problems what is wrong with it, one by one.
+	// The page then lists no results and offers no export.
+	Error    string
+	Problems []string
+	Total    string // how many results match, in words
 	Rows     []ResultRow
 	// Internal links, built by the handler (paths under /admin with encoded queries).
 	NewestURL, OlderURL     string // OlderURL empty on the last page; NewestURL empty on the first

@@ -383,11 +383,35 @@ func TestResultsFilters(t *testing.T) {
 		})
 	}
 
-	for _, bad := range []string{"since=yesterday", "kind=ftp", "verdict=maybe", "before=x"} {
-		resp := e.do("GET", "/admin/results?"+bad, nil)
+	// A filter that cannot be read lists each problem on a line of its own, and offers no
+	// export, no count and no "no results" while it stands.
+	for _, bad := range []struct {
+		query string
+		want  []string
+	}{
+		{"since=yesterday", []string{`since: "yesterday" is not a time`}},
+		{"kind=ftp&verdict=maybe&until=soon", []string{`until: "soon" is not a time`, `kind "ftp" must be one of`, `verdict "maybe" must be one of`}},
+		{"before=x", []string{`before "x" must be a result id`}},
+	} {
+		resp := e.do("GET", "/admin/results?"+bad.query, nil)
 		doc, _ := goquery.NewDocumentFromReader(resp.Body)
 		if resp.StatusCode != http.StatusBadRequest || doc.Find(".error").Length() != 1 {
-			t.Errorf("%s: %s", bad, resp.Status)
+			t.Errorf("%s: %s", bad.query, resp.Status)
+		}
+		var got []string
+		doc.Find("#filter-errors li").Each(func(_ int, li *goquery.Selection) { got = append(got, li.Text()) })
+		if len(got) != len(bad.want) {
+			t.Errorf("%s: problems %q, want one line each for %q", bad.query, got, bad.want)
+		}
+		for i := range min(len(got), len(bad.want)) {
+			if !strings.HasPrefix(got[i], bad.want[i]) {
+				t.Errorf("%s: problem %d reads %q, want %q…", bad.query, i, got[i], bad.want[i])
+			}
+		}
+		for _, hidden := range []string{"#export-csv", "#export-ndjson", "#total", "#empty", "#results"} {
+			if doc.Find(hidden).Length() != 0 {
+				t.Errorf("%s: the page shows %s while the filter is invalid", bad.query, hidden)
+			}
 		}
 	}
 }

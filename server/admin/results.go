@@ -68,6 +68,19 @@ func filterForm(q url.Values) (store.Filter, web.FilterForm, error) {
 	return f, form, errors.Join(errs...)
 }
 
+// problems lists the errors an errors.Join holds one by one (or err alone).
+func problems(err error) []string {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, e := range joined.Unwrap() {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
 // errGone is a page cursor whose result retention has removed.
 var errGone = errors.New("that page starts at a result that no longer exists: start again from the newest")
 
@@ -129,11 +142,7 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, dbErr)
 		return
 	}
-	v := web.ResultsView{
-		Nav: web.Nav{SignedIn: true, Current: "results"}, Filter: form, ExportCap: exportCap,
-		ExportCSV:    "/admin/export.csv" + query(form, 0),
-		ExportNDJSON: "/admin/export.ndjson" + query(form, 0),
-	}
+	v := web.ResultsView{Nav: web.Nav{SignedIn: true, Current: "results"}, Filter: form}
 	for _, k := range targets.Kinds {
 		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k)})
 	}
@@ -143,10 +152,11 @@ func (h *handler) results(w http.ResponseWriter, r *http.Request) {
 	v.Sources = sourceOptions()
 	v.Reasons = knownReasons()
 	if ferr != nil {
-		v.Error = "The filter could not be read: " + ferr.Error()
+		v.Error, v.Problems = "The filter could not be read:", problems(ferr)
 		h.render(w, r, http.StatusBadRequest, web.ResultsPage(v))
 		return
 	}
+	v.ExportCap, v.ExportCSV, v.ExportNDJSON = exportCap, "/admin/export.csv"+query(form, 0), "/admin/export.ndjson"+query(form, 0)
 	ctx := r.Context()
 	f.Limit = h.pageSize
 	rs, err := h.store.Results(ctx, f)
