@@ -76,7 +76,7 @@ type DetailView struct {
 	ID        int64
 	BackURL   string
 	Verdict   string
-	Browser   []Field // every field of the result
+	Browser   []Field // every field of the result; the page leaves out those without a value
 	Diagnoses []DiagnosisView
 	CopyText  string // a plain-text summary for tickets
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -529,11 +530,49 @@ func TestResultDetail(t *testing.T) {
 		}
 	}
 
+	if got := fieldValue(doc.Find("#browser"), "Browser error"); got != "TypeError: Failed to fetch" {
+		t.Errorf("Browser error reads %q", got)
+	}
+
+	// An allowed result has no browser error and no reason: those fields are left out, and no
+	// field anywhere is shown empty.
+	ok := result(0)
+	okID := e.add(ok)[0]
+	doc = e.page("/admin/results/" + strconv.FormatInt(okID, 10))
+	var labels []string
+	doc.Find("#browser dt").Each(func(_ int, dt *goquery.Selection) { labels = append(labels, dt.Text()) })
+	for _, hidden := range []string{"Browser error", "Reason (from the diagnosis)", "Browser clock", "Client address", "Extension", "Role"} {
+		if slices.Contains(labels, hidden) {
+			t.Errorf("the allowed result shows an empty %q (fields %q)", hidden, labels)
+		}
+	}
+	for _, shown := range []string{"Received", "Node", "URL", "Verdict", "Duration"} {
+		if !slices.Contains(labels, shown) {
+			t.Errorf("the allowed result lacks %q (fields %q)", shown, labels)
+		}
+	}
+	doc.Find("dl.fields dd").Each(func(_ int, dd *goquery.Selection) {
+		if strings.TrimSpace(dd.Text()) == "" {
+			t.Errorf("an empty field: %q", dd.Prev().Text())
+		}
+	})
+
 	for _, p := range []string{"/admin/results/999999", "/admin/results/abc"} {
 		if resp := e.do("GET", p, nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %s", p, resp.Status)
 		}
 	}
+}
+
+// fieldValue is the value of the labelled field in s ("" when there is none).
+func fieldValue(s *goquery.Selection, label string) string {
+	var v string
+	s.Find("dl.fields dt").Each(func(_ int, dt *goquery.Selection) {
+		if dt.Text() == label {
+			v = dt.Next().Text()
+		}
+	})
+	return v
 }
 
 func TestExport(t *testing.T) {
