@@ -293,7 +293,7 @@ func TestAdminInBrowser(t *testing.T) {
 	if ok := evalPage[bool](t, ctx, `fetch('/admin/export.csv', {credentials: 'same-origin'}).then(() => true, () => false)`, chromedp.EvalAwaitPromise); ok {
 		t.Error("the admin page's CSP let a script fetch")
 	}
-	navigate(t, ctx, e.base+"/not-an-admin-page") // a plain-text 404 of the same origin
+	navigate(t, ctx, e.base+"/healthz") // JSON of the same origin, without the admin pages' CSP
 	type fetched struct {
 		Status      int    `json:"status"`
 		ContentType string `json:"contentType"`
@@ -458,6 +458,24 @@ func TestAdminInBrowser(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST /admin/logout with Sec-Fetch-Site: cross-site answered %d, want 403", resp.StatusCode)
 	}
+
+	// The start page and a 404 outside /admin/ are styled pages (the stylesheet applies under
+	// their CSP) whose links lead on: to the admin UI, and back to the dashboard.
+	styled := `getComputedStyle(document.querySelector('header.top')).borderBottomStyle === 'solid'`
+	navigate(t, ctx, e.base+"/")
+	waitPage(t, ctx, `document.readyState === 'complete' && document.querySelector('#admin-link') && `+styled)
+	evalPage[bool](t, ctx, `(() => { document.querySelector('#admin-link').click(); return true })()`)
+	waitPage(t, ctx, `location.pathname === '/admin/' && document.readyState === 'complete' && document.querySelector('#matrix')`)
+	navigate(t, ctx, e.base+"/no-such-page")
+	waitPage(t, ctx, `document.readyState === 'complete' && document.querySelector('#error-page a#back') && `+styled)
+	mu.Lock()
+	status = responses[e.base+"/no-such-page"]
+	mu.Unlock()
+	if status != http.StatusNotFound {
+		t.Errorf("/no-such-page answered %d, want 404", status)
+	}
+	evalPage[bool](t, ctx, `(() => { document.querySelector('a#back').click(); return true })()`)
+	waitPage(t, ctx, `location.pathname === '/admin/' && document.readyState === 'complete' && document.querySelector('#matrix')`)
 	noDialogs(t)
 }
 

@@ -226,6 +226,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	})
 	mount := func(r chi.Router) {
 		r.Mount("/admin", adminUI)
+		r.Method(http.MethodGet, "/", admin.Home(admin.HomeConfig{PublicURL: cfg.PublicURL, MetricsHere: cfg.MetricsListen == "", Logger: log}))
 		if extras.mount != nil {
 			extras.mount(r)
 		}
@@ -244,7 +245,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 		Store: st, Catalogue: live, Prober: prober, Guard: policy, Origins: cfg.Origins,
 		Gate: gate, TrustProxy: cfg.TrustProxy, Logger: log, DiagnoseConcurrency: cfg.DiagnoseConcurrency,
 		ResultsLimit: api.Limit{PerSecond: cfg.ResultsRate, Burst: int(4*cfg.ResultsRate) + 1},
-		Gadget:       folder, Mount: mount,
+		Gadget:       folder, Mount: mount, NotFound: admin.NotFound(log),
 		DiagnoseLimit: api.Limit{PerSecond: cfg.DiagnoseRate, Burst: int(20*cfg.DiagnoseRate) + 1},
 		ExplainLimit:  int64(cfg.ExplainLimitMB) << 20,
 	})

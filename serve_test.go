@@ -14,11 +14,14 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/pgtest"
@@ -468,5 +471,67 @@ func TestServeMetricsToken(t *testing.T) {
 	}
 	if got := getStatus(srv.URL+"/metrics", cfg.MetricsToken); got != http.StatusOK {
 		t.Errorf("with the token: %d", got)
+	}
+}
+
+// GET / is the start page, whose links all lead somewhere; an unknown path answers a browser
+// with the 404 page, while under /api/ it stays the API's JSON 404.
+func TestServeStartPageAndNotFound(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.AdminPassword, cfg.PublicURL = t.TempDir(), "an admin password", "https://corscheck.example.com:8443"
+	svc, err := newService(t.Context(), cfg, slog.New(slog.DiscardHandler), io.Discard, serviceExtras{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.handler)
+	t.Cleanup(func() { srv.Close(); svc.Close() })
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8") // as a browser asks
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+
+	resp, body := get("/")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /: %s %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var links []string
+	doc.Find("a[href]").Each(func(_ int, a *goquery.Selection) { links = append(links, a.AttrOr("href", "")) })
+	for _, want := range []string{"/admin/", "/healthz", "/readyz", "/metrics", cfg.PublicURL + "/gadget/TestCORSgadget.xml"} {
+		if !slices.Contains(links, want) {
+			t.Errorf("the start page does not link to %s (links %q)", want, links)
+		}
+	}
+	for _, link := range links {
+		path := strings.TrimPrefix(link, cfg.PublicURL) // the gadget's link names the public URL
+		if resp, _ := get(path); resp.StatusCode != http.StatusOK {
+			t.Errorf("the start page's link %s answers %s", link, resp.Status)
+		}
+	}
+
+	for _, path := range []string{"/nope", "/favicon.ico", "/apidocs"} {
+		resp, body := get(path)
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(body, `id="back"`) {
+			t.Errorf("GET %s: %s %q, want the 404 page", path, resp.Status, resp.Header.Get("Content-Type"))
+		}
+	}
+	for _, path := range []string{"/api/nope", "/api/v1/nope", "/api"} {
+		resp, body := get(path)
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+			strings.TrimSpace(body) != `{"error":"no such endpoint"}` {
+			t.Errorf("GET %s: %s %q %s, want the API's JSON 404", path, resp.Status, resp.Header.Get("Content-Type"), body)
+		}
 	}
 }

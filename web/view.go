@@ -118,3 +118,39 @@ type ExchangeView struct {
 	Headers        []Field // the raw response headers, sorted by name
 	Error          string
 }
+
+// ErrorView is a request that went wrong: its status and what happened, in words for the reader.
+type ErrorView struct {
+	Nav                    Nav
+	Status, Title, Message string
+}
+
+// HomeView is what the start page says about this service.
+type HomeView struct {
+	// Service is the service's public URL (--public-url), "" when it has none.
+	Service string
+	// GadgetURL is where the service hosts the gadget's XML: under Service, or a path.
+	GadgetURL string
+	// MetricsHere says /metrics is served on this address, not on --metrics-listen.
+	MetricsHere bool
+}
+
+// servicePlaceholder stands for the service's address where the page cannot know it.
+const servicePlaceholder = "https://<this service>"
+
+// ServiceOrPlaceholder is the service's URL for a command line, or a placeholder for it.
+func (v HomeView) ServiceOrPlaceholder() string {
+	if v.Service == "" {
+		return servicePlaceholder
+	}
+	return v.Service
+}
+
+// GadgetURLOrPlaceholder is the gadget's full URL for a desktop layout, or one with a
+// placeholder for the service's address.
+func (v HomeView) GadgetURLOrPlaceholder() string {
+	if v.Service == "" {
+		return servicePlaceholder + v.GadgetURL
+	}
+	return v.GadgetURL
+}

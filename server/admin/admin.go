@@ -119,6 +119,7 @@ func New(cfg Config) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(securityHeaders)
+	r.NotFound(h.notFound)
 	r.Handle("/static/*", http.StripPrefix("/admin/static/", http.FileServerFS(filesOnly{static})))
 	r.Get("/login", h.loginForm)
 	r.Post("/login", h.login)
@@ -211,21 +212,25 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // render writes a page, buffered, so that a failed render answers a clean 500.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	render(h.log, w, r, status, c)
+}
+
+func render(log *slog.Logger, w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	templ.Handler(c, templ.WithStatus(status), templ.WithErrorHandler(func(r *http.Request, err error) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.log.ErrorContext(r.Context(), "admin: render", "path", r.URL.Path, "err", err)
+			log.ErrorContext(r.Context(), "admin: render", "path", r.URL.Path, "err", err)
 			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 		})
 	})).ServeHTTP(w, r)
 }
 
-// serverError logs err and answers a plain 500 (nothing of err reaches the page).
+// serverError logs err and answers 500 with the error page (nothing of err reaches it).
 func (h *handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	if ctxErr := context.Cause(r.Context()); ctxErr != nil {
 		return // the client went away
 	}
 	h.log.ErrorContext(r.Context(), "admin", "path", r.URL.Path, "err", err)
-	http.Error(w, "the database could not be read; see the service's log", http.StatusInternalServerError)
+	h.errorPage(w, r, http.StatusInternalServerError, "The database could not be read; see the service's log.")
 }
 
 // readForm parses a form body of at most limit bytes. A body that announces more is refused

@@ -45,11 +45,11 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		i = 0
 	}
 	if i < 0 {
-		http.Error(w, fmt.Sprintf("window %q must be one of 24h, 7d, 30d", name), http.StatusBadRequest)
+		h.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf("The window %q must be one of 24h, 7d, 30d.", name))
 		return
 	}
 	if source != "" && !slices.Contains(store.Sources, source) {
-		http.Error(w, fmt.Sprintf("source %q must be one of %s", source, strings.Join(store.Sources, ", ")), http.StatusBadRequest)
+		h.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf("The source %q must be one of %s.", source, strings.Join(store.Sources, ", ")))
 		return
 	}
 	win, now := windows[i], h.now().UTC()

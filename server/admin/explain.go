@@ -281,12 +281,12 @@ func (h *handler) saveCase(w http.ResponseWriter, r *http.Request) {
 func (h *handler) showCase(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		http.NotFound(w, r)
+		h.errorPage(w, r, http.StatusNotFound, "There is no such case.")
 		return
 	}
 	c, err := h.store.Case(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
+		h.errorPage(w, r, http.StatusNotFound, "There is no such case.")
 		return
 	}
 	if err != nil {

@@ -54,7 +54,7 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request, ext, contentTyp
 		return
 	}
 	if err != nil {
-		http.Error(w, "the filter could not be read: "+err.Error(), http.StatusBadRequest)
+		h.errorPage(w, r, http.StatusBadRequest, "The filter could not be read: "+err.Error())
 		return
 	}
 	name := "corscheck-results-" + h.now().UTC().Format("20060102T150405Z") + "." + ext

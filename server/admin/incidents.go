@@ -24,7 +24,7 @@ func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
 	if b := r.URL.Query().Get("before"); b != "" {
 		var err error
 		if before, err = strconv.ParseInt(b, 10, 64); err != nil || before <= 0 {
-			http.Error(w, "before "+strconv.Quote(b)+" must be an incident id", http.StatusBadRequest)
+			h.errorPage(w, r, http.StatusBadRequest, "The page start "+strconv.Quote(b)+" must be an incident number.")
 			return
 		}
 	}
@@ -65,13 +65,13 @@ func (h *handler) allOpenIncidents(r *http.Request) ([]store.Incident, error) {
 func (h *handler) incident(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		http.Error(w, "no such incident", http.StatusNotFound)
+		h.errorPage(w, r, http.StatusNotFound, "There is no such incident.")
 		return
 	}
 	ctx := r.Context()
 	in, err := h.store.Incident(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "no such incident", http.StatusNotFound)
+		h.errorPage(w, r, http.StatusNotFound, "There is no such incident.")
 		return
 	}
 	if err != nil {

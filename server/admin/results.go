@@ -263,13 +263,13 @@ func agent(r store.Result) string {
 func (h *handler) result(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		http.Error(w, "no such result", http.StatusNotFound)
+		h.errorPage(w, r, http.StatusNotFound, "There is no such result; retention may have removed it.")
 		return
 	}
 	ctx := r.Context()
 	res, err := h.store.Result(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "no such result", http.StatusNotFound)
+		h.errorPage(w, r, http.StatusNotFound, "There is no such result; retention may have removed it.")
 		return
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,6 +27,9 @@ func (h *handler) signedIn(r *http.Request) (bool, error) {
 	return h.gate.Session(r.Context(), h.sessionToken(r))
 }
 
+// signedInKey marks, in a request's context, that requireSession found a live session.
+type signedInKey struct{}
+
 func (h *handler) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ok, err := h.signedIn(r)
@@ -37,7 +41,7 @@ func (h *handler) requireSession(next http.Handler) http.Handler {
 			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signedInKey{}, true)))
 	})
 }
 

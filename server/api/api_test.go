@@ -55,6 +55,8 @@ type envOptions struct {
 	// diagnoses bounds the diagnoses running at once, diagnoseWait how long one waits for room.
 	diagnoses    int
 	diagnoseWait time.Duration
+	// notFound answers the unknown paths outside /api/ (Config.NotFound).
+	notFound http.Handler
 }
 
 const adminPassword = "correct horse battery"
@@ -85,7 +87,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	gate := auth.New(auth.Config{Store: st, CheckPassword: func(p string) bool { return p == adminPassword }, Logger: log})
 	h := NewServer(Config{Store: st, Catalogue: live, Prober: p, Guard: policy, Origins: []string{finesse},
 		Gate: gate, ResultsLimit: o.resultsRL, Logger: log, TrustProxy: o.trustProxy, ExplainLimit: o.explainLimit,
-		DiagnoseConcurrency: o.diagnoses, DiagnoseWait: o.diagnoseWait})
+		DiagnoseConcurrency: o.diagnoses, DiagnoseWait: o.diagnoseWait, NotFound: o.notFound})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testEnv{t: t, srv: srv, store: st, gate: gate}
@@ -534,6 +536,39 @@ func TestMethodNotAllowed(t *testing.T) {
 	resp, body := e.do("DELETE", "/api/v1/results", "", nil, nil)
 	if resp.StatusCode != 405 || !strings.Contains(string(body), `"error"`) || !strings.Contains(resp.Header.Get("Allow"), "POST") {
 		t.Fatalf("DELETE /api/v1/results: %d, Allow %q, %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+}
+
+// An unknown path gets the page NotFound gives, for browsers, except under /api/: an API client
+// always gets the API's JSON 404. Without NotFound every unknown path gets the JSON.
+func TestNotFound(t *testing.T) {
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "<p>the 404 page</p>")
+	})
+	withPage, without := newEnv(t, envOptions{notFound: page}), newEnv(t, envOptions{})
+	for _, tc := range []struct {
+		env  *testEnv
+		path string
+		html bool
+	}{
+		{withPage, "/nope", true},
+		{withPage, "/admin-ish/x", true},
+		{withPage, "/apiary", true}, // not /api/
+		{withPage, "/api", false},
+		{withPage, "/api/", false},
+		{withPage, "/api/nope", false},
+		{withPage, "/api/v1/nope", false},
+		{without, "/nope", false},
+		{without, "/api/v1/nope", false},
+	} {
+		resp, body := tc.env.do("GET", tc.path, "", nil, map[string]string{"Accept": "text/html"})
+		html := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") && string(body) == "<p>the 404 page</p>"
+		json := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && string(body) == `{"error":"no such endpoint"}`+"\n"
+		if resp.StatusCode != http.StatusNotFound || html != tc.html || json == tc.html {
+			t.Errorf("GET %s (page set: %t): %d %q %s", tc.path, tc.env == withPage, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
 	}
 }
 

@@ -72,6 +72,10 @@ type Config struct {
 	Gadget http.Handler
 	// Mount adds more routes (the demo's simulator, admin pages) to the same router.
 	Mount func(chi.Router)
+	// NotFound answers the paths outside /api/ that no route takes (the admin UI's 404 page,
+	// for browsers); nil answers them as the API does. Paths under /api/ always get the API's
+	// JSON 404: an API client never gets HTML.
+	NotFound http.Handler
 	// ExplainLimit is the largest recording POST /api/v1/explain reads; zero means
 	// explain.DefaultLimit.
 	ExplainLimit int64
@@ -129,7 +133,13 @@ func NewServer(cfg Config) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, s.metrics.middleware)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) { fail(w, http.StatusNotFound, "no such endpoint", nil) })
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		if cfg.NotFound != nil && !isAPIPath(r.URL.Path) {
+			cfg.NotFound.ServeHTTP(w, r)
+			return
+		}
+		fail(w, http.StatusNotFound, "no such endpoint", nil)
+	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allowedMethods(r), ", "))
 		// A non-standard method is not echoed: it may be a megabyte long.
@@ -173,6 +183,11 @@ func NewServer(cfg Config) http.Handler {
 		cfg.Mount(r)
 	}
 	return r
+}
+
+// isAPIPath reports whether path is the API's: /api or under /api/.
+func isAPIPath(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/")
 }
 
 func orDefault(l, def Limit) Limit {
