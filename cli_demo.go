@@ -20,6 +20,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/gadget"
 	"github.com/corsquickcheck/corscheck/server/api"
+	"github.com/corsquickcheck/corscheck/server/cliflag"
 	"github.com/corsquickcheck/corscheck/server/config"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/lab"
@@ -63,9 +64,9 @@ func runDemo(ctx context.Context, self string, args []string, stdout, stderr io.
 	listen := fs.String("listen", demoListen, "")
 	dataDir := fs.String("data-dir", "", "")
 	noHistory := fs.Bool("no-history", false, "")
-	monitorEvery := fs.Duration("monitor-interval", demoMonitorEvery, "")
-	flipAfter := fs.Duration("flip-after", demoFlipAfter, "")
-	positional, err := parseInterspersed(fs, args)
+	monitorEvery := cliflag.Duration(fs, "monitor-interval", demoMonitorEvery, "")
+	flipAfter := cliflag.Duration(fs, "flip-after", demoFlipAfter, "")
+	positional, err := cliflag.Parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, demoUsage)
 		return 0

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/corsquickcheck/corscheck/server/cliflag"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/explain"
 	"github.com/corsquickcheck/corscheck/server/probe"
@@ -58,7 +59,7 @@ func runExplain(_ context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "corscheck explain: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
 		return probe.ExitUsage
 	}
-	positional, err := parseInterspersed(fs, args)
+	positional, err := cliflag.Parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, explainUsage)
 		return 0

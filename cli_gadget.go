@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/corsquickcheck/corscheck/gadget"
+	"github.com/corsquickcheck/corscheck/server/cliflag"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
@@ -42,7 +43,7 @@ func (n nodesFlag) String() string { return url.Values(n).Encode() }
 func (n nodesFlag) Set(v string) error {
 	kind, list, ok := strings.Cut(v, "=")
 	if !ok || kind == "" || list == "" {
-		return fmt.Errorf("--nodes %q must be KIND=FQDN[,FQDN…]", v)
+		return errors.New("want KIND=FQDN[,FQDN…]")
 	}
 	for _, node := range strings.Split(list, ",") {
 		if err := targets.ValidNode(strings.TrimSpace(node)); err != nil {
@@ -68,7 +69,7 @@ func runGadget(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "corscheck-gadget", "")
 	nodes := nodesFlag{}
 	fs.Var(nodes, "nodes", "")
-	rest, err := parseInterspersed(fs, args[1:])
+	rest, err := cliflag.Parse(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, gadgetUsage)
 		return 0

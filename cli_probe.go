@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corsquickcheck/corscheck/server/cliflag"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/targets"
@@ -106,7 +107,7 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 		method      = fs.String("method", "GET", "")
 		credentials = fs.String("credentials", string(cors.SameOrigin), "")
 		kind        = fs.String("kind", string(targets.Custom), "")
-		timeout     = fs.Duration("timeout", 10*time.Second, "")
+		timeout     = cliflag.Duration(fs, "timeout", 10*time.Second, "")
 		caFile      = fs.String("ca-file", "", "")
 		insecure    = fs.Bool("insecure", false, "")
 		asJSON      = fs.Bool("json", false, "")
@@ -117,7 +118,7 @@ func parseProbe(args []string, getenv func(string) string) (probeCommand, error)
 	)
 	fs.Var(&headers, "H", "")
 	fs.Var(&resolves, "resolve", "")
-	positional, err := parseInterspersed(fs, args)
+	positional, err := cliflag.Parse(fs, args)
 	if err != nil {
 		return probeCommand{}, err
 	}

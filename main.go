@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -111,27 +110,6 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "devel"
-}
-
-// parseInterspersed parses flags wherever they appear among the positional arguments, because
-// users type both `probe --json URL` and `probe URL --json`; the standard flag package stops at
-// the first positional argument. Everything after "--" is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
 }
 
 // commandName is how to call this program again in a command the user pastes: as they called

@@ -385,6 +385,27 @@ func TestProbeUsageErrors(t *testing.T) {
 	}
 }
 
+// Every duration flag of every subcommand says, when its value is not a duration, which flag it
+// is and what a duration looks like, in one line.
+func TestDurationFlagsSayWhatADurationIs(t *testing.T) {
+	const form = `: not a duration; use a number with a unit, like 10s or 1m30s`
+	for _, args := range [][]string{
+		{"probe", "--origin", finesse, "https://cuic.example/", "--timeout", "abc"},
+		{"demo", "--monitor-interval", "abc"},
+		{"demo", "--flip-after", "abc"},
+		{"serve", "--retention", "abc"},
+		{"serve", "--monitor-interval", "abc"},
+		{"serve", "--monitor-jitter", "abc"},
+		{"serve", "--monitor-timeout", "abc"},
+	} {
+		code, stdout, stderr := runCLI(t, nil, args...)
+		want := "corscheck " + args[0] + ": " + args[len(args)-2] + ` "abc"` + form + "\n"
+		if code != 2 || stdout != "" || stderr != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", args, code, stdout, stderr, want)
+		}
+	}
+}
+
 func TestCommands(t *testing.T) {
 	tests := []struct {
 		name   string

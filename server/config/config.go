@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/alert"
+	"github.com/corsquickcheck/corscheck/server/cliflag"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/egress"
 	"github.com/corsquickcheck/corscheck/server/strictjson"
@@ -69,10 +70,20 @@ func Defaults() Config {
 		MonitorConcurrency: 16, IncidentAfter: 2, ExplainLimitMB: 50, DiagnoseConcurrency: 8}
 }
 
-// setting describes one setting: its flag, its environment variable and where it goes.
+// setting describes one setting: its flag, its environment variable and where it goes (set is
+// nil for durationSettings).
 type setting struct {
 	name, help string
 	set        func(c *Config, v string) error
+}
+
+// durationSettings are read by cliflag.ParseDuration, as every duration flag of corscheck is, into
+// the field given.
+var durationSettings = map[string]func(c *Config) *time.Duration{
+	"retention":        func(c *Config) *time.Duration { return &c.Retention },
+	"monitor-interval": func(c *Config) *time.Duration { return &c.MonitorInterval },
+	"monitor-jitter":   func(c *Config) *time.Duration { return &c.MonitorJitter },
+	"monitor-timeout":  func(c *Config) *time.Duration { return &c.MonitorTimeout },
 }
 
 // booleanSettings may be given as bare flags (--trust-proxy).
@@ -131,14 +142,7 @@ var settings = []setting{
 	{"db", "postgres://… to use PostgreSQL instead of SQLite", func(c *Config, v string) error { c.DB = v; return nil }},
 	{"origins", "comma-separated Finesse origins allowed to report results (e.g. https://finesse1.example.com:8445)", func(c *Config, v string) error { c.Origins = list(v); return nil }},
 	{"admin-password", "admin password (default: generated at first start and printed once)", func(c *Config, v string) error { c.AdminPassword = v; return nil }},
-	{"retention", "how long results are kept (e.g. 2160h); 0 keeps them forever", func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("retention %q is not a duration such as 2160h", v)
-		}
-		c.Retention, c.RetentionText = d, v
-		return nil
-	}},
+	{"retention", "how long results are kept (e.g. 2160h); 0 keeps them forever", nil},
 	{"targets", "JSON file with the target catalogue (default: built-in)", func(c *Config, v string) error { c.Targets = v; return nil }},
 	{"allow-nets", "comma-separated address ranges the diagnosis may reach (e.g. 10.0.0.0/8); private ranges are refused otherwise", func(c *Config, v string) error { c.AllowNets = list(v); return nil }},
 	{"ca-file", "PEM file of CAs the diagnosis trusts besides the system's (the CA of CUIC's certificates)", func(c *Config, v string) error { c.CAFile = v; return nil }},
@@ -188,25 +192,13 @@ var settings = []setting{
 	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
 	{"metrics-token", "a token /metrics then requires as Authorization: Bearer (default: /metrics is open)", func(c *Config, v string) error { c.MetricsToken = v; return nil }},
 	{"metrics-listen", "serve /metrics on this address (host:port) instead of on --listen", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
-	{"monitor-interval", "how often the service checks every catalogue node itself (e.g. 5m); 0 turns it off", durationSetting("monitor-interval", func(c *Config) *time.Duration { return &c.MonitorInterval })},
-	{"monitor-jitter", "the checks of a round start spread over this much time (e.g. 30s)", durationSetting("monitor-jitter", func(c *Config) *time.Duration { return &c.MonitorJitter })},
-	{"monitor-timeout", "how long one scheduled check may take (e.g. 10s)", durationSetting("monitor-timeout", func(c *Config) *time.Duration { return &c.MonitorTimeout })},
+	{"monitor-interval", "how often the service checks every catalogue node itself (e.g. 5m); 0 turns it off", nil},
+	{"monitor-jitter", "the checks of a round start spread over this much time (e.g. 30s)", nil},
+	{"monitor-timeout", "how long one scheduled check may take (e.g. 10s)", nil},
 	{"monitor-concurrency", "how many scheduled checks run at once", intSetting("monitor-concurrency", func(c *Config) *int { return &c.MonitorConcurrency })},
 	{"incident-after", "how many agreeing checks in a row open or close an incident", intSetting("incident-after", func(c *Config) *int { return &c.IncidentAfter })},
 	{"alert-to", "comma-separated alert receivers: https://… (JSON webhook), slack+https://…, teams+https://…, webex+https://…, smtp://user:password@host:587?from=…&to=…", func(c *Config, v string) error { c.AlertTo = list(v); return nil }},
 	{"alert-allow-nets", "comma-separated private address ranges alert receivers may be in (e.g. 10.0.0.25/32 for a mail relay)", func(c *Config, v string) error { c.AlertAllowNets = list(v); return nil }},
-}
-
-// durationSetting reads a Go duration into the field field picks.
-func durationSetting(name string, field func(*Config) *time.Duration) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("%s %q is not a duration such as 5m or 30s", name, v)
-		}
-		*field(c) = d
-		return nil
-	}
 }
 
 // intSetting reads a whole number into the field field picks.
@@ -270,7 +262,16 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 			}
 			value, given, where = v, true, whereFile
 		}
-		if given {
+		switch {
+		case !given:
+		case durationSettings[s.name] != nil:
+			d, err := cliflag.ParseDuration(where, value)
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				*durationSettings[s.name](&c) = d
+			}
+		default:
 			if err := s.set(&c, value); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			}
@@ -325,18 +326,12 @@ func (c *Config) loadFile(path string) error {
 		}
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
-	if c.RetentionText != "" {
-		d, err := time.ParseDuration(c.RetentionText)
-		if err != nil {
-			return fmt.Errorf("config file %s: retention %q is not a duration such as 2160h", path, c.RetentionText)
-		}
-		c.Retention = d
-	}
 	for _, d := range []struct {
 		name string
 		text string
 		to   *time.Duration
 	}{
+		{"retention", c.RetentionText, &c.Retention},
 		{"monitorInterval", c.MonitorIntervalTxt, &c.MonitorInterval},
 		{"monitorJitter", c.MonitorJitterTxt, &c.MonitorJitter},
 		{"monitorTimeout", c.MonitorTimeoutTxt, &c.MonitorTimeout},
@@ -344,9 +339,9 @@ func (c *Config) loadFile(path string) error {
 		if d.text == "" {
 			continue
 		}
-		v, err := time.ParseDuration(d.text)
+		v, err := cliflag.ParseDuration("config file "+path+": "+d.name, d.text)
 		if err != nil {
-			return fmt.Errorf("config file %s: %s %q is not a duration such as 5m or 30s", path, d.name, d.text)
+			return err
 		}
 		*d.to = v
 	}

@@ -67,6 +67,28 @@ func TestInvalidSettingsAreAllReported(t *testing.T) {
 	}
 }
 
+// Every duration setting, from a flag, the environment or the file, says when it is not one in
+// the words of every duration flag of corscheck, naming where it was set.
+func TestDurationErrorsNameWhereTheyWereSet(t *testing.T) {
+	const form = `: not a duration; use a number with a unit, like 10s or 1m30s`
+	file := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(file, []byte(`{"monitorTimeout":"10"}`), 0o600)
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--monitor-interval", "abc"}, nil, `--monitor-interval "abc"` + form},
+		{[]string{"--retention=90days"}, nil, `--retention "90days"` + form},
+		{nil, map[string]string{"CORSCHECK_MONITOR_JITTER": "5"}, `CORSCHECK_MONITOR_JITTER "5"` + form},
+		{[]string{"--config", file}, nil, "config file " + file + `: monitorTimeout "10"` + form},
+	} {
+		if _, err := Load(tt.args, env(tt.env), io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q %v: error %v, want %s", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
+
 func TestUnknownFileField(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "c.json")
 	os.WriteFile(file, []byte(`{"listn":":1"}`), 0o600)
@@ -235,7 +257,7 @@ func TestMonitorSettings(t *testing.T) {
 	}
 	for _, want := range []string{"monitor-interval must be 0 (off) or at least 1s", "monitor-timeout must be between",
 		"monitor-concurrency must be between", `incident-after "many" is not a whole number`,
-		`CORSCHECK_MONITOR_JITTER: monitor-jitter "soon" is not a duration`, `alert-to[0]: alert receiver files.example.com: scheme "ftp"`,
+		`CORSCHECK_MONITOR_JITTER "soon": not a duration; use a number with a unit, like 10s or 1m30s`, `alert-to[0]: alert receiver files.example.com: scheme "ftp"`,
 		"alert-allow-nets"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

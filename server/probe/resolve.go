@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -18,27 +19,28 @@ type Resolve struct {
 }
 
 // ParseResolve reads HOST:PORT:ADDR. ADDR is an IPv4 or IPv6 address; an IPv6 address may be
-// written in brackets ([::1]) and HOST may be one too.
+// written in brackets ([::1]) and HOST may be one too. Its errors leave s out: the caller names
+// it with its flag.
 func ParseResolve(s string) (Resolve, error) {
 	host, rest, ok := cutHost(s)
 	if !ok {
-		return Resolve{}, fmt.Errorf("%q: want HOST:PORT:ADDR", s)
+		return Resolve{}, errors.New("want HOST:PORT:ADDR")
 	}
 	port, addr, ok := strings.Cut(rest, ":")
 	if !ok {
-		return Resolve{}, fmt.Errorf("%q: want HOST:PORT:ADDR", s)
+		return Resolve{}, errors.New("want HOST:PORT:ADDR")
 	}
 	if host == "" {
-		return Resolve{}, fmt.Errorf("%q: the host is empty", s)
+		return Resolve{}, errors.New("the host is empty")
 	}
 	if port != "*" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return Resolve{}, fmt.Errorf("%q: the port must be 1-65535 or *, not %q", s, port)
+			return Resolve{}, fmt.Errorf("the port must be 1-65535 or *, not %q", port)
 		}
 	}
 	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"))
 	if err != nil {
-		return Resolve{}, fmt.Errorf("%q: %q is not an IP address", s, addr)
+		return Resolve{}, fmt.Errorf("%q is not an IP address", addr)
 	}
 	return Resolve{Host: strings.ToLower(strings.TrimSuffix(host, ".")), Port: port, Addr: ip.String()}, nil
 }
