@@ -30,8 +30,9 @@ import (
 	"github.com/corsquickcheck/corscheck/server/synth"
 )
 
-const demoUsage = `usage: corscheck demo [--once] [--listen ADDR] [--data-dir DIR] [--no-history]
-                      [--monitor-interval DUR] [--flip-after DUR]
+// demoHead goes before the list of demo's flags in its help.
+const demoHead = `usage: corscheck demo [--once] [--listen ADDRESS] [--data-dir DIRECTORY] [--no-history]
+                      [--monitor-interval DURATION] [--flip-after DURATION]
 
 Starts the service and, on loopback, lab targets that reproduce the field cases (a CUIC publisher
 that allows the Finesse origin, a subscriber that answers 403, Live Data nodes with half a CORS
@@ -46,13 +47,7 @@ An empty database first gets a week of synthetic history, so that the admin UI h
 show: results of agents demo-agent-01 … (gadget version demo-history) against the lab's nodes,
 failing as the lab's nodes really fail, with the subscriber failing only since two days ago.
 
-  --once           print the diagnoses and exit
-  --listen ADDR    where the service listens (default 127.0.0.1:8080, or a free port on
-                   127.0.0.1 when 8080 is taken)
-  --data-dir DIR   keep the SQLite database in DIR (default: a temporary directory, removed at exit)
-  --no-history     do not add the synthetic history
-  --monitor-interval DUR   how often the service checks the lab (default 10s)
-  --flip-after DUR         when the subscriber loses its CORS list after the checks start (default 1m)
+Flags:
 `
 
 // runDemo runs `corscheck demo`; self is how the user called the program (argv[0]), so that
@@ -60,15 +55,17 @@ failing as the lab's nodes really fail, with the subscriber failing only since t
 func runDemo(ctx context.Context, self string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	once := fs.Bool("once", false, "")
-	listen := fs.String("listen", demoListen, "")
-	dataDir := fs.String("data-dir", "", "")
-	noHistory := fs.Bool("no-history", false, "")
-	monitorEvery := cliflag.Duration(fs, "monitor-interval", demoMonitorEvery, "")
-	flipAfter := cliflag.Duration(fs, "flip-after", demoFlipAfter, "")
+	once := fs.Bool("once", false, "print the diagnoses and exit")
+	listen := fs.String("listen", demoListen, "the `address` the service listens on (when not given: 127.0.0.1:8080, or a free port on 127.0.0.1 when 8080 is taken)")
+	dataDir := fs.String("data-dir", "", "keep the SQLite database in this `directory` (default: a temporary directory, "+
+		"removed at exit)")
+	noHistory := fs.Bool("no-history", false, "do not add the synthetic history")
+	monitorEvery := cliflag.Duration(fs, "monitor-interval", demoMonitorEvery, "how often the service checks the lab, as a `duration`")
+	flipAfter := cliflag.Duration(fs, "flip-after", demoFlipAfter, "how long after the checks start the subscriber "+
+		"loses its CORS list, as a `duration`")
 	positional, err := cliflag.Parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, demoUsage)
+		printUsage(stdout, demoHead, fs, "")
 		return 0
 	}
 	if err == nil && len(positional) > 0 {

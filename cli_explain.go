@@ -17,7 +17,9 @@ import (
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
-const explainUsage = `usage: corscheck explain [--json] [--console] [--kind auto|cuic|livedata|finesse|custom]
+// explainHead and explainFoot go around the list of explain's flags in its help.
+const (
+	explainHead = `usage: corscheck explain [--json] [--console] [--kind auto|cuic|livedata|finesse|custom]
                          [--browser chromium|firefox] [--origin ORIGIN] [--lang en|nl|ko] FILE|-
 
 Reads what an agent's browser recorded, a HAR file (Chrome, Edge or Firefox: "Export HAR") or
@@ -29,31 +31,26 @@ says so and prints the corscheck probe command that settles it live. Secrets (Au
 Cookie, Set-Cookie, tokens in URLs) are never printed.
 
 Flags, before or after FILE ("-" reads standard input):
-  --json              print a JSON array: one object per request, as probe --json prints it,
-                      plus "entry" (the HAR entry index) and "startedDateTime"
-  --console           read the input as console text (detected otherwise)
-  --kind KIND         the fix advice: auto (from host, port and path), cuic, livedata, finesse
-                      or custom (default auto)
-  --browser B         the browser that recorded it: chromium or firefox (default: from the
-                      recording)
-  --origin ORIGIN     the page's origin where the recording does not name it (Firefox's console)
-  --lang L            the language of the explanations and fixes: en, nl or ko (default $LANG's
-                      when it is one of them, else en)
-
+`
+	explainFoot = `
 Exit status: 0 nothing failed, 1 something blocked by CORS, 3 something unreachable and nothing
 blocked, 2 usage error or unreadable input.
 `
+)
 
 func runExplain(_ context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		asJSON  = fs.Bool("json", false, "")
-		console = fs.Bool("console", false, "")
-		kind    = fs.String("kind", "auto", "")
-		browser = fs.String("browser", "", "")
-		origin  = fs.String("origin", "", "")
-		lang    = fs.String("lang", "", "")
+		asJSON = fs.Bool("json", false, `print a JSON array: one object per request, as probe --json prints it, plus "entry" `+
+			`(the HAR entry index) and "startedDateTime"`)
+		console = fs.Bool("console", false, "read the input as console text (detected otherwise)")
+		kind    = fs.String("kind", "auto", "the `kind` of target, for the fix: auto (from host, port and path), cuic, "+
+			"livedata, finesse or custom")
+		browser = fs.String("browser", "", "the `browser` that recorded it: chromium or firefox (default: from the recording)")
+		origin  = fs.String("origin", "", "the page's `origin` where the recording does not name it (Firefox's console)")
+		lang    = fs.String("lang", "", "the `language` of the explanations and fixes: en, nl or ko (default $LANG's when it "+
+			"is one of them, else en)")
 	)
 	usageErr := func(err error) int {
 		fmt.Fprintf(stderr, "corscheck explain: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -61,7 +58,7 @@ func runExplain(_ context.Context, args []string, getenv func(string) string, st
 	}
 	positional, err := cliflag.Parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, explainUsage)
+		printUsage(stdout, explainHead, fs, explainFoot)
 		return 0
 	}
 	if err != nil {

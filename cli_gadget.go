@@ -22,17 +22,14 @@ import (
 //go:embed TestCORSgadget.xml
 var gadgetXML []byte
 
-const gadgetUsage = `usage: corscheck gadget build [--service URL] [--out DIR] [--nodes KIND=FQDN,FQDN]...
+// gadgetHead goes before the list of gadget build's flags in the help of gadget.
+const gadgetHead = `usage: corscheck gadget build [--service URL] [--out FOLDER] [--nodes KIND=FQDN,FQDN]...
 
 Writes the folder to upload to Finesse's 3rdpartygadget/files/ (TestCORSgadget.xml with the
 service URL and the start-up script filled in, and its minified JS and CSS, which the XML names
 with a hash of their content), and prints the layout snippet and the upload steps.
 
-  --service URL        where agents' browsers reach corscheck serve (its --public-url); without
-                       it the gadget shows browser verdicts only
-  --out DIR            the folder to write (default corscheck-gadget)
-  --nodes KIND=LIST    default nodes for a target in the layout snippet, e.g.
-                       --nodes cuic=cuicpub.example.com,cuicsub.example.com (repeatable)
+Flags of gadget build:
 `
 
 // nodesFlag collects --nodes kind=a,b.
@@ -54,24 +51,32 @@ func (n nodesFlag) Set(v string) error {
 	return nil
 }
 
+// gadgetBuildFlags defines the flags of gadget build.
+func gadgetBuildFlags() (fs *flag.FlagSet, service, out *string, nodes nodesFlag) {
+	fs = flag.NewFlagSet("gadget build", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	service = fs.String("service", "", "the `URL` where agents' browsers reach corscheck serve (its --public-url); "+
+		"without it the gadget shows browser verdicts only")
+	out = fs.String("out", "corscheck-gadget", "the `folder` to write")
+	nodes = nodesFlag{}
+	fs.Var(nodes, "nodes", "default nodes for a target in the layout snippet, as `KIND=FQDN,FQDN`, e.g. "+
+		"--nodes cuic=cuicpub.example.com,cuicsub.example.com (repeatable)")
+	return fs, service, out, nodes
+}
+
 func runGadget(args []string, stdout, stderr io.Writer) int {
+	fs, service, out, nodes := gadgetBuildFlags()
 	if len(args) == 0 || args[0] != "build" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stdout, gadgetUsage)
+			printUsage(stdout, gadgetHead, fs, "")
 			return 0
 		}
-		fmt.Fprint(stderr, gadgetUsage)
+		printUsage(stderr, gadgetHead, fs, "")
 		return probe.ExitUsage
 	}
-	fs := flag.NewFlagSet("gadget build", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	service := fs.String("service", "", "")
-	out := fs.String("out", "corscheck-gadget", "")
-	nodes := nodesFlag{}
-	fs.Var(nodes, "nodes", "")
 	rest, err := cliflag.Parse(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, gadgetUsage)
+		printUsage(stdout, gadgetHead, fs, "")
 		return 0
 	}
 	if err == nil && len(rest) > 0 {

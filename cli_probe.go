@@ -19,38 +19,23 @@ import (
 	"github.com/corsquickcheck/corscheck/server/words"
 )
 
-const probeUsage = `usage: corscheck probe [--origin ORIGIN] [--method M] [-H 'Name: value']... [--credentials include|omit|same-origin]
-                       [--kind cuic|livedata|finesse|custom] [--timeout 10s] [--ca-file F] [--insecure]
-                       [--resolve HOST:PORT:ADDR]... [--browser chromium|firefox] [--lang en|nl|ko] [--json] URL
+// probeHead and probeFoot go around the list of probe's flags in its help.
+const (
+	probeHead = `usage: corscheck probe [--origin ORIGIN] [--method METHOD] [--header 'Name: value']...
+                       [--credentials include|omit|same-origin] [--kind cuic|livedata|finesse|custom]
+                       [--timeout DURATION] [--ca-file FILE] [--insecure] [--resolve HOST:PORT:ADDR]...
+                       [--browser chromium|firefox] [--lang en|nl|ko] [--json] URL
 
 Sends to URL what Chromium sends when a page of ORIGIN calls fetch(URL): the preflight when one
 is needed, then the request. Says whether the page could read the answer, why not (as DevTools
 names it), and what to run on which node to fix it.
 
 Flags, before or after URL:
-  --origin ORIGIN     the page's origin, e.g. https://finesse1.example.com:8445
-                      (default $CORSCHECK_ORIGIN; one of them is required)
-  --method M          the request method (default GET)
-  -H 'Name: value'    a header the page sets on the request; repeat for more
-  --credentials MODE  fetch()'s credentials mode: include, omit or same-origin (default same-origin)
-  --kind KIND         what answers at URL, for the fix: cuic, livedata, finesse or custom (default custom)
-  --timeout D         time for the whole check (default 10s)
-  --ca-file F         also trust the PEM certificates in F
-  --insecure          do not verify certificates (browsers always do)
-  --resolve HOST:PORT:ADDR
-                      connect to ADDR for HOST on PORT (* for every port), as curl does: the
-                      name stays in the URL, the TLS handshake and the Host header; repeat for
-                      more (node names the agents' DNS knows but this machine's does not)
-  --browser B         whose rules and words: chromium (DevTools' reason names, Chromium's
-                      console line) or firefox (MDN's reason keys, Firefox's console line)
-                      (default chromium)
-  --lang L            the language of the explanation and the fix: en, nl or ko (default
-                      $LANG's when it is one of them, else en); commands, reason names and
-                      console lines stay as the products and browsers write them
-  --json              print one JSON object instead of text
-
+`
+	probeFoot = `
 Exit status: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
 `
+)
 
 // probeCommand is a parsed `corscheck probe` command line.
 type probeCommand struct {
@@ -64,9 +49,8 @@ type probeCommand struct {
 }
 
 func runProbe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cmd, err := parseProbe(args, getenv)
+	cmd, err := parseProbe(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, probeUsage)
 		return 0
 	}
 	if err != nil {
@@ -98,27 +82,38 @@ func runProbe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // parseProbe turns the command line into a request exactly as fetch() would accept it, so that
-// every input fetch() would reject is a usage error here rather than a misleading verdict.
-func parseProbe(args []string, getenv func(string) string) (probeCommand, error) {
+// every input fetch() would reject is a usage error here rather than a misleading verdict. Asked
+// for help, it writes it to help and returns flag.ErrHelp.
+func parseProbe(args []string, getenv func(string) string, help io.Writer) (probeCommand, error) {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // runProbe reports errors in one line, and -h prints probeUsage
+	fs.SetOutput(io.Discard) // runProbe reports errors in one line
 	var (
-		origin      = fs.String("origin", "", "")
-		method      = fs.String("method", "GET", "")
-		credentials = fs.String("credentials", string(cors.SameOrigin), "")
-		kind        = fs.String("kind", string(targets.Custom), "")
-		timeout     = cliflag.Duration(fs, "timeout", 10*time.Second, "")
-		caFile      = fs.String("ca-file", "", "")
-		insecure    = fs.Bool("insecure", false, "")
-		asJSON      = fs.Bool("json", false, "")
-		browser     = fs.String("browser", string(cors.Chromium), "")
-		lang        = fs.String("lang", "", "")
-		headers     headerFlags
-		resolves    resolveFlags
+		origin = fs.String("origin", "", "the page's `origin`, e.g. https://finesse1.example.com:8445 (default "+
+			"$CORSCHECK_ORIGIN; one of them is required)")
+		method      = fs.String("method", "GET", "the request `method`")
+		credentials = fs.String("credentials", string(cors.SameOrigin), "fetch()'s credentials `mode`: include, omit or same-origin")
+		kind        = fs.String("kind", string(targets.Custom), "the `kind` of what answers at URL, for the fix: cuic, livedata, finesse or custom")
+		timeout     = cliflag.Duration(fs, "timeout", 10*time.Second, "how long the whole check may take, as a `duration`")
+		caFile      = fs.String("ca-file", "", "also trust the PEM certificates in this `file`")
+		insecure    = fs.Bool("insecure", false, "do not verify certificates (browsers always do)")
+		asJSON      = fs.Bool("json", false, "print one JSON object instead of text")
+		browser     = fs.String("browser", string(cors.Chromium), "the `browser` whose rules and words: chromium (DevTools' "+
+			"reason names, Chromium's console line) or firefox (MDN's reason keys, Firefox's console line)")
+		lang = fs.String("lang", "", "the `language` of the explanation and the fix: en, nl or ko (default $LANG's when "+
+			"it is one of them, else en); commands, reason names and console lines stay as the products and browsers write them")
+		headers  headerFlags
+		resolves resolveFlags
 	)
+	fs.Var(&headers, "header", "a `header` the page sets on the request, as 'Name: value'; repeat for more (-H for "+
+		"short, as in curl)")
 	fs.Var(&headers, "H", "")
-	fs.Var(&resolves, "resolve", "")
+	fs.Var(&resolves, "resolve", "as curl does with `HOST:PORT:ADDR`, connect to ADDR for HOST on PORT (* for every "+
+		"port): the name stays in the URL, the TLS handshake and the Host header; repeat for more (node names the "+
+		"agents' DNS knows but this machine's does not)")
 	positional, err := cliflag.Parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(help, probeHead, fs, probeFoot)
+	}
 	if err != nil {
 		return probeCommand{}, err
 	}
@@ -228,7 +223,7 @@ func (r *resolveFlags) Set(s string) error {
 	return nil
 }
 
-// headerFlags collects -H 'Name: value' in order, as curl takes them.
+// headerFlags collects --header (or -H) 'Name: value' in order, as curl takes them.
 type headerFlags []cors.Header
 
 func (h *headerFlags) String() string { return "" }

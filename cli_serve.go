@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -43,10 +44,11 @@ Flags:
 `
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(args, getenv, io.Discard)
+	var help bytes.Buffer
+	cfg, err := config.Load(args, getenv, &help)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, serveUsage)
-		config.Load([]string{"-h"}, func(string) string { return "" }, stdout)
+		help.WriteTo(stdout)
 		return 0
 	}
 	if err != nil {

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/corsquickcheck/corscheck/server/cliflag"
 	"github.com/corsquickcheck/corscheck/server/probe"
 )
 
@@ -81,14 +83,8 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	switch args[0] {
-	case "probe":
-		fmt.Fprint(stdout, probeUsage)
-	case "explain":
-		fmt.Fprint(stdout, explainUsage)
-	case "demo":
-		fmt.Fprint(stdout, demoUsage)
-	case "serve":
-		return runServe(context.Background(), []string{"-h"}, func(string) string { return "" }, stdout, stderr)
+	case "probe", "explain", "demo", "serve":
+		return run(context.Background(), []string{"corscheck", args[0], "--help"}, func(string) string { return "" }, stdout, stderr)
 	case "version", "help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -119,6 +115,14 @@ func commandName(argv0 string) string {
 		return argv0
 	}
 	return "corscheck"
+}
+
+// printUsage writes a command's help: head, the flags of fs listed as every command lists them
+// (cliflag.PrintFlags), and foot.
+func printUsage(w io.Writer, head string, fs *flag.FlagSet, foot string) {
+	fmt.Fprint(w, head)
+	cliflag.PrintFlags(w, fs)
+	fmt.Fprint(w, foot)
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it, so printed commands can be pasted.

@@ -406,6 +406,44 @@ func TestDurationFlagsSayWhatADurationIs(t *testing.T) {
 	}
 }
 
+// commandNames are the commands the top-level help lists.
+func commandNames(t *testing.T) []string {
+	t.Helper()
+	_, list, _ := strings.Cut(usage, "Commands:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	var names []string
+	for _, line := range strings.Split(list, "\n") {
+		names = append(names, strings.Fields(line)[0])
+	}
+	if len(names) < 5 {
+		t.Fatalf("found only the commands %q in the usage", names)
+	}
+	return names
+}
+
+// Every command's help lists its flags one way: --flag VALUE, two dashes and the value in
+// capitals, never Go's -flag value.
+func TestEveryHelpShowsFlagsWithTwoDashes(t *testing.T) {
+	singleDash := regexp.MustCompile(`(?m)^\s+-[^-\s].*$`)
+	flagLine := regexp.MustCompile(`(?m)^  --[a-z-]+(?: [A-Z][A-Z:=,]*)?(?:  |$)`)
+	for _, name := range commandNames(t) {
+		if name == "version" || name == "help" {
+			continue // no flags
+		}
+		code, stdout, stderr := runCLI(t, nil, name, "--help")
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "usage: corscheck "+name) {
+			t.Errorf("%s --help: exit %d, stderr %q, stdout %q", name, code, stderr, stdout)
+			continue
+		}
+		if m := singleDash.FindAllString(stdout, -1); m != nil {
+			t.Errorf("%s --help shows flags with one dash: %q", name, m)
+		}
+		if !flagLine.MatchString(stdout) {
+			t.Errorf("%s --help lists no flag as --flag VALUE:\n%s", name, stdout)
+		}
+	}
+}
+
 func TestCommands(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Help layout: the flag, then its help from this column, wrapped at width.
@@ -41,11 +42,12 @@ func PrintFlags(w io.Writer, fs *flag.FlagSet) {
 			fmt.Fprintln(w, head)
 			line = ""
 		}
+		n := utf8.RuneCountInString // the columns a line takes
 		for _, word := range strings.Fields(usage) {
 			switch {
-			case len(line) < helpColumn:
-				line += strings.Repeat(" ", helpColumn-len(line)) + word
-			case len(line)+1+len(word) > width:
+			case n(line) < helpColumn:
+				line += strings.Repeat(" ", helpColumn-n(line)) + word
+			case n(line)+1+n(word) > width:
 				fmt.Fprintln(w, line)
 				line = strings.Repeat(" ", helpColumn) + word
 			default:

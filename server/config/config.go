@@ -134,18 +134,18 @@ func list(v string) []string {
 }
 
 var settings = []setting{
-	{"listen", "address to listen on (host:port)", func(c *Config, v string) error { c.Listen = v; return nil }},
-	{"tls-cert", "TLS certificate file (PEM); serve HTTPS with --tls-key", func(c *Config, v string) error { c.TLSCert = v; return nil }},
-	{"tls-key", "TLS private key file (PEM)", func(c *Config, v string) error { c.TLSKey = v; return nil }},
-	{"public-url", "the URL agents' browsers use to reach the service", func(c *Config, v string) error { c.PublicURL = v; return nil }},
-	{"data-dir", "directory of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
-	{"db", "postgres://… to use PostgreSQL instead of SQLite", func(c *Config, v string) error { c.DB = v; return nil }},
-	{"origins", "comma-separated Finesse origins allowed to report results (e.g. https://finesse1.example.com:8445)", func(c *Config, v string) error { c.Origins = list(v); return nil }},
-	{"admin-password", "admin password (default: generated at first start and printed once)", func(c *Config, v string) error { c.AdminPassword = v; return nil }},
-	{"retention", "how long results are kept (e.g. 2160h); 0 keeps them forever", nil},
-	{"targets", "JSON file with the target catalogue (default: built-in)", func(c *Config, v string) error { c.Targets = v; return nil }},
-	{"allow-nets", "comma-separated address ranges the diagnosis may reach (e.g. 10.0.0.0/8); private ranges are refused otherwise", func(c *Config, v string) error { c.AllowNets = list(v); return nil }},
-	{"ca-file", "PEM file of CAs the diagnosis trusts besides the system's (the CA of CUIC's certificates)", func(c *Config, v string) error { c.CAFile = v; return nil }},
+	{"listen", "the `address` to listen on (host:port)", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"tls-cert", "TLS certificate `file` (PEM); serve HTTPS with --tls-key", func(c *Config, v string) error { c.TLSCert = v; return nil }},
+	{"tls-key", "TLS private key `file` (PEM)", func(c *Config, v string) error { c.TLSKey = v; return nil }},
+	{"public-url", "the `URL` agents' browsers use to reach the service", func(c *Config, v string) error { c.PublicURL = v; return nil }},
+	{"data-dir", "the `directory` of the embedded SQLite database", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"db", "a postgres://… `URL`, to use PostgreSQL instead of SQLite", func(c *Config, v string) error { c.DB = v; return nil }},
+	{"origins", "comma-separated Finesse `origins` allowed to report results (e.g. https://finesse1.example.com:8445)", func(c *Config, v string) error { c.Origins = list(v); return nil }},
+	{"admin-password", "the admin `password` (default: generated at first start and printed once)", func(c *Config, v string) error { c.AdminPassword = v; return nil }},
+	{"retention", "how long results are kept (a `duration`, e.g. 2160h); 0 keeps them forever", nil},
+	{"targets", "JSON `file` with the target catalogue (default: built-in)", func(c *Config, v string) error { c.Targets = v; return nil }},
+	{"allow-nets", "comma-separated address `ranges` the diagnosis may reach (e.g. 10.0.0.0/8); private ranges are refused otherwise", func(c *Config, v string) error { c.AllowNets = list(v); return nil }},
+	{"ca-file", "PEM `file` of CAs the diagnosis trusts besides the system's (the CA of CUIC's certificates)", func(c *Config, v string) error { c.CAFile = v; return nil }},
 	{"trust-proxy", "take the client address from X-Forwarded-For (only behind a proxy that sets it)", func(c *Config, v string) error {
 		switch strings.ToLower(v) {
 		case "true", "1", "yes":
@@ -157,7 +157,7 @@ var settings = []setting{
 		}
 		return nil
 	}},
-	{"results-rate", "result posts per second allowed per client address (bursts of 4× pass); raise it when agents share a NAT address", func(c *Config, v string) error {
+	{"results-rate", "result posts per second (a `rate`) allowed per client address (bursts of 4× pass); raise it when agents share a NAT address", func(c *Config, v string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
 			return fmt.Errorf("results-rate %q is not a number", v)
@@ -165,7 +165,7 @@ var settings = []setting{
 		c.ResultsRate = f
 		return nil
 	}},
-	{"diagnose-rate", "diagnoses per second allowed per client address (bursts of 20×); each makes the service call a node", func(c *Config, v string) error {
+	{"diagnose-rate", "diagnoses per second (a `rate`) allowed per client address (bursts of 20×); each makes the service call a node", func(c *Config, v string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
 			return fmt.Errorf("diagnose-rate %q is not a number", v)
@@ -173,7 +173,7 @@ var settings = []setting{
 		c.DiagnoseRate = f
 		return nil
 	}},
-	{"explain-limit", "largest HAR file or console text, in MB, that the Explain page and POST /api/v1/explain read", func(c *Config, v string) error {
+	{"explain-limit", "largest HAR file or console text, in `MB`, that the Explain page and POST /api/v1/explain read", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return fmt.Errorf("explain-limit %q is not a whole number of MB", v)
@@ -181,7 +181,7 @@ var settings = []setting{
 		c.ExplainLimitMB = n
 		return nil
 	}},
-	{"diagnose-concurrency", "diagnoses running at once, for all clients together; more wait up to 2 s, then get 503", func(c *Config, v string) error {
+	{"diagnose-concurrency", "how many diagnoses (a `number`) run at once, for all clients together; more wait up to 2 s, then get 503", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return fmt.Errorf("diagnose-concurrency %q is not a whole number", v)
@@ -189,16 +189,16 @@ var settings = []setting{
 		c.DiagnoseConcurrency = n
 		return nil
 	}},
-	{"log-format", "log format: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
-	{"metrics-token", "a token /metrics then requires as Authorization: Bearer (default: /metrics is open)", func(c *Config, v string) error { c.MetricsToken = v; return nil }},
-	{"metrics-listen", "serve /metrics on this address (host:port) instead of on --listen", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
-	{"monitor-interval", "how often the service checks every catalogue node itself (e.g. 5m); 0 turns it off", nil},
-	{"monitor-jitter", "the checks of a round start spread over this much time (e.g. 30s)", nil},
-	{"monitor-timeout", "how long one scheduled check may take (e.g. 10s)", nil},
-	{"monitor-concurrency", "how many scheduled checks run at once", intSetting("monitor-concurrency", func(c *Config) *int { return &c.MonitorConcurrency })},
-	{"incident-after", "how many agreeing checks in a row open or close an incident", intSetting("incident-after", func(c *Config) *int { return &c.IncidentAfter })},
-	{"alert-to", "comma-separated alert receivers: https://… (JSON webhook), slack+https://…, teams+https://…, webex+https://…, smtp://user:password@host:587?from=…&to=…", func(c *Config, v string) error { c.AlertTo = list(v); return nil }},
-	{"alert-allow-nets", "comma-separated private address ranges alert receivers may be in (e.g. 10.0.0.25/32 for a mail relay)", func(c *Config, v string) error { c.AlertAllowNets = list(v); return nil }},
+	{"log-format", "log `format`: text or json", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"metrics-token", "a `token` /metrics then requires as Authorization: Bearer (default: /metrics is open)", func(c *Config, v string) error { c.MetricsToken = v; return nil }},
+	{"metrics-listen", "serve /metrics on this `address` (host:port) instead of on --listen", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
+	{"monitor-interval", "how often the service checks every catalogue node itself (a `duration`, e.g. 5m); 0 turns it off", nil},
+	{"monitor-jitter", "the checks of a round start spread over this much time (a `duration`, e.g. 30s)", nil},
+	{"monitor-timeout", "how long one scheduled check may take (a `duration`, e.g. 10s)", nil},
+	{"monitor-concurrency", "how many scheduled checks (a `number`) run at once", intSetting("monitor-concurrency", func(c *Config) *int { return &c.MonitorConcurrency })},
+	{"incident-after", "how many agreeing checks in a row (a `number`) open or close an incident", intSetting("incident-after", func(c *Config) *int { return &c.IncidentAfter })},
+	{"alert-to", "comma-separated alert `receivers`: https://… (JSON webhook), slack+https://…, teams+https://…, webex+https://…, smtp://user:password@host:587?from=…&to=…", func(c *Config, v string) error { c.AlertTo = list(v); return nil }},
+	{"alert-allow-nets", "comma-separated private address `ranges` alert receivers may be in (e.g. 10.0.0.25/32 for a mail relay)", func(c *Config, v string) error { c.AlertAllowNets = list(v); return nil }},
 }
 
 // intSetting reads a whole number into the field field picks.
@@ -218,12 +218,14 @@ func EnvName(name string) string {
 	return "CORSCHECK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
-// Load reads the configuration. args are the flags after the subcommand.
+// Load reads the configuration. args are the flags after the subcommand. Asked for help (-h,
+// --help), it lists the flags on usage, as every corscheck command lists its flags, and returns
+// flag.ErrHelp.
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
-	fs.Usage = fs.PrintDefaults
-	file := fs.String("config", getenv("CORSCHECK_CONFIG"), "JSON configuration file (env CORSCHECK_CONFIG)")
+	fs.Usage = func() { cliflag.PrintFlags(usage, fs) }
+	file := fs.String("config", getenv("CORSCHECK_CONFIG"), "JSON configuration `file` (env CORSCHECK_CONFIG)")
 	given := map[string]*flagValue{}
 	for _, s := range settings {
 		v := &flagValue{boolean: booleanSettings[s.name]}
@@ -231,7 +233,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		fs.Var(v, s.name, s.help+" (env "+EnvName(s.name)+")")
 		if slices.Contains(secretSettings, s.name) {
 			given[s.name+"-file"] = &flagValue{}
-			fs.Var(given[s.name+"-file"], s.name+"-file", "file holding --"+s.name+" (env "+EnvName(s.name)+"_FILE)")
+			fs.Var(given[s.name+"-file"], s.name+"-file", "`file` holding --"+s.name+" (env "+EnvName(s.name)+"_FILE)")
 		}
 	}
 	if err := fs.Parse(args); err != nil {
