@@ -51,6 +51,9 @@ func (n nodesFlag) Set(v string) error {
 	return nil
 }
 
+// gadgetSubcommands lists the subcommands of gadget, for the error that names them.
+const gadgetSubcommands = "build"
+
 // gadgetBuildFlags defines the flags of gadget build.
 func gadgetBuildFlags() (fs *flag.FlagSet, service, out *string, nodes nodesFlag) {
 	fs = flag.NewFlagSet("gadget build", flag.ContinueOnError)
@@ -66,12 +69,15 @@ func gadgetBuildFlags() (fs *flag.FlagSet, service, out *string, nodes nodesFlag
 
 func runGadget(args []string, stdout, stderr io.Writer) int {
 	fs, service, out, nodes := gadgetBuildFlags()
-	if len(args) == 0 || args[0] != "build" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			printUsage(stdout, gadgetHead, fs, "")
-			return 0
-		}
-		printUsage(stderr, gadgetHead, fs, "")
+	switch {
+	case len(args) == 0:
+		fmt.Fprintf(stderr, "corscheck gadget: missing subcommand; the subcommands are: %s (corscheck help gadget)\n", gadgetSubcommands)
+		return probe.ExitUsage
+	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help":
+		printUsage(stdout, gadgetHead, fs, "")
+		return 0
+	case args[0] != "build":
+		fmt.Fprintf(stderr, "corscheck gadget: unknown subcommand %q; the subcommands are: %s (corscheck help gadget)\n", args[0], gadgetSubcommands)
 		return probe.ExitUsage
 	}
 	rest, err := cliflag.Parse(fs, args[1:])

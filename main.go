@@ -6,8 +6,9 @@
 //	corscheck probe [flags] URL   the diagnosis from a terminal
 //	corscheck explain FILE        explain a HAR file or console text the browser recorded
 //	corscheck serve [flags]       the service (API for the gadget, results, diagnosis)
+//	corscheck gadget build        the folder to upload to Finesse
 //	corscheck demo [--once]       lab targets on loopback and their diagnoses
-//	corscheck version
+//	corscheck version             (or corscheck --version)
 //	corscheck help [command]
 package main
 
@@ -42,11 +43,38 @@ Commands:
   serve    run the service: target catalogue, results collector, server-side diagnosis
   gadget   build the folder to upload to Finesse (corscheck gadget build --service URL)
   demo     start lab targets on loopback that reproduce the field cases, and diagnose them
-  version  print the version
+  version  print the version (also corscheck --version)
   help     print this help, or a command's (corscheck help probe)
 
 Exit status of probe: 0 allowed, 1 blocked by CORS, 3 unreachable, 2 usage error.
 `
+
+// command runs one of corscheck's commands with the arguments after its name; self is the
+// program as the user called it (argv[0]). Given --help, each prints its help on stdout and
+// returns 0.
+type command func(ctx context.Context, self string, args []string, getenv func(string) string, stdout, stderr io.Writer) int
+
+// commands are the commands of the usage, but help.
+var commands = map[string]command{
+	"probe": func(ctx context.Context, _ string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+		return runProbe(ctx, args, getenv, stdout, stderr)
+	},
+	"explain": func(ctx context.Context, _ string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+		return runExplain(ctx, args, getenv, os.Stdin, stdout, stderr)
+	},
+	"serve": func(ctx context.Context, _ string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+		return runServe(ctx, args, getenv, stdout, stderr)
+	},
+	"gadget": func(_ context.Context, _ string, args []string, _ func(string) string, stdout, stderr io.Writer) int {
+		return runGadget(args, stdout, stderr)
+	},
+	"demo": func(ctx context.Context, self string, args []string, _ func(string) string, stdout, stderr io.Writer) int {
+		return runDemo(ctx, self, args, stdout, stderr)
+	},
+	"version": func(_ context.Context, _ string, args []string, _ func(string) string, stdout, stderr io.Writer) int {
+		return runVersion(args, stdout, stderr)
+	},
+}
 
 // run is the whole program, so tests can run it in-process: args includes the program name,
 // getenv replaces os.Getenv, and the exit code is returned instead of exiting.
@@ -55,42 +83,54 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return probe.ExitUsage
 	}
-	cmd, rest := args[1], args[2:]
-	switch cmd {
-	case "probe":
-		return runProbe(ctx, rest, getenv, stdout, stderr)
-	case "explain":
-		return runExplain(ctx, rest, getenv, os.Stdin, stdout, stderr)
-	case "serve":
-		return runServe(ctx, rest, getenv, stdout, stderr)
-	case "demo":
-		return runDemo(ctx, args[0], rest, stdout, stderr)
-	case "gadget":
-		return runGadget(rest, stdout, stderr)
-	case "version":
-		fmt.Fprintf(stdout, "corscheck %s %s\n", version(), runtime.Version())
-		return 0
+	name, rest := args[1], args[2:]
+	switch name {
 	case "help", "-h", "-help", "--help":
-		return runHelp(rest, stdout, stderr)
+		return runHelp(ctx, rest, stdout, stderr)
+	case "--version", "-version":
+		name = "version"
 	}
-	fmt.Fprintf(stderr, "corscheck: unknown command %q\n\n%s", cmd, usage)
+	if cmd, ok := commands[name]; ok {
+		return cmd(ctx, args[0], rest, getenv, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "corscheck: unknown command %q\n\n%s", name, usage)
 	return probe.ExitUsage
 }
 
-func runHelp(args []string, stdout, stderr io.Writer) int {
+// runHelp prints the usage, or with a command's name the help that command --help prints.
+func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	switch args[0] {
-	case "probe", "explain", "demo", "serve":
-		return run(context.Background(), []string{"corscheck", args[0], "--help"}, func(string) string { return "" }, stdout, stderr)
-	case "version", "help":
+	switch name := args[0]; name {
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
+		return 0
 	default:
-		fmt.Fprintf(stderr, "corscheck help: unknown command %q\n\n%s", args[0], usage)
+		if cmd, ok := commands[name]; ok {
+			return cmd(ctx, "corscheck", []string{"--help"}, func(string) string { return "" }, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "corscheck help: unknown command %q\n\n%s", name, usage)
 		return probe.ExitUsage
 	}
+}
+
+const versionUsage = `usage: corscheck version (or corscheck --version)
+
+Prints the version of corscheck and of the Go it was built with.
+`
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+			fmt.Fprint(stdout, versionUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "corscheck version: unexpected argument %q\n", args[0])
+		return probe.ExitUsage
+	}
+	fmt.Fprintf(stdout, "corscheck %s %s\n", version(), runtime.Version())
 	return 0
 }
 

@@ -444,6 +444,24 @@ func TestEveryHelpShowsFlagsWithTwoDashes(t *testing.T) {
 	}
 }
 
+// Every command the usage lists has help: corscheck help X prints what X --help prints.
+func TestHelpOfEveryCommand(t *testing.T) {
+	for _, name := range commandNames(t) {
+		code, stdout, stderr := runCLI(t, nil, "help", name)
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "usage: corscheck ") {
+			t.Errorf("help %s: exit %d, stderr %q, stdout %q", name, code, stderr, stdout)
+			continue
+		}
+		if name != "help" && !strings.HasPrefix(stdout, "usage: corscheck "+name) {
+			t.Errorf("help %s prints another command's help:\n%s", name, stdout)
+		}
+		code, direct, stderr := runCLI(t, nil, name, "--help")
+		if code != 0 || stderr != "" || direct != stdout {
+			t.Errorf("%s --help: exit %d, stderr %q, and its help differs from help %s:\n%s", name, code, stderr, name, direct)
+		}
+	}
+}
+
 func TestCommands(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -463,6 +481,13 @@ func TestCommands(t *testing.T) {
 		{"demo with an argument", []string{"demo", "extra"}, 2, "", "corscheck demo: unexpected argument"},
 		{"demo unknown flag", []string{"demo", "--forever"}, 2, "", "corscheck demo: "},
 		{"version", []string{"version"}, 0, "corscheck ", ""},
+		{"--version", []string{"--version"}, 0, "corscheck ", ""},
+		{"version with an argument", []string{"version", "now"}, 2, "", `corscheck version: unexpected argument "now"`},
+		{"gadget without its subcommand", []string{"gadget"}, 2, "",
+			"corscheck gadget: missing subcommand; the subcommands are: build (corscheck help gadget)\n"},
+		{"gadget with an unknown subcommand", []string{"gadget", "make"}, 2, "",
+			`corscheck gadget: unknown subcommand "make"; the subcommands are: build (corscheck help gadget)`},
+		{"help gadget", []string{"help", "gadget"}, 0, "usage: corscheck gadget build", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
