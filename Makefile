@@ -2,6 +2,10 @@
 GO      ?= go
 BIN     := bin/corscheck
 PKGS    := ./...
+# The version corscheck and the gadget it builds report (corscheck version): the commit as git
+# describes it. Outside a git checkout it is empty, and the binary falls back to the module
+# version go recorded, else "devel".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 # Chromium drives the conformance and end-to-end tests (certutil, from libnss3-tools, makes it
 # trust the tests' certificate authorities), Firefox ESR the Firefox conformance suite and the
 # recorded Firefox HARs, PostgreSQL backs the store tests of the
@@ -14,7 +18,7 @@ DEBS    := chromium firefox-esr libnss3-tools postgresql nginx-light
 all: build
 
 build:
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) .
 
 # make run LISTEN=127.0.0.1:9090 chooses the service's address; without it the demo takes
 # 127.0.0.1:8080, or a free port when that one is taken.

@@ -146,7 +146,7 @@ func startDemo(ctx context.Context, opt demoOptions, stdout, stderr io.Writer) (
 	}
 	e.closers = append(e.closers, func() { ln.Close() })
 	e.base = "http://" + ln.Addr().String()
-	folder, err := gadget.Build(gadgetXML, e.base)
+	folder, err := gadget.Build(gadgetXML, gadget.Options{Service: e.base, Version: version()})
 	if err != nil {
 		return nil, err
 	}

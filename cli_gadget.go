@@ -92,7 +92,7 @@ func runGadget(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "corscheck gadget build: %v\n", err)
 		return probe.ExitUsage
 	}
-	folder, err := gadget.Build(gadgetXML, *service)
+	folder, err := gadget.Build(gadgetXML, gadget.Options{Service: *service, Version: version()})
 	if err != nil {
 		fmt.Fprintf(stderr, "corscheck gadget build: %v\n", err)
 		return probe.ExitUsage

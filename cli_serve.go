@@ -203,7 +203,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if cfg.PublicURL == "" {
 		log.Info("no --public-url: /gadget/ serves a gadget without a service (browser verdicts only)")
 	}
-	folder, err := gadget.Build(gadgetXML, cfg.PublicURL)
+	folder, err := gadget.Build(gadgetXML, gadget.Options{Service: cfg.PublicURL, Version: version()})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -425,7 +425,7 @@ func BenchmarkGadgetThreeNodes(b *testing.B) {
 
 // TestGadgetWithoutService: a gadget built without a service still gives browser verdicts.
 func TestGadgetWithoutService(t *testing.T) {
-	folder, err := gadget.Build(gadgetXML, "")
+	folder, err := gadget.Build(gadgetXML, gadget.Options{Version: version()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -581,7 +581,7 @@ func (r *responseRecorder) take(t *testing.T, suffix string, n int) []response {
 // test). Each time gadget.js comes from the expected folder under its stamped URL, and from
 // Finesse compressed as Finesse serves it, and the gadget is styled.
 func TestGadgetStartsInEveryForm(t *testing.T) {
-	folder, err := gadget.Build(gadgetXML, "")
+	folder, err := gadget.Build(gadgetXML, gadget.Options{Version: version()})
 	if err != nil {
 		t.Fatal(err)
 	}

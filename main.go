@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -118,7 +119,8 @@ func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 const versionUsage = `usage: corscheck version (or corscheck --version)
 
-Prints the version of corscheck and of the Go it was built with.
+Prints the version of corscheck and of the Go it was built with. The gadget corscheck builds
+(gadget build, serve's /gadget/) reports the same version with its results and in its Copy report.
 `
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
@@ -134,18 +136,37 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// buildVersion is set at link time (-ldflags "-X main.buildVersion=v1.2.3") by release builds.
+// buildVersion is stamped at link time: make build sets it from git describe
+// (-ldflags "-X main.buildVersion=v1.2.3-4-gabcdef0").
 var buildVersion string
 
-// version is the release version, else the module version `go install` recorded, else "devel".
+// version is the one version of corscheck: what corscheck version prints, and what the gadget it
+// builds (gadget build, serve's /gadget/, the demo) reports with its results and in its Copy
+// report. See versionOf.
 func version() string {
-	if buildVersion != "" {
-		return buildVersion
+	module := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		module = bi.Main.Version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	return versionOf(buildVersion, module)
+}
+
+// pseudoTime is the time in a Go pseudo-version (v0.0.0-20260213210345-44df1a37e875), which
+// go build and go install record for a commit without a tag.
+var pseudoTime = regexp.MustCompile(`([-.])[0-9]{14}-([0-9a-f]{12})\b`)
+
+// versionOf is the build's stamp, else the module version go build or go install recorded, else
+// "devel". A pseudo-version loses its time and keeps its commit (v0.0.0-44df1a37e875+dirty), so
+// that the gadget's version fits the 32 bytes the service keeps of it (gadget.MaxVersion).
+func versionOf(stamp, module string) string {
+	v := stamp
+	if v == "" && module != "(devel)" {
+		v = module
 	}
-	return "devel"
+	if v == "" {
+		return "devel"
+	}
+	return pseudoTime.ReplaceAllString(v, "$1$2")
 }
 
 // commandName is how to call this program again in a command the user pastes: as they called

@@ -45,28 +45,50 @@ const StartPlaceholder = "__CORSCHECK_START__"
 // Folder is a built gadget: file name (slash-separated, relative) → content.
 type Folder map[string][]byte
 
-// embedded makes esbuild read the gadget's sources from the binary, not the disk.
-var embedded = api.Plugin{Name: "embedded", Setup: func(b api.PluginBuild) {
-	b.OnResolve(api.OnResolveOptions{Filter: `.*`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-		p := a.Path
-		if a.Importer != "" {
-			p = path.Join(path.Dir(a.Importer), a.Path)
-		}
-		return api.OnResolveResult{Path: path.Clean("/" + p), Namespace: "gadget"}, nil
-	})
-	b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "gadget"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-		src, err := sources.ReadFile(strings.TrimPrefix(a.Path, "/"))
-		if err != nil {
-			return api.OnLoadResult{}, err
-		}
-		text := string(src)
-		loader := api.LoaderJS
-		if path.Ext(a.Path) == ".css" {
-			loader = api.LoaderCSS
-		}
-		return api.OnLoadResult{Contents: &text, Loader: loader}, nil
-	})
-}}
+// versionDeclaration is how check.js declares the version the gadget reports: "devel" in the
+// sources, which the build replaces with the version it is given.
+const versionDeclaration = "export const GADGET_VERSION = 'devel';"
+
+// MaxVersion is the longest version a gadget may report: the service keeps at most 32 bytes of
+// a result's gadgetVersion (server/api). The size budget is measured with a version this long.
+const MaxVersion = 32
+
+// validVersion is what a version may hold: it goes into gadget.js as a string and to the
+// service as printable text.
+var validVersion = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_-]*$`)
+
+// embedded makes esbuild read the gadget's sources from the binary, not the disk, with version
+// in check.js's versionDeclaration.
+func embedded(version string) api.Plugin {
+	return api.Plugin{Name: "embedded", Setup: func(b api.PluginBuild) {
+		b.OnResolve(api.OnResolveOptions{Filter: `.*`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			p := a.Path
+			if a.Importer != "" {
+				p = path.Join(path.Dir(a.Importer), a.Path)
+			}
+			return api.OnResolveResult{Path: path.Clean("/" + p), Namespace: "gadget"}, nil
+		})
+		b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "gadget"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+			src, err := sources.ReadFile(strings.TrimPrefix(a.Path, "/"))
+			if err != nil {
+				return api.OnLoadResult{}, err
+			}
+			text := string(src)
+			if a.Path == "/check.js" {
+				if strings.Count(text, versionDeclaration) != 1 {
+					return api.OnLoadResult{}, fmt.Errorf("check.js must declare %s once", versionDeclaration)
+				}
+				// The version holds only characters that need no escaping in a JS string.
+				text = strings.Replace(text, versionDeclaration, "export const GADGET_VERSION = '"+version+"';", 1)
+			}
+			loader := api.LoaderJS
+			if path.Ext(a.Path) == ".css" {
+				loader = api.LoaderCSS
+			}
+			return api.OnLoadResult{Contents: &text, Loader: loader}, nil
+		})
+	}}
+}
 
 // jsTarget is the JavaScript the gadget is written in and shipped as: ES2022 (Object.hasOwn,
 // class fields), which the browsers of Finesse desktops have had since 2021 (Chrome and Edge 93,
@@ -74,9 +96,23 @@ var embedded = api.Plugin{Name: "embedded", Setup: func(b api.PluginBuild) {
 // code must use nothing newer (TestGadgetUsesNothingNewerThanItsTarget).
 const jsTarget = api.ES2022
 
-// Build makes the folder from the gadget XML (the top-level TestCORSgadget.xml) and the service
-// URL the gadget reports to ("" for a gadget without a service).
-func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
+// Options are what a build puts into the gadget.
+type Options struct {
+	// Service is the URL of the corscheck service the gadget reports to; "" for a gadget
+	// without a service.
+	Service string
+	// Version is the version the gadget reports with its results and in its Copy report:
+	// corscheck's own, at most MaxVersion letters, digits and . + _ -.
+	Version string
+}
+
+// Build makes the folder from the gadget XML (the top-level TestCORSgadget.xml).
+func Build(gadgetXML []byte, opt Options) (Folder, error) {
+	if len(opt.Version) > MaxVersion || !validVersion.MatchString(opt.Version) {
+		return nil, fmt.Errorf("version %q must be 1 to %d letters, digits, '.', '+', '_' or '-' (the service keeps %d bytes of it)",
+			opt.Version, MaxVersion, MaxVersion)
+	}
+	serviceURL := opt.Service
 	if serviceURL != "" {
 		u, err := targets.ParseURL(serviceURL)
 		if err == nil && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
@@ -102,7 +138,7 @@ func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
 		Format: api.FormatESModule, Target: jsTarget, Charset: api.CharsetUTF8,
 		MinifyWhitespace: true, MinifyIdentifiers: true, MinifySyntax: true,
 		Outdir: "/", ChunkNames: "messages/[name]-[hash]", Write: false, LegalComments: api.LegalCommentsNone,
-		Plugins: []api.Plugin{embedded},
+		Plugins: []api.Plugin{embedded(opt.Version)},
 	})
 	if len(js.Errors) > 0 {
 		return nil, fmt.Errorf("bundle gadget: %s", js.Errors[0].Text)
@@ -110,7 +146,7 @@ func Build(gadgetXML []byte, serviceURL string) (Folder, error) {
 	for _, f := range js.OutputFiles {
 		out[strings.TrimPrefix(filepath.ToSlash(f.Path), "/")] = f.Contents
 	}
-	start, err := out.startScript(title)
+	start, err := out.startScript(title, opt.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +174,7 @@ var startFailed = regexp.MustCompile(`(?m)^\s*startFailed: (?:'([^'\\\n]*)'|"([^
 // with the stamped URLs of gadget.js and gadget.css, the gadget's title and each catalog's
 // startFailed message (the catalogs themselves lie next to gadget.js, which is what may have
 // failed to load).
-func (f Folder) startScript(title string) ([]byte, error) {
+func (f Folder) startScript(title, version string) ([]byte, error) {
 	messages := map[string]string{}
 	catalogs, err := fs.Glob(sources, "messages/*.js")
 	if err != nil {
@@ -167,7 +203,7 @@ func (f Folder) startScript(title string) ([]byte, error) {
 			Sourcefile: "start-entry.js", ResolveDir: "/"},
 		Bundle: true, Format: api.FormatIIFE, Target: jsTarget, Charset: api.CharsetUTF8,
 		MinifyWhitespace: true, MinifyIdentifiers: true, MinifySyntax: true, Write: false,
-		LegalComments: api.LegalCommentsNone, Plugins: []api.Plugin{embedded},
+		LegalComments: api.LegalCommentsNone, Plugins: []api.Plugin{embedded(version)},
 	})
 	if len(b.Errors) > 0 {
 		return nil, fmt.Errorf("bundle start.js: %s", b.Errors[0].Text)

@@ -17,20 +17,32 @@ const maxBytes = 20000
 
 const testService = "https://corscheck.example:8443"
 
+// testVersion is as long as a version may be (MaxVersion), so that the size budget holds for any
+// version: what corscheck makes of the pseudo-version v1.2.3-rc.1.0.20260213210345-0123456789ab+dirty.
+const testVersion = "v1.2.3-rc.1.0.0123456789ab+dirty"
+
 func build(t *testing.T, service string) Folder {
+	t.Helper()
+	return buildWith(t, Options{Service: service, Version: testVersion})
+}
+
+func buildWith(t *testing.T, opt Options) Folder {
 	t.Helper()
 	spec, err := os.ReadFile("../" + XMLName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Build(spec, service)
+	f, err := Build(spec, opt)
 	if err != nil {
-		t.Fatalf("Build(%q): %v", service, err)
+		t.Fatalf("Build(%+v): %v", opt, err)
 	}
 	return f
 }
 
 func TestBuildStaysUnder20KB(t *testing.T) {
+	if len(testVersion) != MaxVersion {
+		t.Fatalf("testVersion has %d bytes, not the %d a version may have", len(testVersion), MaxVersion)
+	}
 	f := build(t, testService)
 	js, css := len(f["gadget.js"]), len(f["gadget.css"])
 	if js == 0 || css == 0 {
@@ -92,12 +104,44 @@ func TestBuildRejectsABadServiceURL(t *testing.T) {
 		"https://corscheck.example/?", "https://u:p@corscheck.example/", "https://corscheck.example:99999/",
 		"https://corscheck.example/\u202e",
 	} {
-		if _, err := Build(spec, bad); err == nil {
+		if _, err := Build(spec, Options{Service: bad, Version: testVersion}); err == nil {
 			t.Errorf("Build accepted the service URL %q", bad)
 		}
 	}
-	if _, err := Build([]byte(`<Module><ModulePrefs/></Module>`), testService); err == nil {
+	if _, err := Build([]byte(`<Module><ModulePrefs/></Module>`), Options{Service: testService, Version: testVersion}); err == nil {
 		t.Error("Build accepted a gadget XML without the service placeholder")
+	}
+}
+
+// The gadget reports the version it is built with, in its results and its Copy report: the
+// built gadget.js holds it once, in place of the sources' "devel".
+func TestBuildCarriesTheVersion(t *testing.T) {
+	for _, v := range []string{"v1.2.3", "3a43d0f-dirty", testVersion} {
+		js := buildWith(t, Options{Version: v})["gadget.js"]
+		if n := bytes.Count(js, []byte(`"`+v+`"`)); n != 1 {
+			t.Errorf("%s: gadget.js holds %q %d times, want once", v, v, n)
+		}
+		if bytes.Contains(js, []byte(`"devel"`)) {
+			t.Errorf("%s: gadget.js still holds the sources' version \"devel\"", v)
+		}
+	}
+	if js := buildWith(t, Options{Version: "devel"})["gadget.js"]; bytes.Count(js, []byte(`"devel"`)) != 1 {
+		t.Errorf("devel: gadget.js does not hold it once")
+	}
+}
+
+// A version goes into gadget.js as a string and to the service, which keeps MaxVersion bytes of
+// it: anything else is refused.
+func TestBuildRefusesABadVersion(t *testing.T) {
+	spec, err := os.ReadFile("../" + XMLName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", testVersion + "x", "v1 2", "v1'", `v1"`, "v1\\", "</script>", "v1\n", "-v1",
+		"1.0\u2060", "v1.0é"} {
+		if _, err := Build(spec, Options{Service: testService, Version: bad}); err == nil || !strings.Contains(err.Error(), "version") {
+			t.Errorf("Build accepted the version %q (%v)", bad, err)
+		}
 	}
 }
 

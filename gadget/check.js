@@ -5,7 +5,7 @@
 import { isToken, nodeURL } from './targets.js';
 
 export const TITLE = 'CORS Quick Check';
-export const GADGET_VERSION = '0.1.0';
+export const GADGET_VERSION = 'devel';
 
 // fetch() upper-cases these methods only, whatever their case; others go out as written.
 export function normalizeMethod(m) {

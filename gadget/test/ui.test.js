@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHTML } from 'linkedom';
 import { boot } from '../gadget.js';
+import { GADGET_VERSION } from '../check.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const ORIGIN = 'https://finesse.example:8445';
@@ -137,7 +138,9 @@ test('a full test: checks, results posted, failures diagnosed and the fix shown'
     'Then restart: Intelligence Center Reporting Service', 'https://gone.example:8444/cuic/rest/status/', 'the host name does not resolve']) {
     assert.ok(report.includes(want), want);
   }
-  assert.match(report, /^CORS Quick Check \d+\.\d+\.\d+, \d{4}-\d\d-\d\dT/);
+  // The header names the version the results carry: the build's (the sources say 'devel').
+  assert.ok(report.startsWith(`CORS Quick Check ${GADGET_VERSION}, `), report.split('\n')[0]);
+  assert.match(report, /^CORS Quick Check \S+, \d{4}-\d\d-\d\dT/);
 });
 
 // The link to open a node in a tab (where the agent can accept its certificate) stands where the
