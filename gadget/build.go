@@ -42,6 +42,10 @@ const ServicePlaceholder = "__CORSCHECK_SERVICE__"
 // StartPlaceholder in the XML is replaced by the start-up script: start.js, bundled and minified.
 const StartPlaceholder = "__CORSCHECK_START__"
 
+// LayoutPlaceholder in the XML's comment is replaced by the <gadget> element of a layout that
+// loads the gadget from where it is uploaded (LayoutSnippet).
+const LayoutPlaceholder = "__CORSCHECK_LAYOUT__"
+
 // Folder is a built gadget: file name (slash-separated, relative) → content.
 type Folder map[string][]byte
 
@@ -104,13 +108,24 @@ type Options struct {
 	// Version is the version the gadget reports with its results and in its Copy report:
 	// corscheck's own, at most MaxVersion letters, digits and . + _ -.
 	Version string
+	// Folder is the folder under 3rdpartygadget/files/ the gadget is uploaded to ("" for files/
+	// itself), and Nodes the layout's default nodes as a query ("cuic=a.example,b.example"):
+	// the XML's comment shows LayoutSnippet(Folder, Nodes), the layout line gadget build prints.
+	Folder, Nodes string
 }
+
+// validFolder is a folder name that works in the gadget's URL and in the XML's comment, where
+// "--" may not stand.
+var validFolder = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
 
 // Build makes the folder from the gadget XML (the top-level TestCORSgadget.xml).
 func Build(gadgetXML []byte, opt Options) (Folder, error) {
 	if len(opt.Version) > MaxVersion || !validVersion.MatchString(opt.Version) {
 		return nil, fmt.Errorf("version %q must be 1 to %d letters, digits, '.', '+', '_' or '-' (the service keeps %d bytes of it)",
 			opt.Version, MaxVersion, MaxVersion)
+	}
+	if opt.Folder != "" && (!validFolder.MatchString(opt.Folder) || strings.Contains(opt.Folder, "--")) {
+		return nil, fmt.Errorf("folder name %q: use letters, digits, '.', '_' and single '-' (it goes into the gadget's URL)", opt.Folder)
 	}
 	serviceURL := opt.Service
 	if serviceURL != "" {
@@ -123,7 +138,7 @@ func Build(gadgetXML []byte, opt Options) (Folder, error) {
 		}
 		serviceURL = strings.TrimSuffix(u.String(), "/")
 	}
-	for _, p := range []string{ServicePlaceholder, StartPlaceholder} {
+	for _, p := range []string{ServicePlaceholder, StartPlaceholder, LayoutPlaceholder} {
 		if !bytes.Contains(gadgetXML, []byte(p)) {
 			return nil, fmt.Errorf("%s has no %s placeholder", XMLName, p)
 		}
@@ -152,7 +167,14 @@ func Build(gadgetXML []byte, opt Options) (Folder, error) {
 	}
 	var esc bytes.Buffer
 	xml.EscapeText(&esc, []byte(serviceURL))
-	out[XMLName] = bytes.ReplaceAll(bytes.ReplaceAll(gadgetXML, []byte(ServicePlaceholder), esc.Bytes()), []byte(StartPlaceholder), start)
+	// An XML comment may not hold "--", which a node's IDN name can (xn--…): the comment then
+	// shows the layout without the nodes.
+	layout := LayoutSnippet(opt.Folder, opt.Nodes)
+	if strings.Contains(layout, "--") {
+		layout = LayoutSnippet(opt.Folder, "")
+	}
+	out[XMLName] = []byte(strings.NewReplacer(ServicePlaceholder, esc.String(), StartPlaceholder, string(start),
+		LayoutPlaceholder, layout).Replace(string(gadgetXML)))
 	if _, err := checkXML(out[XMLName]); err != nil {
 		return nil, err
 	}

@@ -145,6 +145,48 @@ func TestBuildRefusesABadVersion(t *testing.T) {
 	}
 }
 
+// The XML's comment shows the layout line for where the folder is uploaded: the one gadget build
+// prints.
+func TestBuildShowsTheLayoutInTheXMLComment(t *testing.T) {
+	comment := func(spec []byte) string {
+		_, c, _ := strings.Cut(string(spec), "<!--")
+		c, _, _ = strings.Cut(c, "-->")
+		return c
+	}
+	for _, tt := range []struct {
+		folder, nodes, want string
+	}{
+		{"corscheck-gadget", "cuic=cuicpub.example.com,cuicsub.example.com&livedata=ld.example.com",
+			"<gadget>/3rdpartygadget/files/corscheck-gadget/TestCORSgadget.xml?cuic=cuicpub.example.com,cuicsub.example.com&amp;livedata=ld.example.com</gadget>"},
+		{"cc_1.2", "", "<gadget>/3rdpartygadget/files/cc_1.2/TestCORSgadget.xml</gadget>"},
+		{"", "", "<gadget>/3rdpartygadget/files/TestCORSgadget.xml</gadget>"},
+		// A comment may not hold "--": an IDN node's name leaves the nodes out of it.
+		{"g", "cuic=xn--bcher-kva.example", "<gadget>/3rdpartygadget/files/g/TestCORSgadget.xml</gadget>"},
+	} {
+		spec := buildWith(t, Options{Version: testVersion, Folder: tt.folder, Nodes: tt.nodes})[XMLName]
+		if c := comment(spec); !strings.Contains(c, "\n    "+tt.want+"\n") {
+			t.Errorf("folder %q, nodes %q: the comment lacks the line %s:\n%s", tt.folder, tt.nodes, tt.want, c)
+		}
+		if bytes.Contains(spec, []byte(LayoutPlaceholder)) {
+			t.Errorf("folder %q: %s still holds %s", tt.folder, XMLName, LayoutPlaceholder)
+		}
+		if !strings.Contains(tt.nodes, "--") {
+			if got := LayoutSnippet(tt.folder, tt.nodes); got != tt.want {
+				t.Errorf("LayoutSnippet(%q, %q) = %s, the comment shows %s", tt.folder, tt.nodes, got, tt.want)
+			}
+		}
+	}
+	spec, err := os.ReadFile("../" + XMLName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"my gadget", "my--gadget", ".", "..", ".hidden", "a/b", "gadgét", "-x", "a?b"} {
+		if _, err := Build(spec, Options{Version: testVersion, Folder: bad}); err == nil || !strings.Contains(err.Error(), "folder") {
+			t.Errorf("Build accepted the folder name %q (%v)", bad, err)
+		}
+	}
+}
+
 func TestWriteModesAndStaleChunks(t *testing.T) {
 	f := build(t, testService)
 	dir := t.TempDir()
