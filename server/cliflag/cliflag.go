@@ -53,9 +53,12 @@ func (d *durationValue) Set(s string) error {
 	return nil
 }
 
-// String is the duration as people write it: 1m, not Go's 1m0s.
-func (d *durationValue) String() string {
-	s := time.Duration(*d).String()
+// String is the duration as people write it (FormatDuration).
+func (d *durationValue) String() string { return FormatDuration(time.Duration(*d)) }
+
+// FormatDuration writes d as people write it: 1m, not Go's 1m0s; 2160h, not 2160h0m0s.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
 	if t, ok := strings.CutSuffix(s, "m0s"); ok {
 		s = t + "m"
 	}

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -227,10 +228,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	fs.Usage = func() { cliflag.PrintFlags(usage, fs) }
 	file := fs.String("config", getenv("CORSCHECK_CONFIG"), "JSON configuration `file` (env CORSCHECK_CONFIG)")
 	given := map[string]*flagValue{}
+	defaults := defaultTexts()
 	for _, s := range settings {
 		v := &flagValue{boolean: booleanSettings[s.name]}
 		given[s.name] = v
 		fs.Var(v, s.name, s.help+" (env "+EnvName(s.name)+")")
+		fs.Lookup(s.name).DefValue = defaults[s.name]
 		if slices.Contains(secretSettings, s.name) {
 			given[s.name+"-file"] = &flagValue{}
 			fs.Var(given[s.name+"-file"], s.name+"-file", "`file` holding --"+s.name+" (env "+EnvName(s.name)+"_FILE)")
@@ -307,6 +310,34 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 
 // flagValue holds a flag's text until Load applies it in order of precedence. A boolean setting
 // may be given bare (--trust-proxy).
+// defaultTexts are the values of Defaults() by setting name, as the help shows them: a setting's
+// configuration file key is its name in camelCase (monitor-interval: monitorInterval), and a
+// duration is read from its field.
+func defaultTexts() map[string]string {
+	d := Defaults()
+	b, _ := json.Marshal(d)
+	var byKey map[string]any
+	_ = json.Unmarshal(b, &byKey)
+	texts := map[string]string{}
+	for _, s := range settings {
+		if field, ok := durationSettings[s.name]; ok {
+			texts[s.name] = cliflag.FormatDuration(*field(&d))
+			continue
+		}
+		parts := strings.Split(s.name, "-")
+		for i := 1; i < len(parts); i++ {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+		switch v := byKey[strings.Join(parts, "")].(type) {
+		case string:
+			texts[s.name] = v
+		case float64:
+			texts[s.name] = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	}
+	return texts
+}
+
 type flagValue struct {
 	value   string
 	boolean bool

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -305,5 +307,27 @@ func TestDiagnoseConcurrencySetting(t *testing.T) {
 		if _, err := Load([]string{"--diagnose-concurrency", tt.value}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.value, err, tt.want)
 		}
+	}
+}
+
+// TestHelpShowsDefaults: serve --help gives each setting's default, taken from Defaults(), so
+// the help cannot drift from what the service does.
+func TestHelpShowsDefaults(t *testing.T) {
+	var help strings.Builder
+	if _, err := Load([]string{"--help"}, func(string) string { return "" }, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	text := strings.Join(strings.Fields(help.String()), " ")
+	for _, want := range []string{
+		"(env CORSCHECK_LISTEN) (default :8080)", "(env CORSCHECK_MONITOR_INTERVAL) (default 5m)",
+		"(env CORSCHECK_RETENTION) (default 2160h)", "(env CORSCHECK_RESULTS_RATE) (default 50)",
+		"(env CORSCHECK_LOG_FORMAT) (default text)", "(env CORSCHECK_DIAGNOSE_CONCURRENCY) (default 8)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("help lacks %q:\n%s", want, help.String())
+		}
+	}
+	if strings.Contains(text, "CORSCHECK_DB) (default") || strings.Contains(text, "CORSCHECK_ADMIN_PASSWORD) (default") {
+		t.Errorf("help gives a default to a setting that has none:\n%s", help.String())
 	}
 }
