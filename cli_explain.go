@@ -100,8 +100,8 @@ func runExplain(_ context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageErr(fmt.Errorf("%s: %w", positional[0], err))
 	}
-	res.Redact()
 	res = res.In(l)
+	res.Redact() // the sentences told again in l are redacted as those Read returned
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "corscheck explain: %s: %s\n", positional[0], p)
 	}

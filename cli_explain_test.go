@@ -90,3 +90,21 @@ func TestExplainStandardInput(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q:\n%s", code, errOut.String(), out.String())
 	}
 }
+
+// No secret of the recording is printed, in text or JSON, in any language: URLs holding quotes
+// and brackets beside their tokens (secret-url.har), and the cached-preflight case whose fix
+// names the URL (nopre.har). Every secret in these files is spelled SECRET….
+func TestExplainSecrets(t *testing.T) {
+	for _, name := range []string{"secret-url.har", "nopre.har"} {
+		har := filepath.Join("server", "explain", "testdata", name)
+		for _, args := range [][]string{{har}, {"--json", har}, {"--lang", "nl", har}, {"--lang", "ko", "--json", har}} {
+			code, out, errOut := runCLI(t, nil, append([]string{"explain"}, args...)...)
+			if code != 1 || !strings.Contains(out, "REDACTED") {
+				t.Errorf("%v: exit %d, stderr %q:\n%s", args, code, errOut, out)
+			}
+			if strings.Contains(out+errOut, "SECRET") {
+				t.Errorf("%v: a secret was printed:\n%s%s", args, out, errOut)
+			}
+		}
+	}
+}

@@ -233,8 +233,9 @@ func findingView(f explain.Finding) web.ExplainFinding {
 	return ef
 }
 
-// saveCase keeps the findings of an explained recording. They come back from the page, so they
-// are read as findings and redacted again before they are stored.
+// saveCase keeps the findings of an explained recording. They come back from the page, where
+// anyone could have edited them, so they are trusted in nothing: they are read as findings and
+// every string of every field is redacted again before they are stored.
 func (h *handler) saveCase(w http.ResponseWriter, r *http.Request) {
 	v := web.ExplainView{}
 	if err := readForm(w, r, store.MaxCaseFindings+64<<10); err != nil {
@@ -300,6 +301,7 @@ func (h *handler) showCase(w http.ResponseWriter, r *http.Request) {
 		h.renderExplain(w, r, http.StatusOK, v)
 		return
 	}
+	res.Redact() // a case saved before a redaction rule was added gets it too
 	explainedView(&v, res)
 	v.Describe = "Saved " + formatTime(c.CreatedAt)
 	h.renderExplain(w, r, http.StatusOK, v)

@@ -165,3 +165,45 @@ func TestExplainHostileHAR(t *testing.T) {
 		t.Error("the HAR's value is not shown as text")
 	}
 }
+
+// URLs holding quotes and brackets beside their tokens (every secret spelled SECRET…): nothing
+// secret on the page, in the form that saves a case, or in the stored case, also when the
+// findings posted back were edited to hold secrets in every field.
+func TestExplainPageSecrets(t *testing.T) {
+	har, err := os.ReadFile("../explain/testdata/secret-url.har")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, 0)
+	e.login()
+	resp := e.upload(nil, "secret-url.har", har)
+	doc, raw := readDoc(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(raw, "REDACTED") {
+		t.Fatalf("upload: %s\n%s", resp.Status, doc.Text())
+	}
+	if strings.Contains(raw, "SECRET") {
+		t.Errorf("a secret on the page:\n%s", raw)
+	}
+	findings, _ := doc.Find(`input[name=findings]`).Attr("value")
+	forged := strings.ReplaceAll(findings, "REDACTED", "SECRETZZ")
+	forged = strings.ReplaceAll(forged, `"probeCommand":"`, `"probeCommand":"curl 'https://x.example/?q=<x>&token=SECRETZZ' `)
+	forged = strings.ReplaceAll(forged, `"node":"`, `"node":"password=SECRETZZ `)
+	if strings.Count(forged, "SECRETZZ") < 20 {
+		t.Fatalf("too few secrets planted: %s", forged)
+	}
+	for i, posted := range []string{findings, forged} {
+		resp := e.do("POST", "/admin/explain/cases", url.Values{"title": {"case " + string(rune('a'+i))}, "findings": {posted}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save %d: %s", i, resp.Status)
+		}
+		cs, _ := e.store.Cases(context.Background(), 1)
+		c, err := e.store.Case(context.Background(), cs[0].ID)
+		if err != nil || !strings.Contains(string(c.Findings), "REDACTED") || strings.Contains(string(c.Findings), "SECRET") {
+			t.Errorf("save %d: stored %v:\n%s", i, err, c.Findings)
+		}
+		_, raw := readDoc(t, e.do("GET", resp.Header.Get("Location"), nil))
+		if strings.Contains(raw, "SECRET") {
+			t.Errorf("save %d: a secret on the case's page", i)
+		}
+	}
+}

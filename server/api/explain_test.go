@@ -65,3 +65,18 @@ func TestExplainEndpoint(t *testing.T) {
 		t.Errorf("truncated: %d %q %s", resp.StatusCode, resp.Header.Values("Corscheck-Problem"), body)
 	}
 }
+
+// URLs holding quotes and brackets beside their tokens: nothing secret in the answer.
+func TestExplainEndpointSecrets(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, name := range []string{"secret-url.har", "nopre.har"} {
+		har, err := os.ReadFile("../explain/testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := e.do("POST", "/api/v1/explain", "application/json", har, adminBasic())
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "REDACTED") || strings.Contains(string(body), "SECRET") {
+			t.Errorf("%s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+}

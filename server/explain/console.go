@@ -47,7 +47,7 @@ func Console(r io.Reader, opt Options) (*Result, error) {
 		line := sc.Text()
 		if f, ok := consoleFinding(line, n, opt); ok {
 			res.Findings = append(res.Findings, f)
-			blockedURLs[f.URL] = true
+			blockedURLs[f.URL] = true // redacted, as the network lines' URLs are compared
 			if f.Browser == cors.Firefox {
 				res.Browser = cors.Firefox
 			} else if res.Browser == "" {
@@ -64,10 +64,10 @@ func Console(r io.Reader, opt Options) (*Result, error) {
 		res.Problems = append(res.Problems, "line "+strconv.Itoa(n+1)+": "+err.Error())
 	}
 	for _, nl := range nets {
-		if blockedURLs[nl.url] {
+		if blockedURLs[redactURL(nl.url)] {
 			continue
 		}
-		u, err := url.Parse(nl.url)
+		u, err := url.Parse(redactURL(nl.url))
 		if err != nil {
 			continue
 		}
@@ -84,35 +84,48 @@ func Console(r io.Reader, opt Options) (*Result, error) {
 // succeed" (no answer), or a mixed-content block.
 func consoleFinding(line string, n int, opt Options) (Finding, bool) {
 	if f, u, initial, origin, ok := cors.ParseChromiumConsole(line); ok {
-		pu, err := url.Parse(u)
+		pu, err := url.Parse(redactURL(u))
 		if err != nil {
 			return Finding{}, false
 		}
-		return blockedFinding(pu, initial, origin, f, cors.Chromium, strings.TrimSpace(line[strings.Index(line, "Access to "):]), n, opt), true
+		text := redactLine(strings.TrimSpace(line[strings.Index(line, "Access to "):]), u, initial)
+		return blockedFinding(pu, redactURL(initial), origin, f, cors.Chromium, text, n, opt), true
 	}
 	if f, u, ok := cors.ParseFirefoxConsole(line); ok {
-		pu, err := url.Parse(u)
+		pu, err := url.Parse(redactURL(u))
 		if err != nil {
 			return Finding{}, false
 		}
 		if f.Reason == cors.CORSDidNotSucceed {
 			return unreachableFinding(pu, opt, n, errNoAnswer, cors.Firefox), true
 		}
-		return blockedFinding(pu, u, opt.Origin, f, cors.Firefox, strings.TrimSpace(line[strings.Index(line, "Cross-Origin Request Blocked"):]), n, opt), true
+		text := redactLine(strings.TrimSpace(line[strings.Index(line, "Cross-Origin Request Blocked"):]), u)
+		return blockedFinding(pu, redactURL(u), opt.Origin, f, cors.Firefox, text, n, opt), true
 	}
 	if m := chromiumMixed.FindStringSubmatch(line); m != nil {
-		if u, err := url.Parse(m[2]); err == nil {
+		if u, err := url.Parse(redactURL(m[2])); err == nil {
 			o, _ := cors.ParseOrigin(m[1])
 			opt.Origin = o
 			return unreachableFinding(u, opt, n, cors.ErrMixedContent, cors.Chromium), true
 		}
 	}
 	if m := firefoxMixed.FindStringSubmatch(line); m != nil {
-		if u, err := url.Parse(m[1]); err == nil {
+		if u, err := url.Parse(redactURL(m[1])); err == nil {
 			return unreachableFinding(u, opt, n, cors.ErrMixedContent, cors.Firefox), true
 		}
 	}
 	return Finding{}, false
+}
+
+// redactLine is a console line with its URLs, as the line's parser read them, redacted, so
+// that a URL holding quotes or brackets is redacted whole; then the line as text.
+func redactLine(line string, urls ...string) string {
+	for _, u := range urls {
+		if r := redactURL(u); r != u {
+			line = strings.ReplaceAll(line, u, r)
+		}
+	}
+	return redactText(line)
 }
 
 func blockedFinding(u *url.URL, initialURL, origin string, f cors.Failure, b cors.Browser, line string, n int, opt Options) Finding {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -69,17 +68,22 @@ type Result struct {
 
 // Read explains a HAR or console text; it tells them apart by the first character (a HAR is a
 // JSON object). err is set when nothing could be explained; Result.Problems lists what was
-// skipped otherwise.
+// skipped otherwise. Every secret of the result is redacted (see Redact).
 func Read(r io.Reader, opt Options) (*Result, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	if !opt.Console {
-		head, _ := br.Peek(512)
-		head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
-		if len(head) > 0 && head[0] == '{' {
-			return HAR(br, opt)
-		}
+	var res *Result
+	var err error
+	head, _ := br.Peek(512)
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if !opt.Console && len(head) > 0 && head[0] == '{' {
+		res, err = HAR(br, opt)
+	} else {
+		res, err = Console(br, opt)
 	}
-	return Console(br, opt)
+	if res != nil {
+		res.Redact()
+	}
+	return res, err
 }
 
 // HAR explains every cross-origin request of a HAR file.
@@ -440,9 +444,6 @@ func KindOf(u *url.URL) targets.Kind {
 	return targets.Custom
 }
 
-// secretHeaders are never printed with their values.
-var secretHeaders = []string{"authorization", "cookie", "set-cookie", "proxy-authorization"}
-
 // ProbeCommand is the `corscheck probe` command line that checks req live.
 func ProbeCommand(req cors.Request, kind targets.Kind) string {
 	args := []string{"corscheck", "probe", "--origin", shellQuote(req.Origin)}
@@ -450,11 +451,7 @@ func ProbeCommand(req cors.Request, kind targets.Kind) string {
 		args = append(args, "--method", shellQuote(req.Method))
 	}
 	for _, h := range req.Header {
-		v := h.Value
-		if slices.Contains(secretHeaders, strings.ToLower(h.Name)) {
-			v = Redacted
-		}
-		args = append(args, "-H", shellQuote(h.Name+": "+v))
+		args = append(args, "-H", shellQuote(h.Name+": "+redactHeaderValue(h.Name, h.Value)))
 	}
 	cred := req.Credentials
 	if cred == "" || cred == cors.SameOrigin {
@@ -497,15 +494,12 @@ const DefaultLimit = 50 << 20
 var ErrTooLarge = errors.New("the recording is larger than the limit")
 
 // ReadAtMost is Read for input from others (an upload): it reads at most limit bytes, failing
-// with ErrTooLarge beyond, and redacts the result before returning it.
+// with ErrTooLarge beyond.
 func ReadAtMost(r io.Reader, limit int64, opt Options) (*Result, error) {
 	lr := &limitedReader{r: r, left: limit}
 	res, err := Read(lr, opt)
 	if lr.over {
 		return nil, ErrTooLarge
-	}
-	if res != nil {
-		res.Redact()
 	}
 	return res, err
 }

@@ -129,7 +129,7 @@ func readLog(dec *json.Decoder, rec *recording) error {
 				return fmt.Errorf("log.pages: %w", readErr(err))
 			}
 			for _, p := range pages {
-				rec.Pages[p.ID] = p.Title
+				rec.Pages[p.ID] = redactString(p.Title)
 			}
 		case "entries":
 			sawEntries = true
@@ -194,19 +194,21 @@ func (h harEntry) entry(i int) (entry, error) {
 	if len(missing) > 0 {
 		return entry{}, fmt.Errorf("entry %d: missing %s; skipped", i, strings.Join(missing, ", "))
 	}
+	// Secrets are redacted here, as the entry is read, so that everything explain derives from
+	// it (console lines, explanations, fixes, the probe command) is derived from redacted text.
 	e := entry{
 		Index: i, StartedDateTime: h.StartedDateTime, Pageref: h.Pageref,
-		Method: h.Request.Method, URL: h.Request.URL, RequestHeaders: headerOf(h.Request.Headers),
+		Method: h.Request.Method, URL: redactURL(h.Request.URL), RequestHeaders: headerOf(h.Request.Headers),
 		Status: h.Response.Status, ResponseHeaders: headerOf(h.Response.Headers),
-		RedirectURL: h.Response.RedirectURL, Error: h.Response.Error,
+		RedirectURL: redactURL(h.Response.RedirectURL), Error: h.Response.Error,
 		Preflight:    h.ResourceType == "preflight" || (h.Initiator != nil && h.Initiator.Type == "preflight"),
 		ResourceType: h.ResourceType,
 	}
 	return e, nil
 }
 
-// headerOf keeps header lines as received: a name repeated stays several lines. HTTP/2 pseudo
-// headers (:authority, …) are dropped.
+// headerOf keeps header lines as received, secrets redacted: a name repeated stays several
+// lines. HTTP/2 pseudo headers (:authority, …) are dropped.
 func headerOf(hs []harHeader) http.Header {
 	out := make(http.Header, len(hs))
 	for _, h := range hs {
@@ -214,7 +216,7 @@ func headerOf(hs []harHeader) http.Header {
 			continue
 		}
 		k := http.CanonicalHeaderKey(h.Name)
-		out[k] = append(out[k], h.Value)
+		out[k] = append(out[k], redactHeaderValue(h.Name, h.Value))
 	}
 	return out
 }
