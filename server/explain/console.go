@@ -15,7 +15,7 @@ import (
 )
 
 // errNoAnswer is a request that got no answer, for which the console does not say why.
-var errNoAnswer = &cors.NetError{Detail: "no answer (the console does not say why)"}
+var errNoAnswer = &probe.NoAnswerError{Detail: "no answer (the console does not say why)"}
 
 // maxConsoleLine bounds one line of pasted console text.
 const maxConsoleLine = 1 << 20

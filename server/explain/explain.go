@@ -246,7 +246,11 @@ func (j *judge) explain(pos int) (Finding, bool) {
 	}
 	if withGap {
 		f.Limits = append(f.Limits, j.gapLimit(*e))
-		j.fromRecording(f.Report, *e)
+		// The replay stopped at an answer the HAR lacks: where the browser recorded its own
+		// verdict, that verdict stands, its reason unnamed.
+		if rv := j.recordedVerdict(*e); (rv == cors.Blocked || rv == cors.Allowed) && f.Report.Network != nil && f.Report.Network.Class == probe.NoAnswer {
+			f.Report = f.Report.Recorded(rv)
+		}
 	}
 	if j.recordedVerdict(*e) != "" && j.recordedVerdict(*e) != f.Report.Verdict && !withGap {
 		f.Limits = append(f.Limits, fmt.Sprintf("The browser recorded this request as %s, but its recorded answers replay as %s: the preflight may have come from the browser's cache, or the credentials mode differs.",
@@ -284,10 +288,10 @@ func (j *judge) recordedVerdict(e entry) cors.Verdict {
 	return ""
 }
 
-// errNotRecorded is a request the replay needs whose answer the HAR does not hold.
-type errNotRecorded struct{ what string }
-
-func (e errNotRecorded) Error() string { return e.what + " is not in the HAR" }
+// notRecorded is what the replay answers for a request whose answer the HAR does not hold.
+func notRecorded(what string) error {
+	return &probe.NoAnswerError{Detail: what + " is not in the HAR"}
+}
 
 // replay runs the request through the engine with recorded answers. used lists the entries the
 // replay read; gap is set when an answer the engine needed was not recorded.
@@ -302,13 +306,13 @@ func (j *judge) replay(req cors.Request, cred cors.Credentials, kind targets.Kin
 			i = j.bestPreflight(o.URL.String(), headerValue(o.Header, "Access-Control-Request-Method"), started, false)
 			if i < 0 {
 				gap = true
-				return nil, errNotRecorded{"the preflight (OPTIONS " + o.URL.String() + ")"}
+				return nil, notRecorded("the preflight (OPTIONS " + o.URL.String() + ")")
 			}
 		} else {
 			i = j.requestAt(o.URL.String(), o.Method, first, after)
 			if i < 0 {
 				gap = true
-				return nil, errNotRecorded{"the response of " + o.Method + " " + o.URL.String()}
+				return nil, notRecorded("the response of " + o.Method + " " + o.URL.String())
 			}
 			after = i
 		}
@@ -319,7 +323,7 @@ func (j *judge) replay(req cors.Request, cred cors.Credentials, kind targets.Kin
 				return nil, &cors.NetError{Code: e.Error, Detail: "the browser recorded " + e.Error}
 			}
 			gap = true
-			return nil, errNotRecorded{"the response of " + o.Method + " " + o.URL.String() + " (status 0)"}
+			return nil, notRecorded("the response of " + o.Method + " " + o.URL.String() + " (status 0)")
 		}
 		return &cors.Response{Status: e.Status, Header: e.ResponseHeaders}, nil
 	})
@@ -401,29 +405,19 @@ func headerValue(h []cors.Header, name string) string {
 	return ""
 }
 
-// gapLimit says what is missing and why.
+// gapLimit says what is missing and why; the verdict says the same (see Report.Recorded).
 func (j *judge) gapLimit(e entry) string {
 	switch {
 	case e.Status == 0 && j.browser == cors.Chromium && e.Error == "net::ERR_FAILED":
-		return "Chromium blocked this request (status 0, net::ERR_FAILED) but the HAR holds no response headers or preflight to judge, so the reason cannot be named from it."
+		return "Chromium blocked this request (status 0, net::ERR_FAILED), but the HAR holds no answer to judge (the preflight came from the browser's cache, or the export left it out), so the reason cannot be named from it. Run the probe command, or ask for a HAR recorded with Disable cache ticked."
 	case e.Status == 0 && j.browser == cors.Firefox:
-		return "Firefox recorded no response (status 0) and no preflight answer: blocked at the preflight or unreachable, the HAR cannot tell which."
+		causes := "a name that does not resolve, a refused or closed connection, a certificate it does not trust and a timeout look alike in its HAR"
+		if len(j.preflights[e.URL]) == 0 {
+			causes = "a name that does not resolve, a refused or closed connection, a certificate it does not trust, a timeout, and a refused preflight the export left out look alike in its HAR"
+		}
+		return "Firefox records no reason when no answer arrives (status 0, no error field): " + causes + ". The probe command tells which."
 	}
-	return "An answer the browser needed is not in the HAR (a preflight answered from the browser's cache, or a filtered export), so the verdict is the browser's, not a replay."
-}
-
-// fromRecording sets the verdict from what the browser recorded when the replay could not finish.
-func (j *judge) fromRecording(rep *probe.Report, e entry) {
-	if rv := j.recordedVerdict(e); rv != "" {
-		rep.Verdict = rv
-	}
-	if rep.Verdict == cors.Blocked && rep.CorsError == "" {
-		rep.Explanation = "the browser blocked this request by CORS; the HAR does not hold what is needed to name the reason"
-		rep.Network = nil
-	}
-	if rep.Verdict == cors.Unreachable && rep.Network != nil && rep.Network.Class == "" {
-		rep.Explanation = "no response was recorded"
-	}
+	return "An answer the replay needs is not in the HAR (a preflight answered from the browser's cache, or a filtered export), so the verdict is the one the browser recorded, where it recorded one."
 }
 
 // KindOf infers the target kind from a URL: CUIC on 8444 (or 443 under /cuic/), Live Data on

@@ -3,12 +3,14 @@ package explain
 import (
 	"encoding/json"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/fix"
+	"github.com/corsquickcheck/corscheck/server/probe"
 	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
@@ -217,6 +219,52 @@ func TestMissingPreflight(t *testing.T) {
 	f := read(t, h.json(), Options{}).Findings[0]
 	if f.Verdict != cors.Blocked || f.CorsError != "" || len(f.Limits) == 0 || !strings.Contains(f.ProbeCommand, "--method PUT") {
 		t.Fatalf("%s %q limits %q probe %q", f.Verdict, f.CorsError, f.Limits, f.ProbeCommand)
+	}
+}
+
+// When the HAR lacks the answers the reason depends on, the verdict, the reason, the fix and
+// the limits all say the same: Chromium's blocked request without its preflight (the cached
+// preflight of testdata/nopre.har) is blocked for a reason the HAR does not hold, and its fix
+// says how to find the reason, in every language; Firefox's status 0 is no answer, for a reason
+// Firefox does not record, and no Chromium error code is made up for it.
+func TestGapVerdictAndFixAgree(t *testing.T) {
+	b, err := os.ReadFile("testdata/nopre.har")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := read(t, string(b), Options{})
+	for _, l := range words.Langs {
+		f := res.In(l).Findings[0]
+		fx := fix.Text(f.Fixes, l)
+		if f.Verdict != cors.Blocked || f.CorsError != "" || f.Network != nil || len(f.Fixes) != 1 || f.ProbeCommand == "" {
+			t.Fatalf("%s: %s %q %+v fixes %+v", l, f.Verdict, f.CorsError, f.Network, f.Fixes)
+		}
+		if l == words.English && (!strings.Contains(fx, "utils live-data cors allowed_origin list") || !strings.Contains(fx, "probe command") ||
+			strings.Contains(fx, "HTTPS") || !strings.Contains(f.Explanation, "blocked this request by CORS")) {
+			t.Errorf("the fix does not follow the verdict:\n%s\n%s", f.Explanation, fx)
+		}
+		if l != words.English && (fx == fix.Text(res.Findings[0].Fixes, words.English) || strings.Contains(f.Explanation, "HTTP")) {
+			t.Errorf("%s: %s\n%s", l, f.Explanation, fx)
+		}
+	}
+
+	h := newHAR("Firefox", "Finesse")
+	pre := []string{"Origin: " + desktop, "Access-Control-Request-Method: GET", "Access-Control-Request-Headers: locale"}
+	h.add("OPTIONS", deadURL, pre, 0, nil, nil)
+	h.add("GET", deadURL, []string{"Origin: " + desktop, "locale: en"}, 0, nil, nil)
+	h.add("GET", ldURL, []string{"Origin: " + desktop, "locale: en"}, 0, nil, nil) // no preflight at all
+	res = read(t, h.json(), Options{})
+	if len(res.Findings) != 2 {
+		t.Fatalf("%d findings:\n%s", len(res.Findings), res.Text())
+	}
+	for _, f := range res.Findings {
+		var b strings.Builder
+		f.text(&b)
+		if f.Verdict != cors.Unreachable || f.Network == nil || f.Network.Class != probe.NoAnswer || f.Network.NetError != "" ||
+			strings.Contains(b.String(), "net::") || strings.Contains(b.String(), "HTTPS") || !strings.Contains(b.String(), "Fix: find out why no answer came from") ||
+			len(f.Limits) != 1 || !strings.Contains(f.Limits[0], "Firefox records no reason") {
+			t.Errorf("Firefox's status 0:\n%s", b.String())
+		}
 	}
 }
 

@@ -24,6 +24,9 @@ type Problem struct {
 	FailedParameter string
 	Network         string // a network error class (see the probe package) when unreachable
 	NetworkDetail   string
+	// Unnamed is set when the browser blocked the request by CORS but the reason is not known
+	// (a recording that lacks the answers the reason depends on).
+	Unnamed bool
 	// RedirectTo is set when the response that failed was a redirect to this URL.
 	RedirectTo string
 	Lang       words.Lang // of the sentences; English when empty
@@ -89,12 +92,18 @@ var reasonProblem = map[cors.Reason]string{
 	cors.InvalidResponse:                      "preflight-network",
 }
 
+// unnamedProblem is the problem of a request blocked by CORS for a reason not known.
+const unnamedProblem = "cors-unnamed"
+
 // For returns the fixes for a problem: one per node (today always the node that failed), or
 // nothing when there is no problem.
 func For(p Problem) []Fix {
 	id := p.Network
-	if p.Reason != "" {
+	switch {
+	case p.Reason != "":
 		id = reasonProblem[p.Reason.Base()]
+	case p.Unnamed:
+		id = unnamedProblem
 	}
 	pt, ok := texts.Problems[id]
 	if !ok {

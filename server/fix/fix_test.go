@@ -17,7 +17,7 @@ import (
 var networkClasses = []string{
 	"dns", "refused", "timeout", "tls-untrusted", "tls-name-mismatch", "tls-expired", "tls-invalid",
 	"tls-key-usage", "tls-version", "tls", "reset", "protocol", "conflicting-headers", "mixed-content",
-	"too-many-redirects", "unsafe-redirect", "invalid-redirect", "forbidden",
+	"too-many-redirects", "unsafe-redirect", "invalid-redirect", "forbidden", "no-answer",
 }
 
 const (
@@ -46,6 +46,10 @@ func allReasons() []cors.Reason {
 func problemFor(t *testing.T, id string, kind targets.Kind) Problem {
 	t.Helper()
 	p := Problem{Kind: kind, URL: mustURL(t, fieldURL), Origin: fieldOrigin, FailedParameter: "x-param", NetworkDetail: "detail"}
+	if id == unnamedProblem {
+		p.Unnamed = true
+		return p
+	}
 	for _, r := range allReasons() {
 		if reasonProblem[r.Base()] == id {
 			p.Reason = r
@@ -85,6 +89,7 @@ func TestCatalogue(t *testing.T) {
 	for _, c := range networkClasses {
 		reached[c] = true
 	}
+	reached[unnamedProblem] = true
 	for id := range reached {
 		if _, ok := texts.Problems[id]; !ok {
 			t.Errorf("problem %q has no entry in fixes.json", id)

@@ -39,12 +39,13 @@ const (
 	UnsafeRedirect     NetworkClass = "unsafe-redirect"     // net::ERR_UNSAFE_REDIRECT; ERR_ABORTED for view-source:
 	InvalidRedirect    NetworkClass = "invalid-redirect"    // net::ERR_INVALID_REDIRECT
 	Forbidden          NetworkClass = "forbidden"           // the service's egress guard; no browser error
+	NoAnswer           NetworkClass = "no-answer"           // a recording shows no answer, not why; no browser error
 )
 
 // NetworkClasses lists every class, in the order above.
 var NetworkClasses = []NetworkClass{DNS, Refused, Timeout, TLSUntrusted, TLSNameMismatch,
 	TLSExpired, TLSInvalid, TLSKeyUsage, TLSVersion, TLSOther, Reset, Protocol, ConflictingHeaders, MixedContent,
-	TooManyRedirects, UnsafeRedirect, InvalidRedirect, Forbidden}
+	TooManyRedirects, UnsafeRedirect, InvalidRedirect, Forbidden, NoAnswer}
 
 // NetworkError is a request that got no HTTP answer.
 type NetworkError struct {
@@ -66,6 +67,13 @@ type Refusal interface {
 	error
 	Forbidden() bool
 }
+
+// NoAnswerError is a request that a recording (a HAR, console text) shows got no answer, without
+// saying why: what a replay answers for it. The report names no browser error for it (class
+// NoAnswer), because the browser recorded none.
+type NoAnswerError struct{ Detail string }
+
+func (e *NoAnswerError) Error() string { return e.Detail }
 
 // isRefusal reports whether err is, or wraps, a Refusal.
 func isRefusal(err error) bool {
@@ -126,6 +134,8 @@ func classify(err error) NetworkError {
 		ne.Class, ne.Message = UnsafeRedirect, err.Error()
 	case errors.Is(err, cors.ErrAbortedRedirect):
 		ne.Class, ne.NetError = UnsafeRedirect, cors.ErrAbortedRedirect.Code
+	case errors.As(err, new(*NoAnswerError)):
+		ne.Class = NoAnswer
 	case errors.As(err, &named):
 		ne.Class, ne.NetError, ne.Message = netErrorClasses[named.Code], named.Code, named.Detail
 	case isRefusal(err):

@@ -445,6 +445,8 @@ func (r *Report) In(l words.Lang) *Report {
 		c.Explanation = c.Network.Explain(l)
 	case c.CorsError != "":
 		c.Explanation = cors.Explain(cors.Failure{Reason: c.CorsError, FailedParameter: c.FailedParameter}, l)
+	case c.Verdict == cors.Blocked:
+		c.Explanation = words.Say(l, "reason.unnamed", nil)
 	}
 	c.Warnings = make([]cors.Warning, len(r.Warnings))
 	for i, w := range r.Warnings {
@@ -458,6 +460,37 @@ func (r *Report) In(l words.Lang) *Report {
 		}
 	}
 	return &c
+}
+
+// Recorded returns the report with the verdict the browser recorded, for a replay that could
+// not finish because the recording lacks an answer it needs (a HAR whose preflight came from the
+// browser's cache). The reason is not named: blocked by CORS for a reason the recording does not
+// hold, or unreachable with no answer (class NoAnswer, no browser error); the fix says how to
+// find it out, and stays that fix when the report is told in another language.
+func (r *Report) Recorded(v cors.Verdict) *Report {
+	c := *r
+	c.Verdict, c.CorsError, c.FailedParameter, c.Console, c.Network = v, "", "", "", nil
+	p := fix.Problem{Kind: r.Kind, URL: r.problem.URL, Origin: r.Origin}
+	if p.URL == nil {
+		p.URL, _ = url.Parse(r.URL)
+	}
+	switch v {
+	case cors.Blocked:
+		p.Unnamed = true
+	case cors.Unreachable:
+		c.Network = &NetworkError{Class: NoAnswer, Message: "no answer was recorded"}
+		p.Network = string(NoAnswer)
+	}
+	c.problem = p
+	l := c.Lang
+	if l == "" {
+		l = words.English
+	}
+	c.Explanation = ""
+	c.Fixes = []fix.Fix{}
+	told := c.In(l)
+	told.Lang = r.Lang
+	return told
 }
 
 // Exchange is one request sent and what came back.
