@@ -83,7 +83,9 @@ var preflightType = map[string]any{"_resourceType": "preflight", "_initiator": m
 // fieldHAR is the field case as Chrome records it: the publisher allows the desktop, the
 // subscriber answers the preflight 403 without CORS headers, a Live Data node forgets
 // Access-Control-Allow-Credentials, one node is down, and the page's own requests are there too.
-func fieldHAR() string {
+func fieldHAR() string { return fieldHARBuilder().json() }
+
+func fieldHARBuilder() *harBuilder {
 	h := newHAR("WebInspector", desktop+"/desktop/container/")
 	ok := []string{"Access-Control-Allow-Origin: " + desktop, "Access-Control-Allow-Credentials: true"}
 	pre := []string{"Origin: " + desktop, "Access-Control-Request-Method: GET", "Access-Control-Request-Headers: authorization,locale,peripheralid", "Accept: */*"}
@@ -98,7 +100,7 @@ func fieldHAR() string {
 	h.add("GET", deadURL, []string{"Authorization: " + secret}, 0, nil, map[string]any{"_resourceType": "fetch", "_error": "net::ERR_CONNECTION_REFUSED"})
 	h.add("OPTIONS", deadURL, pre, 0, nil, map[string]any{"_resourceType": "preflight", "_error": "net::ERR_CONNECTION_REFUSED"})
 	h.add("GET", desktop+"/desktop/api/x", []string{"Origin: " + desktop}, 200, nil, fetchType)
-	return h.json()
+	return h
 }
 
 func read(t *testing.T, in string, opt Options) *Result {
