@@ -34,7 +34,8 @@ Flags, before or after FILE ("-" reads standard input):
 `
 	explainFoot = `
 Exit status: 0 nothing failed, 1 something blocked by CORS, 3 something unreachable and nothing
-blocked, 2 usage error or unreadable input.
+blocked, 2 usage error or unreadable input, also input read only in part (a file cut short, an
+entry that cannot be read: what could be read is still explained).
 `
 )
 

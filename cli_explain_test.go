@@ -113,3 +113,22 @@ func TestExplainSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A HAR cut short (head -c 2500): the complete entries are explained, the blocked one among them,
+// and the exit status says the input could not be read whole.
+func TestExplainTruncated(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("server", "explain", "testdata", "field-chrome.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "trunc.har")
+	if err := os.WriteFile(cut, b[:2500], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{cut}, {"--json", cut}} {
+		code, out, errOut := runCLI(t, nil, append([]string{"explain"}, args...)...)
+		if code != 2 || !strings.Contains(out, "cuicsub.example") || !strings.Contains(errOut, "entry 4: the file ends early") {
+			t.Errorf("%v: exit %d, stderr %q:\n%s", args, code, errOut, out)
+		}
+	}
+}

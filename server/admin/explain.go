@@ -141,7 +141,13 @@ func (h *handler) explainUpload(w http.ResponseWriter, r *http.Request) {
 	} else {
 		v.Notice = "This recording has too many findings to be saved as a case."
 	}
-	h.renderExplain(w, r, http.StatusOK, v)
+	status := http.StatusOK
+	if !res.Complete() {
+		status = http.StatusUnprocessableEntity
+		v.Error = "The recording was read only in part (the problems are below). The findings are of what could be read: a request in the unread part is not among them."
+		v.SaveTitle = truncateRunes("PARTIAL "+v.SaveTitle, store.MaxCaseTitle)
+	}
+	h.renderExplain(w, r, status, v)
 }
 
 // smallField reads a short form value.

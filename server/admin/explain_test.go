@@ -207,3 +207,21 @@ func TestExplainPageSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A HAR cut short: the page shows what the complete entries say (entry 3 is blocked), and says
+// as an error that the recording was read only in part.
+func TestExplainPageTruncated(t *testing.T) {
+	har, err := os.ReadFile("../explain/testdata/field-chrome.har")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, 0)
+	e.login()
+	resp := e.upload(nil, "agent1001.har", har[:2500])
+	doc, _ := readDoc(t, resp)
+	text := doc.Text()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find(".error").Text(), "read only in part") ||
+		!strings.Contains(text, "entry 4: the file ends early") || !strings.Contains(text, "HAR entry 3") || !strings.Contains(text, "cuicsub.example") {
+		t.Errorf("%s:\n%s", resp.Status, text)
+	}
+}

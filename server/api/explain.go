@@ -11,13 +11,19 @@ import (
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
-// maxProblemHeaders bounds the Corscheck-Problem lines of one answer.
-const maxProblemHeaders = 20
+// partialExplain is the answer for a recording read only in part: an error, as every error
+// answer of the API, with what could not be read and the findings of the rest.
+type partialExplain struct {
+	Error    string            `json:"error"`
+	Problems []string          `json:"problems"`
+	Findings []explain.Finding `json:"findings"`
+}
 
 // postExplain explains a recording sent as the body: a HAR file (application/json) or console
 // text (text/plain), read as a stream up to the configured limit. The answer is what
-// `corscheck explain --json` prints, with every secret redacted; parts of the input that could
-// not be read are named in Corscheck-Problem header lines. Nothing is stored.
+// `corscheck explain --json` prints, with every secret redacted. A recording read only in part
+// (cut short, entries that cannot be read) is 422, with the problems and the findings of what
+// could be read. Nothing is stored.
 //
 // Query: console=1 reads the body as console text whatever its type; kind, browser and origin
 // are those of the command's flags.
@@ -54,11 +60,12 @@ func (s *server) postExplain(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "the recording cannot be read: "+err.Error(), nil)
 		return
 	}
-	for i, p := range res.Problems {
-		if i == maxProblemHeaders {
-			break
-		}
-		w.Header().Add("Corscheck-Problem", headerSafe(p))
+	if !res.Complete() {
+		encode(w, http.StatusUnprocessableEntity, partialExplain{
+			Error:    "the recording was read only in part: the findings are of what could be read, and a request in the unread part is not among them",
+			Problems: res.Problems, Findings: res.JSON(),
+		})
+		return
 	}
 	encode(w, http.StatusOK, res.JSON())
 }
@@ -95,18 +102,4 @@ func explainOptions(r *http.Request) (explain.Options, map[string]string) {
 		return opt, p
 	}
 	return opt, nil
-}
-
-// headerSafe keeps a text printable and short enough for a header line.
-func headerSafe(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c < 0x20 || c == 0x7f {
-			b[i] = ' '
-		}
-	}
-	if len(b) > 300 {
-		b = append(b[:297], "..."...)
-	}
-	return string(b)
 }

@@ -59,10 +59,20 @@ func TestExplainEndpoint(t *testing.T) {
 		}
 	}
 
-	cut := har[:len(har)/2]
-	resp, body = e.do("POST", "/api/v1/explain", "application/json", cut, adminBasic())
-	if resp.StatusCode != http.StatusOK || len(resp.Header.Values("Corscheck-Problem")) != 1 || !strings.Contains(resp.Header.Get("Corscheck-Problem"), "entry") {
-		t.Errorf("truncated: %d %q %s", resp.StatusCode, resp.Header.Values("Corscheck-Problem"), body)
+	// Cut short inside entry 4: the complete entries before it are explained (entry 3, blocked,
+	// among them), and the answer is an error that says the recording was read only in part.
+	resp, body = e.do("POST", "/api/v1/explain", "application/json", har[:2500], adminBasic())
+	var partial struct {
+		Error    string           `json:"error"`
+		Problems []string         `json:"problems"`
+		Findings []map[string]any `json:"findings"`
+	}
+	if err := json.Unmarshal(body, &partial); err != nil || resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(partial.Error, "read only in part") ||
+		len(partial.Problems) != 1 || !strings.Contains(partial.Problems[0], "entry 4: the file ends early") {
+		t.Fatalf("truncated: %d %v %s", resp.StatusCode, err, body)
+	}
+	if len(partial.Findings) != 2 || partial.Findings[1]["entry"] != 3.0 || partial.Findings[1]["verdict"] != "blocked" {
+		t.Errorf("truncated: the entries before the cut: %v", partial.Findings)
 	}
 }
 

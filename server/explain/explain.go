@@ -90,7 +90,11 @@ func Read(r io.Reader, opt Options) (*Result, error) {
 func HAR(r io.Reader, opt Options) (*Result, error) {
 	rec, err := readHAR(r)
 	res := &Result{Source: "har", Creator: rec.Creator, Entries: len(rec.Entries)}
-	for _, p := range rec.Problems {
+	for i, p := range rec.Problems {
+		if i == maxProblems {
+			res.Problems = append(res.Problems, fmt.Sprintf("%d more parts of the input could not be read", len(rec.Problems)-i))
+			break
+		}
 		res.Problems = append(res.Problems, p.Error())
 	}
 	if err != nil {
@@ -113,6 +117,9 @@ func HAR(r io.Reader, opt Options) (*Result, error) {
 	return res, nil
 }
 
+// maxProblems bounds the problems a result names; the rest are counted.
+const maxProblems = 100
+
 // browserOf tells Chromium's exports (Chrome and Edge write creator WebInspector and mark
 // preflights) from Firefox's.
 func browserOf(rec *recording) cors.Browser {
@@ -132,16 +139,44 @@ type judge struct {
 	requests   map[string][]int // non-preflight entries by URL
 	paired     map[int]bool
 	hop        map[int]bool // entries that are a later hop of a redirect already explained
+	// pageWide is, by pageref, the origin the page's requests name most often in their Origin
+	// header, else the origin of its first document.
+	pageWide map[string]string
 }
 
 func (j *judge) index() {
-	j.preflights, j.requests = map[string][]int{}, map[string][]int{}
+	j.preflights, j.requests, j.pageWide = map[string][]int{}, map[string][]int{}, map[string]string{}
+	counts := map[string]map[string]int{}
+	documents := map[string]string{}
 	for i, e := range j.rec.Entries {
 		if j.isPreflight(e) {
 			j.preflights[e.URL] = append(j.preflights[e.URL], i)
 		} else {
 			j.requests[e.URL] = append(j.requests[e.URL], i)
 		}
+		if o, err := cors.ParseOrigin(e.RequestHeaders.Get("Origin")); err == nil && o != cors.NullOrigin {
+			if counts[e.Pageref] == nil {
+				counts[e.Pageref] = map[string]int{}
+			}
+			counts[e.Pageref][o]++
+		}
+		if _, ok := documents[e.Pageref]; !ok && e.ResourceType == "document" {
+			if u, err := url.Parse(e.URL); err == nil && cors.ValidateURL(u) == nil {
+				documents[e.Pageref], _ = cors.SerializeOrigin(u)
+			}
+		}
+	}
+	for page, o := range documents {
+		j.pageWide[page] = o
+	}
+	for page, byOrigin := range counts {
+		best := ""
+		for o, n := range byOrigin {
+			if best == "" || n > byOrigin[best] || n == byOrigin[best] && o < best {
+				best = o
+			}
+		}
+		j.pageWide[page] = best
 	}
 }
 
@@ -195,12 +230,15 @@ func (j *judge) explain(pos int) (Finding, bool) {
 		return Finding{}, false
 	}
 	origin := j.pageOrigin(*e)
-	if origin == "" {
-		pf := j.bestPreflight(u.String(), e.Method, e.StartedDateTime, false)
-		if pf < 0 {
-			return Finding{}, false
-		}
+	if pf := j.bestPreflight(u.String(), e.Method, e.StartedDateTime, false); origin == "" && pf >= 0 {
 		origin, _ = cors.ParseOrigin(j.rec.Entries[pf].RequestHeaders.Get("Origin"))
+	}
+	guessed := false
+	if origin == "" {
+		// A failed request's entry holds no Origin (Chromium records only provisional
+		// headers), and a HAR cut short may lack the page list: the page's other requests
+		// say where it was.
+		origin, guessed = j.pageWide[e.Pageref], true
 	}
 	if origin == "" || cors.IsSameOrigin(u, origin) {
 		return Finding{}, false
@@ -220,6 +258,9 @@ func (j *judge) explain(pos int) (Finding, bool) {
 	f := Finding{StartedDateTime: e.StartedDateTime}
 	idx := e.Index
 	f.Entry = &idx
+	if guessed {
+		f.Limits = append(f.Limits, "The HAR does not record the origin of the page that sent this request; it is taken from the page's other requests ("+origin+").")
+	}
 
 	cookies := e.RequestHeaders.Get("Cookie") != ""
 	withCred, withUsed, withGap := j.replay(req, cors.Include, kind, pos)
@@ -466,9 +507,17 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// ExitCode is the CLI's exit code for the findings: 1 when something is blocked, else 3 when
-// something is unreachable, else 0.
+// Complete says whether the whole input was read. When it was not, the findings are those of
+// what could be read, and a request in the unread part is not among them.
+func (r *Result) Complete() bool { return len(r.Problems) == 0 }
+
+// ExitCode is the CLI's exit code for the findings: 2 when part of the input could not be read
+// (whatever the findings of the rest: a request in the unread part may be blocked), else 1 when
+// something is blocked, else 3 when something is unreachable, else 0.
 func (r *Result) ExitCode() int {
+	if !r.Complete() {
+		return probe.ExitUsage
+	}
 	code := probe.ExitAllowed
 	for _, f := range r.Findings {
 		switch f.Verdict {

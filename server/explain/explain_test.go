@@ -270,6 +270,30 @@ func TestGapVerdictAndFixAgree(t *testing.T) {
 	}
 }
 
+// A HAR cut short inside entry 4 (as `head -c 2500` cuts testdata/field-chrome.har): every
+// complete entry before the cut is explained, the subscriber's blocked request (entry 3, whose
+// preflight is past the cut) among them, and the result says it was read only in part.
+func TestTruncatedHAR(t *testing.T) {
+	b, err := os.ReadFile("testdata/field-chrome.har")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Read(strings.NewReader(string(b[:2500])), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Complete() || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "entry 4: the file ends early (truncated JSON)") {
+		t.Errorf("problems %q", res.Problems)
+	}
+	sub, ok := byNode(res)["cuicsub.example"]
+	if len(res.Findings) != 2 || !ok || sub.Verdict != cors.Blocked || *sub.Entry != 3 {
+		t.Errorf("the complete entries are not all explained:\n%s", res.Text())
+	}
+	if res.ExitCode() != 2 || !strings.Contains(res.Summary(), "read only in part") {
+		t.Errorf("exit %d, summary %q", res.ExitCode(), res.Summary())
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	full := fieldHAR()
 	// Cut inside entry 5 (the Live Data request).

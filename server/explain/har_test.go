@@ -49,11 +49,15 @@ func TestDeepEntry(t *testing.T) {
 		t.Errorf("the entry after the deep one: %s entry %d", f.Verdict, *f.Entry)
 	}
 
-	// Nesting the reader can check is no problem, wherever it is.
+	// Nesting the reader can check is no problem, wherever it is: the subscriber's request
+	// (es[4], after the bad entry) with a value nested just within the limit is explained.
 	ok := `{"_x":` + deep(maxDepth-1) + `,` + es[4][1:]
 	har = `{"log":{"entries":[` + es[1] + `,` + es[2] + `,` + ok + `]}}`
-	if res := read(t, har, Options{}); len(res.Problems) != 0 || len(res.Findings) != 1 {
-		t.Errorf("nesting within the limit: %q, %d findings", res.Problems, len(res.Findings))
+	if res := read(t, har, Options{}); len(res.Problems) != 0 || len(res.Findings) != 2 || byNode(res)["cuicsub.example"].Verdict != cors.Blocked {
+		t.Errorf("nesting within the limit: %q:\n%s", res.Problems, res.Text())
+	}
+	if res.ExitCode() != 2 {
+		t.Errorf("exit %d for input read only in part, want 2", res.ExitCode())
 	}
 }
 

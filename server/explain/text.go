@@ -41,8 +41,8 @@ func (r *Result) Summary() string {
 	nodes := len(r.Nodes())
 	s := fmt.Sprintf("%d cross-origin request%s on %d node%s: %d blocked, %d unreachable, %d allowed",
 		len(r.Findings), plural(len(r.Findings)), nodes, plural(nodes), count[cors.Blocked], count[cors.Unreachable], count[cors.Allowed])
-	if len(r.Problems) > 0 {
-		s += fmt.Sprintf("; %d part%s of the input could not be read", len(r.Problems), plural(len(r.Problems)))
+	if !r.Complete() {
+		s += fmt.Sprintf("; read only in part (%d problem%s): a request in the unread part is not among these", len(r.Problems), plural(len(r.Problems)))
 	}
 	return s + "."
 }
