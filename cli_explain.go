@@ -28,7 +28,9 @@ blocked by CORS (and why, in the recording browser's words) or unreachable, and 
 by node. Nothing is sent anywhere: the recorded answers are judged as the browser judges them.
 Where the recording cannot tell (a sanitized HAR, the credentials mode, a missing preflight), it
 says so and prints the corscheck probe command that settles it live. Secrets (Authorization,
-Cookie, Set-Cookie, tokens in URLs) are never printed.
+Cookie, Set-Cookie, tokens in URLs) are never printed. The file may be UTF-8, UTF-16 with its
+byte order mark (Notepad's "Unicode", PowerShell's >), or gzip'd; empty or binary input is an
+error.
 
 Flags, before or after FILE ("-" reads standard input):
 `

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -61,6 +63,18 @@ func TestExplainExitCodes(t *testing.T) {
 	allowed := write("ok.txt", "nothing failed here\n")
 	unreachable := write("down.txt", "GET https://cuicdead.example:8444/cuic/rest/status/ net::ERR_NAME_NOT_RESOLVED\n")
 	notHAR := write("other.json", `{"name": "not a har"}`)
+	har, err := os.ReadFile(filepath.Join("server", "explain", "testdata", "field-chrome.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(har)
+	zw.Close()
+	var u16 []byte
+	for _, r := range "\ufeffnoise\r\nGET https://cuicdead.example:8444/cuic/rest/status/ net::ERR_NAME_NOT_RESOLVED\r\n" {
+		u16 = append(u16, byte(r), byte(r>>8))
+	}
 	for _, tt := range []struct {
 		args []string
 		code int
@@ -69,6 +83,15 @@ func TestExplainExitCodes(t *testing.T) {
 		{[]string{"explain", allowed}, 0, ""},
 		{[]string{"explain", unreachable}, 3, ""},
 		{[]string{"explain", notHAR}, 2, "not a HAR file"},
+		{[]string{"explain", write("empty.txt", "")}, 2, "nothing to explain"},
+		{[]string{"explain", write("blank.txt", "\n \n")}, 2, "nothing to explain"},
+		{[]string{"explain", write("bin.txt", "\x7fELF\x02\x01\x01\x00\x00\x00")}, 2, "binary data"},
+		{[]string{"explain", write("odd.txt", "\xff\xfe{\"log\"\x00\x80\x81 x")}, 2, "UTF-16"},
+		{[]string{"explain", write("arr.json", "[1,2]")}, 2, "not a HAR file"},
+		{[]string{"explain", write("bom.har", "\xef\xbb\xbf"+string(har))}, 1, ""},
+		{[]string{"explain", write("gz.har", gz.String())}, 1, ""},
+		{[]string{"explain", write("u16.txt", string(u16))}, 3, ""},
+		{[]string{"explain", write("noent.har", `{"log":{"entries":[]}}`)}, 0, ""},
 		{[]string{"explain", filepath.Join(dir, "missing.har")}, 2, "no such file"},
 		{[]string{"explain"}, 2, "want one FILE"},
 		{[]string{"explain", "--kind", "cuik", allowed}, 2, `kind "cuik"`},

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -50,6 +52,12 @@ func TestExplainEndpoint(t *testing.T) {
 		status         int
 	}{
 		{"over the limit", "/api/v1/explain", "application/json", append(har, ' '), http.StatusRequestEntityTooLarge},
+		{"empty", "/api/v1/explain", "application/json", nil, http.StatusBadRequest},
+		{"empty text", "/api/v1/explain", "text/plain", []byte("\n\n"), http.StatusBadRequest},
+		{"binary", "/api/v1/explain", "application/octet-stream", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), http.StatusBadRequest},
+		{"a gzipped HAR", "/api/v1/explain", "application/json", gzipped(har), http.StatusOK},
+		{"a gzip bomb", "/api/v1/explain", "application/json", gzipped(append(har, bytes.Repeat([]byte(" "), 10*len(har))...)), http.StatusRequestEntityTooLarge},
+		{"a BOM", "/api/v1/explain", "application/json", append([]byte("\xef\xbb\xbf"), bytes.Replace(har, []byte(`"version":"1.2"`), []byte(`"version":""`), 1)...), http.StatusOK},
 		{"not a HAR", "/api/v1/explain", "application/json", []byte(`{"name":"x"}`), http.StatusBadRequest},
 		{"bad kind", "/api/v1/explain?kind=cuik", "application/json", har, http.StatusBadRequest},
 		{"an image", "/api/v1/explain", "image/png", har, http.StatusUnsupportedMediaType},
@@ -89,4 +97,12 @@ func TestExplainEndpointSecrets(t *testing.T) {
 			t.Errorf("%s: %d %s", name, resp.StatusCode, body)
 		}
 	}
+}
+
+func gzipped(b []byte) []byte {
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
 }

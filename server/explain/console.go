@@ -41,10 +41,14 @@ func Console(r io.Reader, opt Options) (*Result, error) {
 	}
 	var nets []netLine
 	blockedURLs := map[string]bool{}
-	n := 0
+	n, blank := 0, 0
 	for sc.Scan() {
 		n++
 		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			blank++
+			continue
+		}
 		if f, ok := consoleFinding(line, n, opt); ok {
 			res.Findings = append(res.Findings, f)
 			blockedURLs[f.URL] = true // redacted, as the network lines' URLs are compared
@@ -62,6 +66,8 @@ func Console(r io.Reader, opt Options) (*Result, error) {
 	res.Entries = n
 	if err := sc.Err(); err != nil {
 		res.Problems = append(res.Problems, "line "+strconv.Itoa(n+1)+": "+err.Error())
+	} else if n == blank {
+		return nil, ErrEmpty
 	}
 	for _, nl := range nets {
 		if blockedURLs[redactURL(nl.url)] {

@@ -1,7 +1,6 @@
 package explain
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -67,23 +66,54 @@ type Result struct {
 }
 
 // Read explains a HAR or console text; it tells them apart by the first character (a HAR is a
-// JSON object). err is set when nothing could be explained; Result.Problems lists what was
-// skipped otherwise. Every secret of the result is redacted (see Redact).
+// JSON object). The input may be UTF-8 (with or without a byte order mark), UTF-16 with its byte
+// order mark, or either compressed with gzip (see openInput). err is set when nothing could be
+// explained: empty input (ErrEmpty), binary data (ErrNotText), JSON that is not a HAR
+// (ErrNotHAR), broken UTF-16. Result.Problems lists what was skipped otherwise. Every secret of
+// the result is redacted (see Redact).
 func Read(r io.Reader, opt Options) (*Result, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	return readLimited(r, -1, opt)
+}
+
+// readLimited is Read with a limit on the decompressed size of gzip input (none when limit < 0).
+func readLimited(r io.Reader, limit int64, opt Options) (*Result, error) {
+	in, err := openInput(r, limit)
+	if err != nil {
+		return nil, err
+	}
 	var res *Result
-	var err error
-	head, _ := br.Peek(512)
-	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
-	if !opt.Console && len(head) > 0 && head[0] == '{' {
-		res, err = HAR(br, opt)
-	} else {
-		res, err = Console(br, opt)
+	head, _ := in.Peek(512)
+	head = bytes.TrimLeft(head, " \t\r\n")
+	switch {
+	case opt.Console:
+		res, err = Console(in, opt)
+	case len(head) > 0 && head[0] == '{':
+		res, err = HAR(in, opt)
+	case jsonArray(head):
+		err = fmt.Errorf("%w (the input is a JSON array; a HAR is an object)", ErrNotHAR)
+	default:
+		res, err = Console(in, opt)
+	}
+	if in.tooLarge() {
+		return nil, ErrTooLarge
+	}
+	if e := in.err(); e != nil {
+		return nil, e
 	}
 	if res != nil {
 		res.Redact()
 	}
 	return res, err
+}
+
+// jsonArray says whether text that starts with [ is a JSON array rather than a console line
+// such as "[Violation] …".
+func jsonArray(head []byte) bool {
+	if len(head) == 0 || head[0] != '[' {
+		return false
+	}
+	rest := bytes.TrimLeft(head[1:], " \t\r\n")
+	return len(rest) > 0 && bytes.IndexByte([]byte(`{["]-0123456789`), rest[0]) >= 0
 }
 
 // HAR explains every cross-origin request of a HAR file.
@@ -536,11 +566,11 @@ const DefaultLimit = 50 << 20
 // ErrTooLarge is input beyond the limit given to ReadAtMost.
 var ErrTooLarge = errors.New("the recording is larger than the limit")
 
-// ReadAtMost is Read for input from others (an upload): it reads at most limit bytes, failing
-// with ErrTooLarge beyond.
+// ReadAtMost is Read for input from others (an upload): it reads at most limit bytes, and
+// decompresses at most limit bytes, failing with ErrTooLarge beyond either.
 func ReadAtMost(r io.Reader, limit int64, opt Options) (*Result, error) {
 	lr := &limitedReader{r: r, left: limit}
-	res, err := Read(lr, opt)
+	res, err := readLimited(lr, limit, opt)
 	if lr.over {
 		return nil, ErrTooLarge
 	}
