@@ -309,8 +309,12 @@ func FirefoxConsoleLine(f Failure, url string) string {
 	return s
 }
 
+// straightQuotes folds Firefox's curly quotes to straight ones.
+var straightQuotes = strings.NewReplacer("‘", "'", "’", "'")
+
 // ParseFirefoxConsole reads one of Firefox's CORS console lines: the reason, its parameter, the
-// URL and the status code (0 when none). ok is false for any other line.
+// URL and the status code (0 when none), also with its quotes straightened. ok is false for any
+// other line.
 func ParseFirefoxConsole(line string) (f Failure, url string, ok bool) {
 	rest, found := strings.CutPrefix(strings.TrimSpace(line), firefoxBlocked)
 	if !found {
@@ -332,10 +336,14 @@ func ParseFirefoxConsole(line string) (f Failure, url string, ok bool) {
 	} else {
 		reason = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(reason), "."), ")")
 	}
+	// Quotes are compared folded: text pasted through a ticket or a chat often has its ‘ ’
+	// straightened to '.
+	reason = straightQuotes.Replace(reason)
 	for r, t := range firefoxReasonText {
-		before, after, hasParam := strings.Cut(t.text, "%p")
+		text := straightQuotes.Replace(t.text)
+		before, after, hasParam := strings.Cut(text, "%p")
 		if !hasParam {
-			if reason == t.text {
+			if reason == text {
 				return Failure{Reason: r, Status: status}, url, true
 			}
 			continue

@@ -147,10 +147,7 @@ func blockedFinding(u *url.URL, initialURL, origin string, f cors.Failure, b cor
 	if b == cors.Firefox {
 		rep.Browser = cors.Firefox
 	}
-	rep.Fixes = fix.For(fix.Problem{Kind: kind, URL: u, Origin: originOrPlaceholder(origin), Reason: f.ChromiumName(), FailedParameter: f.FailedParameter})
-	if rep.Fixes == nil {
-		rep.Fixes = []fix.Fix{}
-	}
+	rep.SetProblem(fix.Problem{Kind: kind, URL: u, Origin: originOrPlaceholder(origin), Reason: f.ChromiumName(), FailedParameter: f.FailedParameter})
 	fd := Finding{Report: rep, Line: n}
 	var limits []string
 	if origin == "" {

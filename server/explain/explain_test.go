@@ -464,3 +464,34 @@ func TestReadAtMost(t *testing.T) {
 		t.Error("ReadAtMost did not redact")
 	}
 }
+
+// Firefox names no value for "Multiple CORS header" and no method for "Did not find method":
+// the explanation and the fix say what happened without an empty value (empty quotes or
+// parentheses), in every language, from the console line (curly or straightened quotes) and
+// from a HAR alike.
+func TestNoEmptyValue(t *testing.T) {
+	multiple := "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://x.example/. (Reason: Multiple CORS header ‘Access-Control-Allow-Origin’ not allowed).\n"
+	method := "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://x.example/. (Reason: Did not find method in CORS header ‘Access-Control-Allow-Methods’).\n"
+	h := newHAR("Firefox", "Finesse")
+	h.add("GET", subURL, []string{"Origin: " + desktop, "Cookie: a=b"}, 200, []string{"Access-Control-Allow-Origin: " + desktop, "Access-Control-Allow-Origin: " + desktop, "Access-Control-Allow-Credentials: true"}, nil)
+	for name, in := range map[string]string{
+		"console": multiple, "straight quotes": strings.NewReplacer("‘", "'", "’", "'").Replace(multiple),
+		"HAR": h.json(), "method": method,
+	} {
+		res := read(t, in, Options{})
+		if len(res.Findings) != 1 || res.Findings[0].Verdict != cors.Blocked {
+			t.Fatalf("%s: %d findings:\n%s", name, len(res.Findings), res.Text())
+		}
+		for _, l := range words.Langs {
+			f := res.In(l).Findings[0]
+			text := f.Explanation + "\n" + fix.Text(f.Fixes, l)
+			if strings.Contains(text, "''") || strings.Contains(text, "()") || strings.Contains(text, "method  ") ||
+				l != words.English && strings.Contains(text, "Access-Control-Allow-Origin once") {
+				t.Errorf("%s in %s: an empty value is shown:\n%s", name, l, text)
+			}
+			if l == words.English && name != "method" && !strings.Contains(f.Explanation, "Access-Control-Allow-Origin header more than once") {
+				t.Errorf("%s: %s", name, f.Explanation)
+			}
+		}
+	}
+}

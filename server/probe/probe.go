@@ -481,16 +481,25 @@ func (r *Report) Recorded(v cors.Verdict) *Report {
 		c.Network = &NetworkError{Class: NoAnswer, Message: "no answer was recorded"}
 		p.Network = string(NoAnswer)
 	}
-	c.problem = p
+	c.Explanation = ""
+	c.SetProblem(p)
 	l := c.Lang
 	if l == "" {
 		l = words.English
 	}
-	c.Explanation = ""
-	c.Fixes = []fix.Fix{}
 	told := c.In(l)
 	told.Lang = r.Lang
 	return told
+}
+
+// SetProblem sets the fixes of a report made other than by a probe or a replay (explain's
+// console lines) from the problem, and keeps the problem so that In tells them in another
+// language.
+func (r *Report) SetProblem(p fix.Problem) {
+	r.problem = p
+	if r.Fixes = fix.For(p); r.Fixes == nil {
+		r.Fixes = []fix.Fix{}
+	}
 }
 
 // Exchange is one request sent and what came back.

@@ -3,7 +3,8 @@
 // network.dns, warning.origin-reflected, fix.origin-not-allowed.summary, label.fix, …) and may
 // name placeholders in braces ({node}, {origin}). The catalogues are JSON files in catalog/, so a
 // translator can correct them without reading Go; a test checks that every catalogue has every
-// key and, for each, the same placeholders as English.
+// key and, for each, the same placeholders as English. A key ending in .noValue is said instead
+// of the key without it when a value that sentence names is empty (see Say).
 //
 // What is not translated: Cisco CLI commands, product names, the DevTools reason names and the
 // console lines browsers print (always in English).
@@ -13,6 +14,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -81,8 +83,13 @@ func Has(key string) bool {
 
 // Say returns the sentence of key in l with its placeholders filled from vars (name → value,
 // without braces); a key the language lacks falls back to English, an unknown key to itself.
-// Values are inserted as they are: they are never read as placeholders themselves.
+// Values are inserted as they are: they are never read as placeholders themselves. When the
+// sentence names a placeholder whose value is empty and the catalogue has key+".noValue", that
+// sentence, which names no value, is said instead.
 func Say(l Lang, key string, vars map[string]string) string {
+	if Has(key+".noValue") && namesEmpty(catalogs[English][key], vars) {
+		key += ".noValue"
+	}
 	s, ok := catalogs[l][key]
 	if !ok {
 		if s, ok = catalogs[English][key]; !ok {
@@ -90,6 +97,20 @@ func Say(l Lang, key string, vars map[string]string) string {
 		}
 	}
 	return Fill(s, vars)
+}
+
+// placeholder is a placeholder of a sentence: {name}.
+var placeholder = regexp.MustCompile(`\{[a-zA-Z]+\}`)
+
+// namesEmpty says whether s names a placeholder whose value is given empty (a parameter the
+// browser did not name: Firefox's "Multiple CORS header" names no value).
+func namesEmpty(s string, vars map[string]string) bool {
+	for _, p := range placeholder.FindAllString(s, -1) {
+		if v, ok := vars[p[1:len(p)-1]]; ok && v == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Fill replaces the placeholders of s ({name}) with their values, in one pass: a value is never

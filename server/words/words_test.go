@@ -1,12 +1,9 @@
 package words
 
 import (
-	"regexp"
 	"slices"
 	"testing"
 )
-
-var placeholder = regexp.MustCompile(`\{[a-zA-Z]+\}`)
 
 // TestEveryCatalogueHasEveryKey: each language has exactly English's keys, and each sentence
 // names exactly the placeholders its English sentence names.
