@@ -461,6 +461,9 @@ func (l *Live) Follow(ctx context.Context, every time.Duration, version func(con
 			return
 		case <-tick.C:
 		}
+		if ctx.Err() != nil { // select picks at random when both are ready: never poll after the end
+			return
+		}
 		v, err := version(ctx)
 		if err != nil || v == last {
 			if err != nil {
