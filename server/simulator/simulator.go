@@ -299,16 +299,20 @@ func (s *Simulator) desktop(w http.ResponseWriter, r *http.Request) {
 		gadgetURL += "?" + s.opt.Query
 	}
 	ifr := "/gadgets/ifr?" + url.Values{"url": {gadgetURL}, "locale": {loc}, "up_locale": {loc}}.Encode()
+	// A choice links to the desktop with another locale or form. Href is a whole URL made by
+	// url.Values.Encode, so the template must not escape it again as one query component (that
+	// turned ?locale=nl_NL into ?locale%3dnl_NL).
 	type choice struct {
-		Name, Query string
-		Current     bool
+		Name    string
+		Href    template.URL
+		Current bool
 	}
 	var ls, fs []choice
 	for _, x := range locales {
-		ls = append(ls, choice{x.Name, desktopQuery(form, x.Code), x.Code == loc})
+		ls = append(ls, choice{x.Name, template.URL("/desktop?" + desktopQuery(form, x.Code)), x.Code == loc})
 	}
 	for _, f := range SpecForms() {
-		fs = append(fs, choice{string(f), desktopQuery(f, loc), f == form})
+		fs = append(fs, choice{string(f), template.URL("/desktop?" + desktopQuery(f, loc)), f == form})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	err := desktopPage.Execute(w, map[string]any{

@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +176,35 @@ func TestSimulatorDesktopChoices(t *testing.T) {
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != http.StatusOK || got != want {
 			t.Errorf("%s from %s: %d, Access-Control-Allow-Origin %q, want %q", other, origin, resp.StatusCode, got, want)
 		}
+	}
+}
+
+// TestSimulatorDesktopLinks follows each language and Spec URL link of the desktop's top bar, as
+// a click does, and finds the page it promises: that language, that form.
+func TestSimulatorDesktopLinks(t *testing.T) {
+	sim, c := startSimulator(t)
+	page := sim.Origin() + "/desktop?locale=en_US"
+	_, body := get(t, c, page)
+	links := regexp.MustCompile(`<a href="([^"]*)"[^>]*>([^<]*)</a>`).FindAllStringSubmatch(string(body), -1)
+	want := map[string]string{"Nederlands": "locale=nl_NL", "한국어": "locale=ko_KR", "absolute": "form=absolute", "internal": "form=internal"}
+	for _, l := range links {
+		check, ok := want[l[2]]
+		if !ok {
+			continue
+		}
+		delete(want, l[2])
+		base, _ := url.Parse(page)
+		ref, err := url.Parse(html.UnescapeString(l[1]))
+		if err != nil {
+			t.Fatalf("%s: %v", l[2], err)
+		}
+		u := base.ResolveReference(ref)
+		k, v, _ := strings.Cut(check, "=")
+		if got := u.Query().Get(k); got != v {
+			t.Errorf("%s links to %s: %s is %q, want %q", l[2], u, k, got, v)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("links missing from the desktop: %v\n%s", want, string(body))
 	}
 }
