@@ -145,6 +145,12 @@ func runGadget(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintf(stdout, "The gadget reports to %s; list every Finesse origin in that service's --origins.\n", b.service)
 	}
+	// sftp's put -r names the remote folder after the local path's last part: give it a path
+	// that ends in the folder's name (for --out . or dir/. that is the absolute path).
+	upload := filepath.Clean(b.out)
+	if filepath.Base(upload) != name {
+		upload = abs
+	}
 	fmt.Fprintf(stdout, `
 Upload it to every Finesse node (primary and secondary):
   sftp 3rdpartygadget@<finesse-node>
@@ -154,6 +160,6 @@ Then add this to the desktop layout of the team or role (Finesse administration,
   %s
 Agents see it after they sign in again. After an update, clear Finesse's gadget cache
 (utils webproxy cache clear shindig, or load the desktop with ?nocache) on every node.
-`, b.out, gadget.LayoutSnippet(name, query))
+`, shellQuote(upload), gadget.LayoutSnippet(name, query))
 	return 0
 }

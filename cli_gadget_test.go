@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,10 @@ func TestGadgetBuildLayoutNamesTheFolder(t *testing.T) {
 		if !strings.Contains(stdout, "\n  "+line+"\n") {
 			t.Errorf("--out %s: the output lacks the layout line %s:\n%s", out, line, stdout)
 		}
+		// sftp's put -r uploads into a remote folder named after the path's last part.
+		if put := regexp.MustCompile(`sftp> put -r (\S+)\n`).FindStringSubmatch(stdout); put == nil || filepath.Base(put[1]) != name {
+			t.Errorf("--out %s: the upload line does not end in the folder's name %s:\n%s", out, name, stdout)
+		}
 		spec, err := os.ReadFile(filepath.Join(out, "TestCORSgadget.xml"))
 		if err != nil {
 			t.Fatal(err)
@@ -63,8 +68,10 @@ func TestGadgetBuildRefusesAFolderThatIsNotEmpty(t *testing.T) {
 	if code, _, stderr := runCLI(t, nil, "gadget", "build", "--out", out, "--service", "https://one.example"); code != 0 {
 		t.Fatalf("into an empty folder: exit %d: %s", code, stderr)
 	}
-	if err := os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"notes.txt", "messages/mine.js", "messages/en-MINE.js"} {
+		if err := os.WriteFile(filepath.Join(out, f), []byte("mine"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := files(t, out)
 	code, stdout, stderr := runCLI(t, nil, "gadget", "build", "--out", out, "--service", "https://two.example")
@@ -85,8 +92,10 @@ func TestGadgetBuildRefusesAFolderThatIsNotEmpty(t *testing.T) {
 	if !strings.Contains(after["TestCORSgadget.xml"], `data-service="https://two.example"`) {
 		t.Errorf("--force did not replace TestCORSgadget.xml")
 	}
-	if after["notes.txt"] != "mine" {
-		t.Errorf("--force removed or changed a file that is not the gadget's")
+	for _, f := range []string{"notes.txt", "messages/mine.js", "messages/en-MINE.js"} {
+		if after[f] != "mine" {
+			t.Errorf("--force removed or changed %s, which is not the gadget's", f)
+		}
 	}
 }
 

@@ -292,13 +292,18 @@ func (f Folder) Names() []string {
 	return names
 }
 
+// oldChunk matches the name of a message chunk a build writes (ChunkNames messages/[name]-[hash]:
+// a language, then esbuild's 8-character hash), so that a rebuild removes an earlier build's
+// chunks and nothing else.
+var oldChunk = regexp.MustCompile(`^[a-z]{2,3}-[A-Z0-9]{8}\.js$`)
+
 // Write writes the folder under dir: files 644 and folders 755 whatever the umask (Finesse
 // answers 404 for files below 644), and removes message chunks of an earlier build, whose names
 // carry another content hash.
 func (f Folder) Write(dir string) error {
 	old, _ := filepath.Glob(filepath.Join(dir, "messages", "*.js"))
 	for _, p := range old {
-		if _, keep := f[filepath.ToSlash(filepath.Join("messages", filepath.Base(p)))]; !keep {
+		if _, keep := f[filepath.ToSlash(filepath.Join("messages", filepath.Base(p)))]; !keep && oldChunk.MatchString(filepath.Base(p)) {
 			if err := os.Remove(p); err != nil {
 				return err
 			}

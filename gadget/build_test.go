@@ -190,9 +190,11 @@ func TestBuildShowsTheLayoutInTheXMLComment(t *testing.T) {
 func TestWriteModesAndStaleChunks(t *testing.T) {
 	f := build(t, testService)
 	dir := t.TempDir()
-	stale := filepath.Join(dir, "messages", "en-OLDHASH.js")
+	stale := filepath.Join(dir, "messages", "en-OLDHASH2.js")
+	mine := filepath.Join(dir, "messages", "en-mine.js") // not a chunk's name: not the build's to remove
 	os.MkdirAll(filepath.Dir(stale), 0o700)
 	os.WriteFile(stale, []byte("old"), 0o600)
+	os.WriteFile(mine, []byte("mine"), 0o600)
 	old := syscall.Umask(0o077)
 	err := f.Write(dir)
 	syscall.Umask(old)
@@ -201,6 +203,9 @@ func TestWriteModesAndStaleChunks(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Errorf("a message chunk of an earlier build is still there")
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("a file that is no chunk of a build was removed: %v", err)
 	}
 	for _, name := range f.Names() {
 		st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
