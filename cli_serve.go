@@ -203,7 +203,11 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if cfg.PublicURL == "" {
 		log.Info("no --public-url: /gadget/ serves a gadget without a service (browser verdicts only)")
 	}
-	folder, err := gadget.Build(gadgetXML, gadget.Options{Service: cfg.PublicURL, Version: version()})
+	opt := gadget.Options{Service: cfg.PublicURL, Version: version()}
+	if cfg.PublicURL != "" {
+		opt.Hosted = strings.TrimRight(cfg.PublicURL, "/") + "/gadget/" + gadget.XMLName
+	}
+	folder, err := gadget.Build(gadgetXML, opt)
 	if err != nil {
 		st.Close()
 		return nil, err

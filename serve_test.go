@@ -520,6 +520,11 @@ func TestServeStartPageAndNotFound(t *testing.T) {
 		}
 	}
 
+	// The hosted gadget's XML says how to load it from here, not from 3rdpartygadget.
+	if _, spec := get("/gadget/TestCORSgadget.xml"); !strings.Contains(spec, "<gadget>"+cfg.PublicURL+"/gadget/TestCORSgadget.xml</gadget>") {
+		t.Errorf("the hosted gadget's comment lacks its own layout line:\n%.600s", spec)
+	}
+
 	for _, path := range []string{"/nope", "/favicon.ico", "/apidocs"} {
 		resp, body := get(path)
 		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||

@@ -112,6 +112,10 @@ type Options struct {
 	// itself), and Nodes the layout's default nodes as a query ("cuic=a.example,b.example"):
 	// the XML's comment shows LayoutSnippet(Folder, Nodes), the layout line gadget build prints.
 	Folder, Nodes string
+	// Hosted, when set, is the spec's absolute URL where corscheck serve hosts the gadget
+	// (PUBLIC-URL/gadget/TestCORSgadget.xml): the XML's comment then shows the layout line that
+	// loads it from there instead.
+	Hosted string
 }
 
 // validFolder is a folder name that works in the gadget's URL and in the XML's comment, where
@@ -170,6 +174,11 @@ func Build(gadgetXML []byte, opt Options) (Folder, error) {
 	// An XML comment may not hold "--", which a node's IDN name can (xn--…): the comment then
 	// shows the layout without the nodes.
 	layout := LayoutSnippet(opt.Folder, opt.Nodes)
+	if opt.Hosted != "" {
+		var u bytes.Buffer
+		xml.EscapeText(&u, []byte(opt.Hosted))
+		layout = "<gadget>" + u.String() + "</gadget>"
+	}
 	if strings.Contains(layout, "--") {
 		layout = LayoutSnippet(opt.Folder, "")
 	}
