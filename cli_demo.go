@@ -25,6 +25,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/shell"
 	"github.com/corsquickcheck/corscheck/server/simulator"
 	"github.com/corsquickcheck/corscheck/server/store"
 	"github.com/corsquickcheck/corscheck/server/synth"
@@ -430,11 +431,11 @@ func writeCAFile(l *lab.Lab) (string, error) {
 
 // probeCommandLine is the `corscheck probe` command that repeats the demo's check of t.
 func probeCommandLine(self, origin string, t lab.Target, caFile string) string {
-	parts := []string{shellQuote(self), "probe", "--kind", string(t.Kind), "--origin", origin, "--credentials", "include"}
+	parts := []string{shell.Quote(self), "probe", "--kind", string(t.Kind), "--origin", origin, "--credentials", "include"}
 	for _, h := range lab.GadgetHeaders() {
-		parts = append(parts, "-H", shellQuote(h.Name+": "+h.Value))
+		parts = append(parts, "-H", shell.Quote(h.Name+": "+h.Value))
 	}
-	parts = append(parts, "--ca-file", shellQuote(caFile), shellQuote(t.URL))
+	parts = append(parts, "--ca-file", shell.Quote(caFile), shell.Quote(t.URL))
 	return strings.Join(parts, " ")
 }
 

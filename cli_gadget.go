@@ -15,6 +15,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/cliflag"
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/shell"
 	"github.com/corsquickcheck/corscheck/server/targets"
 )
 
@@ -160,6 +161,6 @@ Then add this to the desktop layout of the team or role (Finesse administration,
   %s
 Agents see it after they sign in again. After an update, clear Finesse's gadget cache
 (utils webproxy cache clear shindig, or load the desktop with ?nocache) on every node.
-`, shellQuote(upload), gadget.LayoutSnippet(name, query))
+`, shell.Quote(upload), gadget.LayoutSnippet(name, query))
 	return 0
 }

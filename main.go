@@ -185,11 +185,3 @@ func printUsage(w io.Writer, head string, fs *flag.FlagSet, foot string) {
 	cliflag.PrintFlags(w, fs)
 	fmt.Fprint(w, foot)
 }
-
-// shellQuote quotes s for a POSIX shell when it needs it, so printed commands can be pasted.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}

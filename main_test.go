@@ -23,6 +23,7 @@ import (
 	"github.com/corsquickcheck/corscheck/server/lab"
 	"github.com/corsquickcheck/corscheck/server/polltest"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/shell"
 	"github.com/corsquickcheck/corscheck/server/store"
 )
 
@@ -831,8 +832,8 @@ func TestShellQuote(t *testing.T) {
 		{"", "''"},
 	}
 	for _, tt := range tests {
-		if got := shellQuote(tt.in); got != tt.want {
-			t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := shell.Quote(tt.in); got != tt.want {
+			t.Errorf("shell.Quote(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }

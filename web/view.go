@@ -3,7 +3,12 @@
 // through templ's escaping.
 package web
 
-import "embed"
+import (
+	"embed"
+	"strings"
+
+	"github.com/corsquickcheck/corscheck/server/shell"
+)
 
 // Static is the admin UI's static files (static/admin.css), served by the admin router.
 //
@@ -145,6 +150,16 @@ func (v HomeView) ServiceOrPlaceholder() string {
 	}
 	return v.Service
 }
+
+// BuildCommand is the gadget build command for this service, its address quoted for the shell
+// (a --public-url is the admin's text: pasted, it must not run anything).
+func (v HomeView) BuildCommand() string {
+	return "corscheck gadget build --service " + shell.Quote(v.ServiceOrPlaceholder())
+}
+
+// PlainHTTP says the service's public URL is http://, which the agents' browsers block from
+// the https desktop as mixed content.
+func (v HomeView) PlainHTTP() bool { return strings.HasPrefix(strings.ToLower(v.Service), "http:") }
 
 // GadgetURLOrPlaceholder is the gadget's full URL for a desktop layout, or one with a
 // placeholder for the service's address.

@@ -140,6 +140,18 @@ func TestHome(t *testing.T) {
 	if got := doc.Find("#build-command").Text(); got != "corscheck gadget build --service "+service {
 		t.Errorf("build command %q", got)
 	}
+	if doc.Find("#http-note").Length() != 0 {
+		t.Error("an https service gets the mixed-content note")
+	}
+	// A public URL is the admin's text: the command quotes it for the shell; a plain http one
+	// gets the mixed-content note.
+	plain := home(t, HomeConfig{PublicURL: "http://svc.example/$(touch${IFS}/tmp/pwned);"})
+	if got := plain.Find("#build-command").Text(); got != "corscheck gadget build --service 'http://svc.example/$(touch${IFS}/tmp/pwned);'" {
+		t.Errorf("build command %q: the URL is not quoted for the shell", got)
+	}
+	if plain.Find("#http-note").Length() != 1 {
+		t.Error("a plain http service gets no mixed-content note")
+	}
 	for _, href := range []string{"/admin/", "/healthz", "/readyz", "/metrics"} {
 		if doc.Find(`a[href="`+href+`"]`).Length() == 0 {
 			t.Errorf("no link to %s", href)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/corsquickcheck/corscheck/server/cors"
 	"github.com/corsquickcheck/corscheck/server/probe"
+	"github.com/corsquickcheck/corscheck/server/shell"
 	"github.com/corsquickcheck/corscheck/server/targets"
 	"github.com/corsquickcheck/corscheck/server/words"
 )
@@ -511,12 +512,12 @@ func KindOf(u *url.URL) targets.Kind {
 
 // ProbeCommand is the `corscheck probe` command line that checks req live.
 func ProbeCommand(req cors.Request, kind targets.Kind) string {
-	args := []string{"corscheck", "probe", "--origin", shellQuote(req.Origin)}
+	args := []string{"corscheck", "probe", "--origin", shell.Quote(req.Origin)}
 	if req.Method != "GET" {
-		args = append(args, "--method", shellQuote(req.Method))
+		args = append(args, "--method", shell.Quote(req.Method))
 	}
 	for _, h := range req.Header {
-		args = append(args, "-H", shellQuote(h.Name+": "+redactHeaderValue(h.Name, h.Value)))
+		args = append(args, "-H", shell.Quote(h.Name+": "+redactHeaderValue(h.Name, h.Value)))
 	}
 	cred := req.Credentials
 	if cred == "" || cred == cors.SameOrigin {
@@ -526,15 +527,7 @@ func ProbeCommand(req cors.Request, kind targets.Kind) string {
 	if req.Browser == cors.Firefox {
 		args = append(args, "--browser", "firefox")
 	}
-	return strings.Join(append(args, shellQuote(redactURL(req.URL.String()))), " ")
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return strings.Join(append(args, shell.Quote(redactURL(req.URL.String()))), " ")
 }
 
 // Complete says whether the whole input was read. When it was not, the findings are those of
