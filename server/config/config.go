@@ -382,9 +382,30 @@ func (c *Config) loadFile(path string) error {
 }
 
 // Validate checks every setting and reports every problem.
+// named spells the setting an error of Validate starts with as the user may have given it: as a
+// flag and as an environment variable (monitor-timeout must … becomes --monitor-timeout
+// (CORSCHECK_MONITOR_TIMEOUT) must …).
+func named(err error) error {
+	msg := err.Error()
+	for _, s := range settings {
+		rest, ok := strings.CutPrefix(msg, s.name)
+		if !ok || rest == "" || !strings.ContainsRune(" :[", rune(rest[0])) {
+			continue
+		}
+		index := "" // alert-to[1]: the second receiver
+		if rest[0] == '[' {
+			if i := strings.IndexByte(rest, ']'); i > 0 {
+				index, rest = rest[:i+1], rest[i+1:]
+			}
+		}
+		return fmt.Errorf("--%s%s (%s)%s", s.name, index, EnvName(s.name), rest)
+	}
+	return err
+}
+
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	bad := func(format string, a ...any) { errs = append(errs, named(fmt.Errorf(format, a...))) }
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen %q must be host:port (e.g. :8080)", c.Listen)
 	}
@@ -411,7 +432,7 @@ func (c Config) Validate() error {
 	}
 	for _, o := range c.Origins {
 		if p, err := cors.ParseOrigin(o); err != nil || p != o || p == cors.NullOrigin {
-			bad("origin %q must be exactly scheme://host[:port] (e.g. https://finesse1.example.com:8445)", o)
+			bad("origins: %q must be exactly scheme://host[:port] (e.g. https://finesse1.example.com:8445)", o)
 		}
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 12 {

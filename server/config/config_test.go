@@ -212,7 +212,7 @@ func TestMetricsSettings(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--metrics-token", "short"}, "metrics-token must be at least 16"},
+		{[]string{"--metrics-token", "short"}, "--metrics-token (CORSCHECK_METRICS_TOKEN) must be at least 16"},
 		{[]string{"--metrics-listen", "9090"}, "metrics-listen"},
 		{[]string{"--metrics-listen", ":8080"}, "must differ from listen"},
 	} {
@@ -257,9 +257,9 @@ func TestMonitorSettings(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"monitor-interval must be 0 (off) or at least 1s", "monitor-timeout must be between",
-		"monitor-concurrency must be between", `incident-after "many" is not a whole number`,
-		`CORSCHECK_MONITOR_JITTER "soon": not a duration; use a number with a unit, like 10s or 1m30s`, `alert-to[0]: alert receiver files.example.com: scheme "ftp"`,
+	for _, want := range []string{"--monitor-interval (CORSCHECK_MONITOR_INTERVAL) must be 0 (off) or at least 1s", "--monitor-timeout (CORSCHECK_MONITOR_TIMEOUT) must be between",
+		"--monitor-concurrency (CORSCHECK_MONITOR_CONCURRENCY) must be between", `incident-after "many" is not a whole number`,
+		`CORSCHECK_MONITOR_JITTER "soon": not a duration; use a number with a unit, like 10s or 1m30s`, `--alert-to[0] (CORSCHECK_ALERT_TO): alert receiver files.example.com: scheme "ftp"`,
 		"alert-allow-nets"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
@@ -300,8 +300,8 @@ func TestDiagnoseConcurrencySetting(t *testing.T) {
 		t.Fatalf("from the environment: %d %v", c.DiagnoseConcurrency, err)
 	}
 	for _, tt := range []struct{ value, want string }{
-		{"0", "diagnose-concurrency must be from 1 to 1000"},
-		{"1001", "diagnose-concurrency must be from 1 to 1000"},
+		{"0", "--diagnose-concurrency (CORSCHECK_DIAGNOSE_CONCURRENCY) must be from 1 to 1000"},
+		{"1001", "--diagnose-concurrency (CORSCHECK_DIAGNOSE_CONCURRENCY) must be from 1 to 1000"},
 		{"many", `diagnose-concurrency "many" is not a whole number`},
 	} {
 		if _, err := Load([]string{"--diagnose-concurrency", tt.value}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
